@@ -1,0 +1,185 @@
+/**
+ * @fileoverview The cloud-init backend: a RenderedPlan becomes a #cloud-config document.
+ *
+ * What runs when on first boot (cloud-init's module order):
+ *   init stage    write_files  - crinit-step, the kernel and runtime files, the staged copies
+ *                               of files a package ships, repository keys for dnf
+ *   config stage  apt / yum_repos - the repositories, each with its signing key pinned
+ *   final stage   runcmd       - the plan's steps, in order, each through crinit-step
+ * The document is built as an object and serialized with `yaml`; nothing is pasted as text.
+ */
+import { Document, isScalar, isSeq, parse, visit } from 'yaml';
+import { CRINIT_VERSION } from '../../assets.generated.js';
+import { CODES, type Diagnostic } from '../../diagnostics.js';
+import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
+import { renderTemplate } from '../../render/handlebars.js';
+import { lowerStep, stagedPath, STEP_BIN, wrap } from './lower.js';
+
+/** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
+export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
+  write_files: { since: '0.7', what: 'write_files' },
+  apt_sources_key_file: { since: '21.4', what: 'apt.sources with an inline key and [signed-by=$KEY_FILE]' },
+  apt_preserve_sources_list: { since: '0.7', what: 'apt.preserve_sources_list' },
+  yum_repos: { since: '0.7', what: 'yum_repos' },
+  runcmd: { since: '0.7', what: 'runcmd in array form' },
+};
+
+/** The oldest cloud-init among the supported distros; crinit's output stays within it. */
+export const CLOUD_INIT_BASELINE = '22.1';
+
+function versionAtLeast(have: string, need: string): boolean {
+  const [ha = 0, hb = 0] = have.split('.').map(Number);
+  const [na = 0, nb = 0] = need.split('.').map(Number);
+  return ha > na || (ha === na && hb >= nb);
+}
+
+function permissions(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+interface WriteFile {
+  path: string;
+  content: string;
+  owner: string;
+  permissions: string;
+}
+
+function writeFile(f: RenderedFile, path = f.path): WriteFile {
+  return { path, content: f.contents, owner: `${f.owner}:${f.group}`, permissions: permissions(f.mode) };
+}
+
+export interface CloudInitResult {
+  readonly text: string;
+  readonly document: Record<string, unknown>;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** buildCloudConfig returns the cloud-config object for a plan, and any capability errors. */
+export function buildCloudConfig(plan: RenderedPlan): { document: Record<string, unknown>; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const distro = plan.target.distro;
+  const used: string[] = ['write_files', 'runcmd'];
+
+  const writeFiles: WriteFile[] = [
+    { path: STEP_BIN, content: renderTemplate('crinit-step.sh.hbs', {}), owner: 'root:root', permissions: '0755' },
+  ];
+  for (const f of plan.files) {
+    // Files a package ships are staged now and installed by a step after the package, so that
+    // neither dpkg's conffile handling nor rpm's %config(noreplace) can keep the packaged copy.
+    writeFiles.push(f.phase === 'after-packages' ? writeFile(f, stagedPath(f.path)) : writeFile(f));
+  }
+
+  const doc: Record<string, unknown> = {};
+  doc.write_files = writeFiles;
+
+  if (plan.repos.length > 0 && distro.packageManager === 'apt') {
+    used.push('apt_sources_key_file', 'apt_preserve_sources_list');
+    const sources: Record<string, unknown> = {};
+    for (const r of plan.repos) {
+      if (!r.apt) throw new Error(`internal: repository ${r.id} has no apt entry`);
+      // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
+      // in place of $KEY_FILE, so the repository trusts this key alone.
+      sources[`crinit-${r.id}`] = {
+        source: `deb [signed-by=$KEY_FILE] ${r.apt.uri} ${r.apt.suite} ${r.apt.components.join(' ')}`,
+        key: r.key.armored,
+      };
+    }
+    // Keep the image's own sources.list; crinit only adds repositories.
+    doc.apt = { preserve_sources_list: true, sources };
+  } else if (plan.repos.length > 0) {
+    used.push('yum_repos');
+    const repos: Record<string, unknown> = {};
+    for (const r of plan.repos) {
+      if (!r.yum) throw new Error(`internal: repository ${r.id} has no yum entry`);
+      const keyPath = `/etc/pki/rpm-gpg/crinit-${r.id}.asc`;
+      // The key is written by write_files (init stage), before yum_repos (config stage) runs:
+      // dnf then checks packages against this pinned key and fetches no key from the network.
+      writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
+      repos[`crinit-${r.id}`] = {
+        name: r.description,
+        baseurl: r.yum.baseurl,
+        enabled: true,
+        gpgcheck: true,
+        gpgkey: `file://${keyPath}`,
+      };
+    }
+    doc.yum_repos = repos;
+  }
+
+  const runcmd: string[][] = [];
+  for (const step of plan.steps) for (const line of lowerStep(step, plan)) runcmd.push(wrap(line));
+  runcmd.push([STEP_BIN, '--finish', plan.name]);
+  doc.runcmd = runcmd;
+
+  // Capability check: every feature used must exist in the distro's oldest cloud-init and in
+  // the baseline that all supported distros share.
+  for (const feature of used) {
+    const f = CLOUD_INIT_FEATURES[feature]!;
+    if (!versionAtLeast(distro.cloudInitFloor, f.since) || !versionAtLeast(CLOUD_INIT_BASELINE, f.since)) {
+      diagnostics.push({
+        severity: 'error',
+        code: CODES.capability,
+        message: `the cloud-init backend needs ${f.what} (cloud-init ${f.since}+), but ${distro.id} may ship cloud-init ${distro.cloudInitFloor}`,
+        hint: 'raise distro.cloudInitFloor if every image you boot has a newer cloud-init',
+        chain: plan.chain,
+      });
+    }
+  }
+  return { document: doc, diagnostics };
+}
+
+/**
+ * serialize writes the document as YAML 1.1, the dialect cloud-init's PyYAML reads: strings that
+ * YAML 1.1 would take for booleans, numbers or dates (on, yes, 0644, 1:20) come out quoted.
+ */
+export function serialize(document: Record<string, unknown>, plan: RenderedPlan): string {
+  const doc = new Document(document, { version: '1.1' });
+  doc.commentBefore = [
+    ` Generated by crinit ${CRINIT_VERSION} from ${JSON.stringify(plan.name)}.`,
+    ` Profile layers: ${JSON.stringify(plan.chain)}.`,
+    ' Re-render with crinit rather than editing this file.',
+  ].join('\n');
+  // Each runcmd line is one argv, written on one line; multi-line contents read best as
+  // literal blocks.
+  const runcmd = doc.get('runcmd');
+  if (isSeq(runcmd)) for (const item of runcmd.items) if (isSeq(item)) item.flow = true;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === 'string' && node.value.includes('\n')) node.type = 'BLOCK_LITERAL';
+    },
+  });
+  const body = doc.toString({ lineWidth: 0, minContentWidth: 0, directives: false, indentSeq: true });
+  return `#cloud-config\n${body}`;
+}
+
+/**
+ * verify reads the text back as cloud-init would and checks that it is the document built:
+ * a mismatch is a crinit bug, reported as an internal error, never shipped.
+ */
+export function verify(text: string, document: Record<string, unknown>): Diagnostic[] {
+  const problems: string[] = [];
+  if (!text.startsWith('#cloud-config\n')) problems.push('the first line is not #cloud-config');
+  let back: unknown;
+  try {
+    back = parse(text, { version: '1.1' });
+  } catch (e) {
+    problems.push(`the output does not parse: ${(e as Error).message}`);
+  }
+  if (back !== undefined && JSON.stringify(back) !== JSON.stringify(document)) problems.push('the output does not read back as the document built');
+  const paths = (document.write_files as WriteFile[]).map((f) => f.path);
+  const dup = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (dup) problems.push(`write_files writes ${dup} twice`);
+  return problems.map((p) => ({
+    severity: 'error' as const,
+    code: CODES.internal,
+    message: `generated cloud-config is invalid: ${p}`,
+    hint: 'this is a crinit bug; please report it with the profile',
+  }));
+}
+
+export function emitCloudInit(plan: RenderedPlan): CloudInitResult {
+  const { document, diagnostics } = buildCloudConfig(plan);
+  if (diagnostics.some((d) => d.severity === 'error')) return { text: '', document, diagnostics };
+  const text = serialize(document, plan);
+  return { text, document, diagnostics: [...diagnostics, ...verify(text, document)] };
+}

@@ -1,0 +1,145 @@
+/**
+ * @fileoverview Lowering plan steps to runcmd lines for cloud-init.
+ *
+ * Why packages are installed here, in runcmd, and not with cloud-init's `packages:` key:
+ *   - cloud-init 22.x waits only 30 s for the dpkg/apt lock and never retries a download, while
+ *     apt-daily and unattended-upgrades routinely hold the lock on a fresh Ubuntu or Debian;
+ *   - on Ubuntu a package apt cannot find is retried as a snap;
+ *   - a failed `packages:` does not stop runcmd, so the node would go on half-built.
+ * Each line below runs through crinit-step, which retries where a step touches the network,
+ * records the first failure, skips every later step, and writes the success marker only when
+ * every step passed.
+ */
+import type { Distro, VersionSpec } from '../../profile/types.js';
+import type { PlanPackage, PlanStep, RenderedPlan } from '../../plan/types.js';
+
+export const STEP_BIN = '/usr/local/sbin/crinit-step';
+export const STATE_DIR = '/var/lib/crinit';
+export const STAGING_DIR = `${STATE_DIR}/staged`;
+
+/** One runcmd line before it is wrapped in crinit-step. */
+export interface Line {
+  readonly id: string;
+  readonly argv: readonly string[];
+  readonly retries?: number;
+  readonly delay?: number;
+}
+
+const APT_ENV = ['env', 'DEBIAN_FRONTEND=noninteractive', 'NEEDRESTART_MODE=a'];
+// apt waits up to 10 minutes for a dpkg lock held by apt-daily or unattended-upgrades, and
+// retries each download; crinit-step retries the whole command on top of that.
+const APT_GET = [...APT_ENV, 'apt-get', '-q', '-o', 'Acquire::Retries=5', '-o', 'DPkg::Lock::Timeout=600'];
+const DNF = ['dnf', '-y', '-q', '--setopt=retries=10'];
+
+/** versionGlob turns a version spec into the pattern apt (`name=…`) and dnf (`name-…`) accept. */
+export function versionGlob(v: VersionSpec, patchSuffix: '-' | '~'): string {
+  switch (v.kind) {
+    case 'major':
+    case 'minor':
+      return `${v.raw}.*`;
+    case 'release':
+      return `${v.raw}${patchSuffix}*`;
+    case 'exact':
+      return v.raw;
+  }
+}
+
+export function packageSpec(p: PlanPackage, distro: Distro): string {
+  if (!p.version) return p.name;
+  const glob = versionGlob(p.version, p.patchSuffix);
+  return distro.packageManager === 'apt' ? `${p.name}=${glob}` : `${p.name}-${glob}`;
+}
+
+/**
+ * removeInstalled removes those of the named packages that are installed. A name the system does
+ * not know is not an error, so one list serves fresh images with and without those packages.
+ */
+function removeInstalled(apt: boolean, packages: readonly string[]): string[] {
+  const installed = apt
+    ? 'dpkg-query -W -f "\\${db:Status-Abbrev}" "$p" 2>/dev/null | grep -q "^ii"'
+    : 'rpm -q --quiet "$p"';
+  const remove = apt
+    ? 'exec env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 remove -y "$@"'
+    : 'exec dnf -y -q remove "$@"';
+  const script = `for p in "$@"; do shift; if ${installed}; then set -- "$@" "$p"; fi; done; if [ "$#" -eq 0 ]; then exit 0; fi; ${remove}`;
+  return ['sh', '-c', script, 'sh', ...packages];
+}
+
+/** lowerStep returns the runcmd lines for one plan step on this distro. */
+export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
+  const distro = plan.target.distro;
+  const apt = distro.packageManager === 'apt';
+  const a = step.action;
+  switch (a.kind) {
+    case 'load-modules':
+      return [{ id: step.id, argv: ['modprobe', '-a', ...a.modules] }];
+    case 'apply-sysctls':
+      return [{ id: step.id, argv: ['sysctl', '--system'] }];
+    case 'remove-packages':
+      return [
+        {
+          id: step.id,
+          argv: removeInstalled(apt, a.packages),
+        },
+      ];
+    case 'refresh-package-index':
+      return [{ id: step.id, argv: apt ? [...APT_GET, 'update'] : [...DNF, 'makecache'], retries: 5, delay: 15 }];
+    case 'install-packages':
+      return [
+        {
+          id: step.id,
+          argv: apt
+            ? [...APT_GET, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', ...a.packages.map((p) => packageSpec(p, distro))]
+            : [...DNF, 'install', ...a.packages.map((p) => packageSpec(p, distro))],
+          retries: 3,
+          delay: 15,
+        },
+      ];
+    case 'place-files':
+      return a.paths.map((path, i) => {
+        const f = plan.files.find((x) => x.path === path);
+        if (!f) throw new Error(`internal: step ${step.id} places unknown file ${path}`);
+        return {
+          id: a.paths.length === 1 ? step.id : `${step.id}-${i + 1}`,
+          argv: ['install', '-D', '-m', f.mode.toString(8).padStart(4, '0'), '-o', f.owner, '-g', f.group, stagedPath(path), path],
+        };
+      });
+    case 'hold-packages':
+      return apt
+        ? [{ id: step.id, argv: ['apt-mark', 'hold', ...a.packages] }]
+        : [
+            { id: 'install-versionlock-plugin', argv: [...DNF, 'install', 'dnf-command(versionlock)'], retries: 3, delay: 15 },
+            { id: step.id, argv: ['dnf', '-q', 'versionlock', 'add', ...a.packages] },
+          ];
+    case 'create-directories':
+      return plan.directories
+        .filter((d) => a.paths.includes(d.path))
+        .map((d, i, all) => ({
+          id: all.length === 1 ? step.id : `${step.id}-${i + 1}`,
+          argv: ['install', '-d', '-m', d.mode.toString(8).padStart(4, '0'), d.path],
+        }));
+    case 'daemon-reload':
+      return [{ id: step.id, argv: ['systemctl', 'daemon-reload'] }];
+    case 'enable-service':
+      return [{ id: step.id, argv: ['systemctl', 'enable', a.unit] }];
+    case 'restart-service':
+      return [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }];
+    case 'wait-for-socket':
+      return [{ id: step.id, argv: ['test', '-S', a.path], retries: 30, delay: 2 }];
+    case 'run-command':
+      return [{ id: step.id, argv: a.argv }];
+    case 'run-shell':
+      return [{ id: step.id, argv: ['sh', '-c', a.script] }];
+  }
+}
+
+/** Where an after-packages file waits until its step installs it. */
+export function stagedPath(path: string): string {
+  return `${STAGING_DIR}${path}`;
+}
+
+/** wrap turns a line into the runcmd array that calls crinit-step. */
+export function wrap(line: Line): string[] {
+  const opts = line.retries && line.retries > 1 ? ['--retries', String(line.retries), '--delay', String(line.delay ?? 5)] : [];
+  return [STEP_BIN, line.id, ...opts, '--', ...line.argv];
+}

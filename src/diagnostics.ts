@@ -1,0 +1,86 @@
+/**
+ * @fileoverview Diagnostics: what crinit tells the user about their input (and, rarely, about
+ * itself). Every phase returns diagnostics instead of throwing for user mistakes; the pipeline
+ * stops at the end of a phase that produced an error.
+ */
+
+/** A position in a source file, 1-based. */
+export interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** Where a value came from: the layer's display name, its file, and the JSON pointer in it. */
+export interface Origin {
+  readonly layer: string;
+  readonly file: string;
+  readonly pointer: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One finding. `code` is stable (see CODES); `hint` says how to fix it. */
+export interface Diagnostic {
+  readonly severity: Severity;
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+  readonly file?: string;
+  readonly position?: Position;
+  /** The source line the position points into, for a caret display. */
+  readonly sourceLine?: string;
+  /** The extends chain of the profile being compiled, e.g. "base > ubuntu-24.04 > containerd > node.yaml". */
+  readonly chain?: string;
+}
+
+/** Error codes, grouped by phase. Messages are written as a fix. */
+export const CODES = {
+  yamlSyntax: 'E-LOAD-SYNTAX',
+  notAMapping: 'E-LOAD-NOT-MAPPING',
+  fileNotFound: 'E-LOAD-NOT-FOUND',
+  schema: 'E-SCHEMA',
+  unknownKey: 'E-SCHEMA-UNKNOWN-KEY',
+  unknownProfile: 'E-RESOLVE-UNKNOWN',
+  extendsCycle: 'E-RESOLVE-CYCLE',
+  badSet: 'E-SET',
+  incomplete: 'E-RULE-INCOMPLETE',
+  unsupported: 'E-RULE-UNSUPPORTED',
+  badVersion: 'E-RULE-VERSION',
+  required: 'E-RULE-REQUIRED',
+  conflict: 'E-RULE-CONFLICT',
+  reference: 'E-RULE-REFERENCE',
+  secret: 'E-RULE-SECRET',
+  capability: 'E-BACKEND-CAPABILITY',
+  cgroupAdvice: 'W-RULE-CGROUP',
+  eolRuntime: 'W-RULE-EOL',
+  internal: 'E-INTERNAL',
+} as const;
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/**
+ * formatDiagnostic renders one diagnostic the way a compiler does:
+ *
+ *   node.yaml:4:17: error E-SCHEMA: runtime.cgroupDriver must be one of: systemd, cgroupfs
+ *     4 |   cgroupDriver: system
+ *       |                 ^
+ *     hint: ...
+ *     profile: base > ubuntu-24.04 > containerd > node.yaml
+ */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.file
+    ? `${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''}: `
+    : '';
+  const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
+  if (d.sourceLine !== undefined && d.position) {
+    const num = String(d.position.line);
+    const gutter = ' '.repeat(num.length);
+    lines.push(`  ${num} | ${d.sourceLine}`);
+    lines.push(`  ${gutter} | ${' '.repeat(Math.max(0, d.position.col - 1))}^`);
+  }
+  if (d.hint) lines.push(`  hint: ${d.hint}`);
+  if (d.chain) lines.push(`  profile: ${d.chain}`);
+  return lines.join('\n');
+}

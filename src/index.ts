@@ -1,0 +1,9 @@
+/**
+ * @fileoverview crinit's library API. `compile` does no I/O.
+ */
+export { compile, type CompileOptions, type CompileResult, type Backend } from './compile.js';
+export { formatDiagnostic, hasErrors, CODES, type Diagnostic, type Position, type Origin } from './diagnostics.js';
+export { listMatrix, type MatrixRow } from './list.js';
+export type { NodePlan, RenderedPlan, PlanStep, PlanFile, RenderedFile } from './plan/types.js';
+export type { Profile } from './profile/types.js';
+export { CRINIT_VERSION } from './assets.generated.js';

@@ -1,0 +1,115 @@
+/**
+ * @fileoverview NodePlan: the neutral description of what a node needs, shared by every backend.
+ * It says *what* (files, packages, units, steps), never *how* a backend expresses it. Every item
+ * carries its origin: the profile layer and key it came from, or crinit itself.
+ */
+import type { Origin } from '../diagnostics.js';
+import type { Distro, VersionSpec } from '../profile/types.js';
+
+export interface Sourced {
+  readonly origin: Origin;
+}
+
+/** How a file's contents are produced: a template rendered in the render phase, or given text. */
+export type FileSource = { readonly template: string; readonly context: Readonly<Record<string, unknown>> } | { readonly inline: string };
+
+/**
+ * When a file must land relative to package installation. `after-packages` is for files a
+ * package ships itself (containerd.io's config.toml) and would otherwise replace or ignore.
+ */
+export type FilePhase = 'before-packages' | 'after-packages';
+
+export interface PlanFile extends Sourced {
+  readonly path: string;
+  readonly mode: number;
+  readonly owner: string;
+  readonly group: string;
+  readonly phase: FilePhase;
+  readonly source: FileSource;
+}
+
+/** A PlanFile after rendering. */
+export interface RenderedFile extends Omit<PlanFile, 'source'> {
+  readonly contents: string;
+}
+
+export interface PlanDirectory extends Sourced {
+  readonly path: string;
+  readonly mode: number;
+}
+
+export interface PlanRepo extends Sourced {
+  readonly id: string;
+  readonly description: string;
+  readonly key: { readonly name: string; readonly fingerprint: string; readonly armored: string };
+  readonly apt?: { readonly uri: string; readonly suite: string; readonly components: readonly string[] };
+  readonly yum?: { readonly baseurl: string };
+}
+
+export interface PlanPackage extends Sourced {
+  readonly name: string;
+  /** undefined: any version the repositories offer. */
+  readonly version?: VersionSpec;
+  /** What follows the upstream version in the package's version string (for release pins). */
+  readonly patchSuffix: '-' | '~';
+  readonly hold: boolean;
+}
+
+export interface PlanService extends Sourced {
+  readonly unit: string;
+  readonly enable: boolean;
+  readonly restart: boolean;
+  /** A socket whose appearance proves the service came up. */
+  readonly socket?: string;
+}
+
+export interface PlanModule extends Sourced {
+  readonly name: string;
+}
+
+export interface PlanSysctl extends Sourced {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** The first-boot steps, in order. Backends lower each kind; a kind a backend cannot express is an error. */
+export type StepAction =
+  | { readonly kind: 'load-modules'; readonly modules: readonly string[] }
+  | { readonly kind: 'apply-sysctls' }
+  | { readonly kind: 'remove-packages'; readonly packages: readonly string[] }
+  | { readonly kind: 'refresh-package-index' }
+  | { readonly kind: 'install-packages'; readonly packages: readonly PlanPackage[] }
+  | { readonly kind: 'place-files'; readonly paths: readonly string[] }
+  | { readonly kind: 'hold-packages'; readonly packages: readonly string[] }
+  | { readonly kind: 'create-directories'; readonly paths: readonly string[] }
+  | { readonly kind: 'daemon-reload' }
+  | { readonly kind: 'enable-service'; readonly unit: string }
+  | { readonly kind: 'restart-service'; readonly unit: string }
+  | { readonly kind: 'wait-for-socket'; readonly path: string }
+  | { readonly kind: 'run-command'; readonly argv: readonly string[] }
+  | { readonly kind: 'run-shell'; readonly script: string };
+
+export type PlanStep = Sourced & {
+  /** A stable, unique name: it appears in logs and in the failure record. */
+  readonly id: string;
+  readonly action: StepAction;
+};
+
+export interface NodePlan<F = PlanFile> {
+  readonly target: { readonly distro: Distro; readonly runtime: 'containerd' };
+  /** The profile's name as the user gave it, e.g. ubuntu-24.04/containerd or node.yaml. */
+  readonly name: string;
+  readonly chain: string;
+  readonly repos: readonly PlanRepo[];
+  readonly packages: readonly PlanPackage[];
+  readonly directories: readonly PlanDirectory[];
+  readonly files: readonly F[];
+  readonly modules: readonly PlanModule[];
+  readonly sysctls: readonly PlanSysctl[];
+  readonly services: readonly PlanService[];
+  /** kubelet and runtime share this one value, so they cannot disagree. */
+  readonly kubelet: { readonly cgroupDriver: 'systemd' | 'cgroupfs'; readonly runtimeEndpoint: string } & Sourced;
+  readonly steps: readonly PlanStep[];
+}
+
+export type RenderedPlan = NodePlan<RenderedFile>;

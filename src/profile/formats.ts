@@ -1,0 +1,72 @@
+/**
+ * @fileoverview Value formats that the profile schema names. Each is a pure predicate, used by
+ * ajv (schema formats) and by the rules. They exist so that a value that would break the file it
+ * lands in (a newline in a sysctl, a quote in an image reference) is refused at the input.
+ */
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]{1,5})?`;
+const pathComponent = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const tag = '[\\w][\\w.-]{0,127}';
+const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+
+/** The distribution reference grammar (github.com/distribution/reference): name[:tag][@digest]. */
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${domain}/)?${pathComponent}(?:/${pathComponent})*(?::${tag})?(?:@${digest})?$`,
+);
+const REGISTRY_HOST = new RegExp(`^(?:${domain}|_default)$`);
+
+/** isImageReference accepts references such as registry.k8s.io/pause:3.10.2 or repo@sha256:…. */
+export function isImageReference(value: string): boolean {
+  if (value.length > 512) return false;
+  const name = value.split('@')[0]!.replace(/:[\w][\w.-]{0,127}$/, '');
+  return IMAGE_REFERENCE.test(value) && name.length <= 255;
+}
+
+/** isRegistryHost accepts a registry host as it appears in image references (docker.io, host:5000), or _default. */
+export function isRegistryHost(value: string): boolean {
+  return value.length <= 253 && REGISTRY_HOST.test(value);
+}
+
+/** isSysctlName accepts dotted (or slashed) sysctl keys such as net.ipv4.ip_forward. */
+export function isSysctlName(value: string): boolean {
+  return value.length <= 256 && /^[a-z0-9_]+(?:[./][A-Za-z0-9_-]+)+$/.test(value);
+}
+
+/** isAbsPath accepts a normalized absolute path with no control characters. */
+export function isAbsPath(value: string): boolean {
+  if (value.length < 2 || value.length > 4096 || !value.startsWith('/') || value.endsWith('/')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return false;
+  return value
+    .slice(1)
+    .split('/')
+    .every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+/**
+ * isHttpUrl accepts an http(s) URL that can be written into TOML, YAML, apt and dnf files as is:
+ * no credentials (they would end up in world-readable files and logs), no whitespace, quotes,
+ * backslashes or control characters, and no fragment.
+ */
+export function isHttpUrl(value: string): boolean {
+  if (value.length > 2048 || !/^https?:\/\//.test(value)) return false;
+  // `$` is allowed for dnf's $basearch / $releasever.
+  if (!/^[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]+$/.test(value)) return false;
+  if (/['"]/.test(value)) return false;
+  const uri = fullFormats.uri as (s: string) => boolean;
+  if (!uri(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.username === '' && url.password === '' && url.hash === '' && url.hostname !== '';
+}
+
+/** hasUrlCredentials tells a URL with user:password@ apart, for a message that does not echo it. */
+export function hasUrlCredentials(value: string): boolean {
+  return /^[a-z]+:\/\/[^/@]*@/i.test(value);
+}

@@ -1,0 +1,127 @@
+/**
+ * @fileoverview Merging profile layers, with the origin of every merged value kept.
+ *
+ * Merge rules, written once (one table, MERGE_STRATEGIES):
+ *   1. Mappings merge key by key; a later layer's key replaces an earlier one's.
+ *   2. Scalars and lists replace, unless the table below says otherwise.
+ *   3. `files` is keyed by `path`: a later entry with the same path replaces the earlier one in
+ *      place; new paths are appended (Ignition's keyed-list rule).
+ *   4. `commands` appends: every layer's commands run, base layers first.
+ *   5. `kernel.modules` is a union in first-seen order: a layer can add modules, never drop the
+ *      ones the Kubernetes guide requires.
+ *   6. `extends` is not merged; it only names the parent layer.
+ */
+import { joinPointer, type SourceLayer } from './source.js';
+
+export type MergeStrategy = { kind: 'append' } | { kind: 'union' } | { kind: 'keyed'; key: string };
+
+export const MERGE_STRATEGIES: Readonly<Record<string, MergeStrategy>> = {
+  '/files': { kind: 'keyed', key: 'path' },
+  '/commands': { kind: 'append' },
+  '/kernel/modules': { kind: 'union' },
+};
+
+/** Where a merged value came from. */
+export interface ValueOrigin {
+  readonly layer: SourceLayer;
+  readonly pointer: string;
+}
+
+export type OriginMap = Map<string, ValueOrigin>;
+
+type Json = unknown;
+
+function isPlainObject(v: Json): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function clone(v: Json): Json {
+  return v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as Json);
+}
+
+/** record sets the origin of `value` and all of its descendants. */
+function record(origins: OriginMap, at: string, layer: SourceLayer, from: string, value: Json): void {
+  origins.set(at, { layer, pointer: from });
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => record(origins, `${at}/${i}`, layer, `${from}/${i}`, item));
+  } else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      record(origins, at + joinPointer([k]), layer, from + joinPointer([k]), v);
+    }
+  }
+}
+
+function forget(origins: OriginMap, at: string): void {
+  for (const k of [...origins.keys()]) if (k === at || k.startsWith(at + '/')) origins.delete(k);
+}
+
+function mergeValue(
+  target: Record<string, Json>,
+  key: string,
+  at: string,
+  value: Json,
+  layer: SourceLayer,
+  from: string,
+  origins: OriginMap,
+): void {
+  const strategy = MERGE_STRATEGIES[at];
+  const existing = target[key];
+  if (strategy && Array.isArray(value) && Array.isArray(existing)) {
+    if (strategy.kind === 'append') {
+      value.forEach((item, i) => {
+        record(origins, `${at}/${existing.length}`, layer, `${from}/${i}`, item);
+        existing.push(clone(item));
+      });
+    } else if (strategy.kind === 'union') {
+      value.forEach((item, i) => {
+        if (existing.some((e) => JSON.stringify(e) === JSON.stringify(item))) return;
+        record(origins, `${at}/${existing.length}`, layer, `${from}/${i}`, item);
+        existing.push(clone(item));
+      });
+    } else {
+      value.forEach((item, i) => {
+        const id = isPlainObject(item) ? item[strategy.key] : undefined;
+        const idx = existing.findIndex((e) => isPlainObject(e) && id !== undefined && e[strategy.key] === id);
+        const slot = idx >= 0 ? idx : existing.length;
+        forget(origins, `${at}/${slot}`);
+        record(origins, `${at}/${slot}`, layer, `${from}/${i}`, item);
+        existing[slot] = clone(item);
+      });
+    }
+    return;
+  }
+  if (isPlainObject(value) && isPlainObject(existing)) {
+    origins.set(at, origins.get(at) ?? { layer, pointer: from });
+    for (const [k, v] of Object.entries(value)) {
+      mergeValue(existing, k, at + joinPointer([k]), v, layer, from + joinPointer([k]), origins);
+    }
+    return;
+  }
+  forget(origins, at);
+  record(origins, at, layer, from, value);
+  target[key] = clone(value);
+}
+
+/** mergeLayers merges the layers in order (earliest first) and returns the data and its origins. */
+export function mergeLayers(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: OriginMap } {
+  const data: Record<string, Json> = {};
+  const origins: OriginMap = new Map();
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer.data)) {
+      if (k === 'extends') continue;
+      mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins);
+    }
+  }
+  return { data, origins };
+}
+
+/** originOf finds the origin of the value at `pointer`, or of its nearest recorded ancestor. */
+export function originOf(origins: OriginMap, pointer: string): ValueOrigin | undefined {
+  let p = pointer;
+  for (;;) {
+    const o = origins.get(p);
+    if (o) return o;
+    if (p === '') return undefined;
+    p = p.slice(0, p.lastIndexOf('/'));
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * @fileoverview From merged layers to a normalized Profile, through the semantic rules that a
+ * schema cannot express (is this source available on this distro? does this key exist?). Each
+ * rule's diagnostics point at the layer and key that set the offending value.
+ */
+import { CODES, type Diagnostic, type Origin, type Severity } from '../diagnostics.js';
+import { originOf, type OriginMap } from './merge.js';
+import { joinPointer, locate } from './source.js';
+import type { Distro, Profile, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
+
+/** The sysctls and modules the Kubernetes container-runtime guide requires, with their values. */
+export const REQUIRED_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.bridge.bridge-nf-call-iptables': '1',
+  'net.bridge.bridge-nf-call-ip6tables': '1',
+  'net.ipv4.ip_forward': '1',
+};
+export const REQUIRED_MODULES: readonly string[] = ['overlay', 'br_netfilter'];
+
+/** Finds where a merged value came from, as a diagnostic location and as a plan origin. */
+export class Locator {
+  constructor(
+    private readonly origins: OriginMap,
+    readonly chain: string,
+  ) {}
+
+  origin(pointer: string): Origin {
+    const o = originOf(this.origins, pointer);
+    return o ? { layer: o.layer.name, file: o.layer.file, pointer: o.pointer } : { layer: 'crinit', file: '(generated)', pointer };
+  }
+
+  diag(severity: Severity, code: string, pointer: string, message: string, hint?: string, key?: string): Diagnostic {
+    const o = originOf(this.origins, pointer);
+    const where = o ? locate(o.layer, o.pointer, key) : {};
+    return {
+      severity,
+      code,
+      message,
+      ...(hint ? { hint } : {}),
+      ...(o ? { file: o.layer.file } : {}),
+      ...where,
+      chain: this.chain,
+    };
+  }
+}
+
+/** parseVersion reads runtime.version; undefined when it names no containerd major. */
+export function parseVersion(raw: string): VersionSpec | undefined {
+  const plain = /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?$/.exec(raw);
+  if (plain) {
+    const kind = plain[3] !== undefined ? 'release' : plain[2] !== undefined ? 'minor' : 'major';
+    return { raw, kind, major: Number(plain[1]), ...(plain[2] !== undefined ? { minor: Number(plain[2]) } : {}) };
+  }
+  // An exact package version, possibly with an epoch: [E:]MAJOR.MINOR…[-~+]…
+  const exact = /^(?:[0-9]+:)?([0-9]+)(?:\.([0-9]+))?/.exec(raw);
+  if (!exact) return undefined;
+  return { raw, kind: 'exact', major: Number(exact[1]), ...(exact[2] !== undefined ? { minor: Number(exact[2]) } : {}) };
+}
+
+const DISTRO_REQUIRED: readonly (keyof Distro)[] = ['id', 'name', 'family', 'packageManager', 'osRelease', 'cloudInitFloor', 'cgroupVersion', 'init'];
+
+/**
+ * normalizeProfile applies the rules and returns the Profile, or only diagnostics when an error
+ * makes a profile impossible to build.
+ */
+export function normalizeProfile(
+  data: WrittenProfile,
+  origins: OriginMap,
+  chain: string,
+): { profile?: Profile; locator: Locator; diagnostics: Diagnostic[] } {
+  const L = new Locator(origins, chain);
+  const diagnostics: Diagnostic[] = [];
+  const err = (pointer: string, message: string, hint?: string, code: string = CODES.required, key?: string) =>
+    diagnostics.push(L.diag('error', code, pointer, message, hint, key));
+  const warn = (pointer: string, code: string, message: string, hint?: string) =>
+    diagnostics.push(L.diag('warning', code, pointer, message, hint));
+
+  const distro = data.distro;
+  const runtime = data.runtime;
+  if (!distro?.id || !runtime?.name) {
+    err(
+      '',
+      `this profile names no ${!distro?.id ? 'distro' : 'runtime'}`,
+      'start it with `extends: DISTRO/RUNTIME`, e.g. `extends: ubuntu-24.04/containerd` (see `crinit list`)',
+      CODES.incomplete,
+    );
+    return { locator: L, diagnostics };
+  }
+  for (const k of DISTRO_REQUIRED) {
+    if (distro[k] === undefined) err('/distro', `distro ${distro.id} does not set distro.${k}`, `add distro.${k} to the distro layer`, CODES.incomplete);
+  }
+  // Without runtime.source, the upstream package where the distro has one, else the distro's.
+  const defaultSource: RuntimeSource = data.packaging?.[runtime.name]?.upstream ? 'upstream' : 'distro';
+  const rt = { source: defaultSource, cgroupDriver: 'systemd' as const, registryMirrors: {}, ...runtime, name: runtime.name };
+  if (!rt.sandboxImage) err('/runtime', 'runtime.sandboxImage is not set', 'set runtime.sandboxImage, e.g. registry.k8s.io/pause:3.10.2', CODES.incomplete);
+
+  // The runtime source must exist on this distro.
+  const byRuntime = data.packaging?.[rt.name] ?? {};
+  const packaging: SourcePackaging | undefined = byRuntime[rt.source];
+  if (!packaging) {
+    const available = (['upstream', 'distro'] as const).filter((s) => byRuntime[s]);
+    err(
+      '/runtime/source',
+      `runtime.source ${JSON.stringify(rt.source)} is not available for ${rt.name} on ${distro.id}`,
+      available.length
+        ? `use runtime.source: ${available.join(' or ')}${rt.source === 'upstream' ? ' (Docker publishes no repository for this distro)' : ' (this distro has no package of its own)'}`
+        : `crinit has no ${rt.name} packaging for ${distro.id}`,
+      CODES.unsupported,
+    );
+  }
+
+  // The version: the user's, else the distro's pinned default for that source.
+  const versionRaw = rt.version ?? packaging?.version;
+  const versionPtr = rt.version !== undefined ? '/runtime/version' : `/packaging/${rt.name}/${rt.source}/version`;
+  const version = versionRaw !== undefined ? parseVersion(versionRaw) : undefined;
+  if (packaging && !version) {
+    err(versionPtr, 'runtime.version is not a containerd version', 'write a quoted minor such as "2.3"', CODES.badVersion);
+  } else if (version && (version.major < 1 || version.major > 2)) {
+    err(
+      versionPtr,
+      `containerd ${version.major}.x is not known to this crinit (it writes config version 2 for 1.x and 3 for 2.x)`,
+      'use a 1.x or 2.x version such as "2.3"',
+      CODES.badVersion,
+    );
+  } else if (version && version.major === 1 && (version.minor ?? 0) < 7) {
+    warn(
+      versionPtr,
+      CODES.eolRuntime,
+      `containerd ${version.raw} is end-of-life and too old for Kubernetes 1.35 and later (they need 1.7.28+ or 2.x)`,
+      'use runtime.source: upstream for containerd 2.x where the distro allows it',
+    );
+  }
+
+  // The repository and its key.
+  let repo: Profile['repo'];
+  if (packaging?.repo !== undefined) {
+    const r = data.repos?.[packaging.repo];
+    const keyName = r?.key;
+    const key = keyName !== undefined ? data.keys?.[keyName] : undefined;
+    const repoPtr = `/packaging/${rt.name}/${rt.source}/repo`;
+    if (!r) err(repoPtr, `repository ${JSON.stringify(packaging.repo)} is not defined`, 'define it under repos:', CODES.reference);
+    else if (!keyName || !key) {
+      err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} names no known signing key`, 'set repos.<id>.key to a key defined under keys:, so that its packages are verified', CODES.reference);
+    } else if (distro.packageManager === 'apt' && !r.apt) {
+      err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} has no apt: entry for apt-based ${distro.id}`, 'add repos.<id>.apt with uri, suite and components', CODES.reference);
+    } else if (distro.packageManager === 'dnf' && !r.yum) {
+      err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} has no yum: entry for dnf-based ${distro.id}`, 'add repos.<id>.yum with a baseurl', CODES.reference);
+    } else {
+      repo = { id: packaging.repo, ...r, key: { name: keyName, ...key } };
+    }
+  }
+
+  // The guide's kernel prerequisites cannot be switched off.
+  const sysctls = data.kernel?.sysctls ?? {};
+  for (const [k, v] of Object.entries(REQUIRED_SYSCTLS)) {
+    if (sysctls[k] === undefined) err('/kernel/sysctls', `kernel.sysctls lacks ${k}`, `Kubernetes needs ${k} = ${v}; add it back`);
+    else if (sysctls[k] !== v) err(joinPointer(['kernel', 'sysctls', k]), `${k} must be ${v} on a Kubernetes node`, `set it to "${v}" (Kubernetes container-runtime prerequisite)`);
+  }
+  const modules = data.kernel?.modules ?? [];
+  for (const m of REQUIRED_MODULES) {
+    if (!modules.includes(m)) err('/kernel/modules', `kernel.modules lacks ${m}`, `Kubernetes needs the ${m} module; add it back`);
+  }
+
+  if (rt.cgroupDriver === 'cgroupfs' && distro.cgroupVersion === 2 && distro.init === 'systemd') {
+    warn(
+      '/runtime/cgroupDriver',
+      CODES.cgroupAdvice,
+      `cgroupfs on ${distro.id}, which runs systemd on cgroup v2`,
+      'the Kubernetes guide says to use the systemd driver when systemd is init, and always on cgroup v2; set runtime.cgroupDriver: systemd',
+    );
+  }
+
+  // A user file may not take over a file that crinit generates from profile keys.
+  const files = data.files ?? [];
+  const containerd = data.containerd;
+  if (!containerd?.configPath || !containerd.certsDir || !containerd.socket || !containerd.service || !containerd.crictlConfigPath) {
+    err('', `the ${rt.name} runtime layer is incomplete`, `extend a built-in DISTRO/${rt.name} profile`, CODES.incomplete);
+  }
+  const kubeletPath = data.kubelet?.configFragmentPath;
+  if (!kubeletPath) err('/kubelet', 'kubelet.configFragmentPath is not set', 'extend a built-in profile, or set it', CODES.incomplete);
+
+  const reserved: [string, string][] = [
+    [containerd?.configPath ?? '', 'runtime.* (cgroupDriver, sandboxImage, registryMirrors)'],
+    [containerd?.crictlConfigPath ?? '', 'the runtime socket'],
+    [kubeletPath ?? '', 'runtime.cgroupDriver and the runtime socket'],
+    ['/etc/modules-load.d/crinit-k8s.conf', 'kernel.modules'],
+    ['/etc/sysctl.d/99-crinit-k8s.conf', 'kernel.sysctls'],
+  ];
+  files.forEach((f, i) => {
+    const at = joinPointer(['files', i, 'path']);
+    const hit = reserved.find(([p]) => p === f.path);
+    if (hit) {
+      err(at, `${f.path} is generated by crinit`, `set ${hit[1]} instead of writing this file`, CODES.conflict);
+    } else if (f.path.startsWith('/var/lib/crinit/') || f.path === '/usr/local/sbin/crinit-step') {
+      err(at, `${f.path} is crinit's own first-boot state`, 'write your file somewhere else', CODES.conflict);
+    } else if (containerd?.certsDir && f.path.startsWith(containerd.certsDir + '/') && Object.keys(rt.registryMirrors ?? {}).some((h) => f.path.startsWith(`${containerd.certsDir}/${h}/`))) {
+      err(at, `${f.path} is generated by crinit from runtime.registryMirrors`, 'change runtime.registryMirrors instead', CODES.conflict);
+    }
+  });
+
+  if (diagnostics.some((d) => d.severity === 'error') || !packaging || !version || !containerd || !kubeletPath) {
+    return { locator: L, diagnostics };
+  }
+
+  const profile: Profile = {
+    chain,
+    distro: distro as Distro,
+    runtime: {
+      name: 'containerd',
+      source: rt.source,
+      version,
+      cgroupDriver: rt.cgroupDriver,
+      sandboxImage: rt.sandboxImage!,
+      registryMirrors: Object.keys(rt.registryMirrors ?? {})
+        .sort()
+        .map((h) => [h, rt.registryMirrors![h]!] as const),
+    },
+    packaging,
+    ...(repo ? { repo } : {}),
+    containerd: containerd as Profile['containerd'],
+    kernel: {
+      modules,
+      sysctls: Object.keys(sysctls)
+        .sort()
+        .map((k) => [k, sysctls[k]!] as const),
+    },
+    kubelet: { configFragmentPath: kubeletPath },
+    files,
+    commands: data.commands ?? [],
+  };
+  return { profile, locator: L, diagnostics };
+}

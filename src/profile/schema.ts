@@ -1,0 +1,175 @@
+/**
+ * @fileoverview Validating one layer against profiles/profile.schema.json with ajv, and turning
+ * ajv's errors into diagnostics with a position, a message written as a fix, and no echo of the
+ * offending value (it may be a secret).
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { ASSETS } from '../assets.generated.js';
+import { CODES, type Diagnostic } from '../diagnostics.js';
+import { isAbsPath, isHttpUrl, isImageReference, isRegistryHost, isSysctlName } from './formats.js';
+import { displayPath, joinPointer, locate, splitPointer, type SourceLayer } from './source.js';
+
+export const PROFILE_SCHEMA: Record<string, unknown> = JSON.parse(ASSETS['profiles/profile.schema.json']!);
+
+const FORMAT_HINTS: Record<string, string> = {
+  'image-reference': 'an image reference such as registry.k8s.io/pause:3.10.2',
+  'registry-host': 'a registry host such as docker.io, registry.k8s.io or registry.example.com:5000, or _default',
+  'sysctl-name': 'a sysctl name such as net.ipv4.ip_forward (lower-case first segment, then . or / separated segments of letters, digits, _ and -)',
+  'abs-path': 'an absolute path such as /etc/example.conf, with no .. segments, newlines or NUL bytes',
+  'http-url': 'an http:// or https:// URL with no credentials, spaces, quotes or fragment',
+};
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });
+  ajv.addFormat('uri', fullFormats.uri as (s: string) => boolean);
+  ajv.addFormat('image-reference', isImageReference);
+  ajv.addFormat('registry-host', isRegistryHost);
+  ajv.addFormat('sysctl-name', isSysctlName);
+  ajv.addFormat('abs-path', isAbsPath);
+  ajv.addFormat('http-url', isHttpUrl);
+  compiled = ajv.compile(PROFILE_SCHEMA);
+  return compiled;
+}
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+/** closest returns the candidate nearest to `word` when it is plausibly a typo of it. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const score = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (score < bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function describeType(t: unknown): string {
+  const types = Array.isArray(t) ? t : [t];
+  return types.map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${String(x)}`)).join(' or ');
+}
+
+function hintOf(e: ErrorObject): string | undefined {
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  const h = parent?.['x-hint'];
+  return typeof h === 'string' ? h : undefined;
+}
+
+/** toDiagnostic turns one ajv error into a positioned diagnostic. */
+function toDiagnostic(layer: SourceLayer, e: ErrorObject, chain: string): Diagnostic {
+  let pointer = e.instancePath;
+  let key: string | undefined;
+  let message: string;
+  let hint = hintOf(e);
+  let code: string = CODES.schema;
+  const path = displayPath(pointer);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      key = String(e.params.additionalProperty);
+      const allowed = Object.keys(((e.parentSchema as Record<string, unknown>)?.properties as object) ?? {});
+      const guess = closest(key, allowed);
+      code = CODES.unknownKey;
+      message = `unknown key ${JSON.stringify(key)} in ${path}`;
+      hint = `${guess ? `did you mean ${JSON.stringify(guess)}? ` : ''}allowed keys here: ${allowed.join(', ')}`;
+      break;
+    }
+    case 'required':
+      message = `${path} is missing the required key ${JSON.stringify(String(e.params.missingProperty))}`;
+      hint ??= `add ${String(e.params.missingProperty)} under ${path}`;
+      break;
+    case 'type':
+      message = `${path} must be ${describeType(e.params.type)}`;
+      hint ??= e.params.type === 'string' ? 'quote the value, e.g. "1" or "2.3"' : undefined;
+      break;
+    case 'enum':
+      message = `${path} must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`;
+      break;
+    case 'format': {
+      const format = String(e.params.format);
+      if (e.propertyName !== undefined) {
+        key = e.propertyName;
+        message = `the key ${JSON.stringify(key)} in ${path} is not ${FORMAT_HINTS[format] ? `valid: expected ${FORMAT_HINTS[format]}` : `a valid ${format}`}`;
+      } else {
+        message = `${path} is not valid: expected ${FORMAT_HINTS[format] ?? format}`;
+      }
+      hint ??= FORMAT_HINTS[format];
+      break;
+    }
+    case 'pattern':
+      if (e.propertyName !== undefined) {
+        key = e.propertyName;
+        message = `the key ${JSON.stringify(key)} in ${path} is not a valid name`;
+        hint ??= 'use lower-case letters, digits and -';
+      } else {
+        message = `${path} is not valid`;
+      }
+      break;
+    case 'minItems':
+    case 'minLength':
+      message = `${path} must not be empty`;
+      break;
+    case 'oneOf':
+      message = `${path} has the wrong shape`;
+      break;
+    default:
+      message = `${path} ${e.message ?? 'is not valid'}`;
+  }
+  const where = locate(layer, pointer, key);
+  return {
+    severity: 'error',
+    code,
+    message,
+    ...(hint ? { hint } : {}),
+    file: layer.file,
+    ...where,
+    chain,
+  };
+}
+
+/**
+ * validateLayer checks one layer against the profile schema. Errors under a failed `oneOf` or a
+ * `propertyNames` wrapper are folded into the one error that explains them.
+ */
+export function validateLayer(layer: SourceLayer, chain: string): Diagnostic[] {
+  const validate = validator();
+  if (validate(layer.data)) return [];
+  const errors = validate.errors ?? [];
+  const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
+  const kept = errors.filter((e) => {
+    if (e.keyword === 'propertyNames' || e.keyword === 'if') return false;
+    if (e.keyword !== 'oneOf' && oneOfPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/'))) return false;
+    return true;
+  });
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of kept) {
+    const d = toDiagnostic(layer, e, chain);
+    const k = `${d.position?.line}:${d.position?.col}:${d.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(d);
+  }
+  return out;
+}
+
+export { joinPointer, splitPointer };

@@ -1,0 +1,34 @@
+/**
+ * @fileoverview Quoting, one function per target format. Templates may only put user values
+ * into files through these, so a quote, backslash or newline in a value can never end the
+ * string it sits in.
+ */
+
+/** tomlString writes a TOML basic string ("…") with every character TOML requires escaped. */
+export function tomlString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\b') out += '\\b';
+    else if (ch === '\f') out += '\\f';
+    else if (c < 0x20 || c === 0x7f) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** jsonString writes a JSON string; JSON strings are also valid YAML double-quoted scalars. */
+export function jsonString(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** shellWord quotes one word for POSIX sh: always single quotes, with ' written as '\''. */
+export function shellWord(value: string): string {
+  if (value.includes('\0')) throw new Error('a shell word cannot hold a NUL byte');
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
