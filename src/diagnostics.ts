@@ -69,6 +69,11 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
  *     hint: ...
  *     profile: base > ubuntu-24.04 > containerd > node.yaml
  */
+/** redact hides URL credentials (scheme://user:password@) in text shown to the user. */
+export function redact(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"']+@/gi, '$1***@');
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.file
     ? `${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''}: `
@@ -77,10 +82,10 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.sourceLine !== undefined && d.position) {
     const num = String(d.position.line);
     const gutter = ' '.repeat(num.length);
-    lines.push(`  ${num} | ${d.sourceLine}`);
+    lines.push(`  ${num} | ${redact(d.sourceLine)}`);
     lines.push(`  ${gutter} | ${' '.repeat(Math.max(0, d.position.col - 1))}^`);
   }
   if (d.hint) lines.push(`  hint: ${d.hint}`);
   if (d.chain) lines.push(`  profile: ${d.chain}`);
-  return lines.join('\n');
+  return lines.map(redact).join('\n');
 }

@@ -1,0 +1,54 @@
+/**
+ * Test helpers: the built crinit (tests exercise dist/, the real artifact), the real external
+ * tools, and a CLI runner.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023'] as const;
+
+/** Under CRINIT_REQUIRE_TOOLS=1 (CI) a missing tool fails the test instead of skipping it. */
+export const REQUIRE_TOOLS = process.env.CRINIT_REQUIRE_TOOLS === '1';
+
+const toolCache = new Map<string, boolean>();
+export function hasTool(name: string): boolean {
+  if (!toolCache.has(name)) toolCache.set(name, spawnSync('sh', ['-c', `command -v ${name}`]).status === 0);
+  return toolCache.get(name)!;
+}
+
+/**
+ * needTool skips the calling test, saying why, when `name` is not installed; under
+ * CRINIT_REQUIRE_TOOLS=1 it fails it instead.
+ */
+export function needTool(ctx: { skip: (note?: string) => void }, name: string, pkg = name): void {
+  if (hasTool(name)) return;
+  const why = `${name} is not installed (apt-get install ${pkg})`;
+  if (REQUIRE_TOOLS) throw new Error(`CRINIT_REQUIRE_TOOLS=1 but ${why}`);
+  process.stderr.write(`skipping: ${why}\n`);
+  ctx.skip(why);
+}
+
+export function runCli(args: readonly string[], opts: { cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', input: opts.input ?? '' });
+}
+
+export function tempDir(prefix = 'crinit-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeTemp(dir: string, name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** The shell script cloud-init's runcmd module writes: one line per entry, each argv word quoted. */
+export function runcmdScript(runcmd: readonly (string | readonly string[])[]): string {
+  const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+  return '#!/bin/sh\n' + runcmd.map((c) => (typeof c === 'string' ? c : c.map(quote).join(' '))).join('\n') + '\n';
+}
