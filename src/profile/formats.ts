@@ -34,11 +34,23 @@ export function isSysctlName(value: string): boolean {
   return value.length <= 256 && /^[a-z0-9_]+(?:[./][A-Za-z0-9_-]+)+$/.test(value);
 }
 
+/**
+ * Characters that YAML readers treat as line breaks or refuse outright (C0/C1 controls, NEL,
+ * the Unicode line and paragraph separators, a stray BOM, non-characters). A value holding one
+ * cannot be written into a YAML document, a shell line or a config file and read back the same.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/u;
+
+/** isSafeText accepts text, tabs and newlines included, with none of the characters above. */
+export function isSafeText(value: string): boolean {
+  return !UNSAFE_TEXT.test(value) && !/[\ud800-\udfff]/.test(value.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
+}
+
 /** isAbsPath accepts a normalized absolute path with no control characters. */
 export function isAbsPath(value: string): boolean {
   if (value.length < 2 || value.length > 4096 || !value.startsWith('/') || value.endsWith('/')) return false;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return false;
+  if (!isSafeText(value) || /[\t\n]/.test(value)) return false;
   return value
     .slice(1)
     .split('/')

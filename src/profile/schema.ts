@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { ASSETS } from '../assets.generated.js';
 import { CODES, type Diagnostic } from '../diagnostics.js';
-import { isAbsPath, isHttpUrl, isImageReference, isRegistryHost, isSysctlName } from './formats.js';
+import { isAbsPath, isHttpUrl, isImageReference, isRegistryHost, isSafeText, isSysctlName } from './formats.js';
 import { displayPath, joinPointer, locate, splitPointer, type SourceLayer } from './source.js';
 
 export const PROFILE_SCHEMA: Record<string, unknown> = JSON.parse(ASSETS['profiles/profile.schema.json']!);
@@ -18,6 +18,7 @@ const FORMAT_HINTS: Record<string, string> = {
   'sysctl-name': 'a sysctl name such as net.ipv4.ip_forward (lower-case first segment, then . or / separated segments of letters, digits, _ and -)',
   'abs-path': 'an absolute path such as /etc/example.conf, with no .. segments, newlines or NUL bytes',
   'http-url': 'an http:// or https:// URL with no credentials, spaces, quotes or fragment',
+  'safe-text': 'text without NUL, control characters other than tab and newline, or Unicode line separators',
 };
 
 let compiled: ValidateFunction | undefined;
@@ -32,6 +33,7 @@ function validator(): ValidateFunction {
   ajv.addFormat('sysctl-name', isSysctlName);
   ajv.addFormat('abs-path', isAbsPath);
   ajv.addFormat('http-url', isHttpUrl);
+  ajv.addFormat('safe-text', isSafeText);
   compiled = ajv.compile(PROFILE_SCHEMA);
   return compiled;
 }

@@ -1,0 +1,142 @@
+/**
+ * Every embedded config, parsed back with a real parser (smol-toml for TOML, yaml and PyYAML
+ * for YAML), holds what the Kubernetes container-runtime guide requires.
+ */
+import { describe, expect, it } from 'vitest';
+import { parse as parseToml } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
+import { DISTROS, REQUIRE_TOOLS } from './helpers.js';
+import { hasPyYaml, pyYamlLoad } from './pyyaml.js';
+import { fileContent, parseModules, parseSysctl, render } from './cloud-config.js';
+
+type Toml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe.each(DISTROS)('%s/containerd parses back', (distro) => {
+  const { doc } = render(`${distro}/containerd`);
+  const config = parseToml(fileContent(doc, '/var/lib/crinit/staged/etc/containerd/config.toml')) as Toml;
+
+  it('config.toml: version 3, runc SystemdCgroup = true, the sandbox image, CRI not disabled', () => {
+    expect(config.version).toBe(3);
+    expect(config.disabled_plugins).toEqual([]);
+    const runtime = config.plugins['io.containerd.cri.v1.runtime'];
+    expect(runtime.containerd.runtimes.runc.runtime_type).toBe('io.containerd.runc.v2');
+    expect(runtime.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
+    const images = config.plugins['io.containerd.cri.v1.images'];
+    expect(images.pinned_images.sandbox).toBe('registry.k8s.io/pause:3.10.2');
+    expect(images.registry.config_path).toBe('/etc/containerd/certs.d');
+    expect(JSON.stringify(config)).not.toContain('mirrors');
+  });
+
+  it('the staged config.toml is installed at /etc/containerd/config.toml after the package, then containerd restarts', () => {
+    const ids = doc.runcmd.map((c) => c[1]);
+    const install = doc.runcmd.find((c) => c[1] === 'install-config-files')!;
+    expect(install.slice(-2)).toEqual(['/var/lib/crinit/staged/etc/containerd/config.toml', '/etc/containerd/config.toml']);
+    expect(ids.indexOf('install-packages')).toBeLessThan(ids.indexOf('install-config-files'));
+    expect(ids.indexOf('install-config-files')).toBeLessThan(ids.indexOf('restart-containerd'));
+    expect(ids.indexOf('restart-containerd')).toBeLessThan(ids.indexOf('wait-for-containerd-socket'));
+    expect(doc.runcmd.at(-1)!.slice(1, 2)).toEqual(['--finish']);
+  });
+
+  it('modules-load and sysctl.d hold the guide prerequisites, and first boot loads and applies them', () => {
+    expect(parseModules(fileContent(doc, '/etc/modules-load.d/crinit-k8s.conf'))).toEqual(['overlay', 'br_netfilter']);
+    expect(parseSysctl(fileContent(doc, '/etc/sysctl.d/99-crinit-k8s.conf'))).toEqual({
+      'net.bridge.bridge-nf-call-iptables': '1',
+      'net.bridge.bridge-nf-call-ip6tables': '1',
+      'net.ipv4.ip_forward': '1',
+    });
+    const ids = doc.runcmd.map((c) => c[1]);
+    expect(doc.runcmd[0]!.slice(3)).toEqual(['modprobe', '-a', 'overlay', 'br_netfilter']);
+    expect(doc.runcmd[1]!.slice(3)).toEqual(['sysctl', '--system']);
+    expect(ids.indexOf('load-kernel-modules')).toBeLessThan(ids.indexOf('apply-sysctls'));
+  });
+
+  it('kubelet fragment and crictl.yaml agree with containerd on driver and socket', () => {
+    const kubelet = parseYaml(fileContent(doc, '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf')) as Record<string, string>;
+    expect(kubelet).toEqual({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      cgroupDriver: 'systemd',
+      containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+    });
+    const crictl = parseYaml(fileContent(doc, '/etc/crictl.yaml')) as Record<string, unknown>;
+    expect(crictl['runtime-endpoint']).toBe('unix:///run/containerd/containerd.sock');
+  });
+
+  it('holds the runtime package', () => {
+    const hold = doc.runcmd.find((c) => c[1] === 'hold-packages')!;
+    expect(hold.slice(3)).toEqual(distro.startsWith('ubuntu') || distro.startsWith('debian') ? ['apt-mark', 'hold', 'containerd.io'] : ['dnf', '-q', 'versionlock', 'add', distro === 'amazonlinux-2023' ? 'containerd' : 'containerd.io']);
+  });
+});
+
+describe('variants parse back', () => {
+  it('cgroupfs: SystemdCgroup = false and the kubelet says cgroupfs (one value, two files)', () => {
+    const { doc } = render('ubuntu-24.04/containerd', ['runtime.cgroupDriver=cgroupfs']);
+    const config = parseToml(fileContent(doc, '/var/lib/crinit/staged/etc/containerd/config.toml')) as Toml;
+    expect(config.plugins['io.containerd.cri.v1.runtime'].containerd.runtimes.runc.options.SystemdCgroup).toBe(false);
+    const kubelet = parseYaml(fileContent(doc, '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf')) as Record<string, string>;
+    expect(kubelet.cgroupDriver).toBe('cgroupfs');
+  });
+
+  it('containerd 1.x gets a version 2 config with sandbox_image and SystemdCgroup', () => {
+    const { doc } = render('debian-12/containerd', ['runtime.source=distro', 'runtime.sandboxImage=registry.example.com/pause:3.9']);
+    const config = parseToml(fileContent(doc, '/var/lib/crinit/staged/etc/containerd/config.toml')) as Toml;
+    expect(config.version).toBe(2);
+    expect(config.disabled_plugins).toEqual([]);
+    const cri = config.plugins['io.containerd.grpc.v1.cri'];
+    expect(cri.sandbox_image).toBe('registry.example.com/pause:3.9');
+    expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
+    expect(cri.registry.config_path).toBe('/etc/containerd/certs.d');
+    expect(cri.registry.mirrors).toBeUndefined();
+    expect(doc.apt).toBeUndefined();
+    expect(doc.runcmd.find((c) => c[1] === 'install-packages')!.at(-1)).toBe('containerd=1.6.*');
+  });
+
+  it('runtime.version "2.3.5" pins the release, "2" the major, an exact string verbatim', () => {
+    const pin = (set: string[]) => render('ubuntu-24.04/containerd', set).doc.runcmd.find((c) => c[1] === 'install-packages')!.at(-1);
+    expect(pin(['runtime.version="2.3.5"'])).toBe('containerd.io=2.3.5-*');
+    expect(pin(['runtime.version="2"'])).toBe('containerd.io=2.*');
+    expect(pin(['runtime.version=2.3.5-1~ubuntu.24.04~noble'])).toBe('containerd.io=2.3.5-1~ubuntu.24.04~noble');
+    const rhel = render('rhel-9/containerd', ['runtime.version="1.7"']);
+    expect(rhel.doc.runcmd.find((c) => c[1] === 'install-packages')!.at(-1)).toBe('containerd.io-1.7.*');
+    expect((parseToml(fileContent(rhel.doc, '/var/lib/crinit/staged/etc/containerd/config.toml')) as Toml).version).toBe(2);
+  });
+
+  it('registry mirrors become certs.d/HOST/hosts.toml, in order, and config_path points there', () => {
+    const { doc } = render('ubuntu-24.04/containerd', [
+      'runtime.registryMirrors={"docker.io": ["https://a.example.com", "http://b.example.com:5000/v2"], "registry.example.com:5000": ["https://c.example.com"]}',
+    ]);
+    const docker = parseToml(fileContent(doc, '/etc/containerd/certs.d/docker.io/hosts.toml')) as Toml;
+    expect(docker.server).toBe('https://registry-1.docker.io');
+    expect(Object.keys(docker.host)).toEqual(['https://a.example.com', 'http://b.example.com:5000/v2']);
+    expect(docker.host['https://a.example.com'].capabilities).toEqual(['pull', 'resolve']);
+    const other = parseToml(fileContent(doc, '/etc/containerd/certs.d/registry.example.com:5000/hosts.toml')) as Toml;
+    expect(other.server).toBe('https://registry.example.com:5000');
+  });
+
+  it('apt repositories use $KEY_FILE with the inline key and keep the image sources; dnf uses a pinned local key', () => {
+    const deb = render('debian-13/containerd').doc;
+    expect(deb.apt!.preserve_sources_list).toBe(true);
+    const src = deb.apt!.sources['crinit-docker']!;
+    expect(src.source).toBe('deb [signed-by=$KEY_FILE] https://download.docker.com/linux/debian trixie stable');
+    expect(src.key).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n[\s\S]+-----END PGP PUBLIC KEY BLOCK-----\n$/);
+    const rpm = render('rhel-9/containerd').doc;
+    expect(rpm.yum_repos!['crinit-docker']).toEqual({
+      name: "Docker's RHEL repository (download.docker.com); Rocky and Alma use it too",
+      baseurl: 'https://download.docker.com/linux/rhel/9/$basearch/stable',
+      enabled: true,
+      gpgcheck: true,
+      gpgkey: 'file:///etc/pki/rpm-gpg/crinit-docker.asc',
+    });
+    expect(fileContent(rpm, '/etc/pki/rpm-gpg/crinit-docker.asc')).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+  });
+
+  it('PyYAML, the parser cloud-init uses, reads every output exactly as yaml does', (ctx) => {
+    if (!hasPyYaml()) {
+      if (REQUIRE_TOOLS) throw new Error('PyYAML (python3-yaml) is not installed');
+      ctx.skip('PyYAML is not installed (apt-get install python3-yaml)');
+    }
+    const texts = DISTROS.map((d) => render(`${d}/containerd`).text);
+    const back = pyYamlLoad(texts);
+    texts.forEach((t, i) => expect(back[i]).toEqual(parseYaml(t, { version: '1.1' })));
+  });
+});
