@@ -47,7 +47,8 @@ export function compile(options: CompileOptions): CompileResult {
     if (hasErrors(resolved.diagnostics)) return { diagnostics: resolved.diagnostics, chain };
 
     const { data, origins } = mergeLayers(resolved.layers);
-    const norm = normalizeProfile(data as WrittenProfile, origins, chain);
+    const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
+    const norm = normalizeProfile(data as WrittenProfile, origins, chain, entryLayer);
     const diagnostics = [...resolved.diagnostics, ...norm.diagnostics];
     if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, chain };
 

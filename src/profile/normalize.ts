@@ -5,7 +5,7 @@
  */
 import { CODES, type Diagnostic, type Origin, type Severity } from '../diagnostics.js';
 import { originOf, type OriginMap } from './merge.js';
-import { joinPointer, locate } from './source.js';
+import { joinPointer, locate, type SourceLayer } from './source.js';
 import type { Distro, Profile, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
 
 /** The sysctls and modules the Kubernetes container-runtime guide requires, with their values. */
@@ -21,6 +21,8 @@ export class Locator {
   constructor(
     private readonly origins: OriginMap,
     readonly chain: string,
+    /** The outermost layer (the file the user named): where a whole-profile problem is reported. */
+    private readonly entry?: SourceLayer,
   ) {}
 
   origin(pointer: string): Origin {
@@ -29,7 +31,7 @@ export class Locator {
   }
 
   diag(severity: Severity, code: string, pointer: string, message: string, hint?: string, key?: string): Diagnostic {
-    const o = originOf(this.origins, pointer);
+    const o = originOf(this.origins, pointer) ?? (this.entry ? { layer: this.entry, pointer: '' } : undefined);
     const where = o ? locate(o.layer, o.pointer, key) : {};
     return {
       severity,
@@ -66,8 +68,9 @@ export function normalizeProfile(
   data: WrittenProfile,
   origins: OriginMap,
   chain: string,
+  entry?: SourceLayer,
 ): { profile?: Profile; locator: Locator; diagnostics: Diagnostic[] } {
-  const L = new Locator(origins, chain);
+  const L = new Locator(origins, chain, entry);
   const diagnostics: Diagnostic[] = [];
   const err = (pointer: string, message: string, hint?: string, code: string = CODES.required, key?: string) =>
     diagnostics.push(L.diag('error', code, pointer, message, hint, key));

@@ -211,7 +211,7 @@ export function resolveProfile(entry: ProfileEntry, options: ResolveOptions = {}
     if (layer) layers.push(layer);
   });
 
-  const chain = layers.map((l) => l.name).join(' > ');
+  const chain = layers.map((l) => l.name).join(' > ') || ('path' in entry ? posix.basename(entry.path) : entry.builtin);
   const withChain: Diagnostic[] = diagnostics.map((d) => ({ ...d, chain: d.chain ?? chain }));
   if (hasErrors(withChain)) return { layers, chain, diagnostics: withChain };
   for (const layer of layers) withChain.push(...validateLayer(layer, chain));

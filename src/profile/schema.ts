@@ -21,6 +21,12 @@ const FORMAT_HINTS: Record<string, string> = {
   'safe-text': 'text without NUL, control characters other than tab and newline, or Unicode line separators',
 };
 
+const TYPE_HINTS: Record<string, string> = {
+  string: 'quote the value, e.g. "1" or "2.3"',
+  array: 'write a YAML list: one `- item` per line, or [a, b]',
+  object: 'write a YAML mapping: indented `key: value` lines',
+};
+
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
@@ -91,7 +97,7 @@ function toDiagnostic(layer: SourceLayer, e: ErrorObject, chain: string): Diagno
       const allowed = Object.keys(((e.parentSchema as Record<string, unknown>)?.properties as object) ?? {});
       const guess = closest(key, allowed);
       code = CODES.unknownKey;
-      message = `unknown key ${JSON.stringify(key)} in ${path}`;
+      message = `unknown key ${JSON.stringify(key)} ${pointer === '' ? 'at the top level' : `in ${path}`}`;
       hint = `${guess ? `did you mean ${JSON.stringify(guess)}? ` : ''}allowed keys here: ${allowed.join(', ')}`;
       break;
     }
@@ -101,11 +107,15 @@ function toDiagnostic(layer: SourceLayer, e: ErrorObject, chain: string): Diagno
       break;
     case 'type':
       message = `${path} must be ${describeType(e.params.type)}`;
-      hint ??= e.params.type === 'string' ? 'quote the value, e.g. "1" or "2.3"' : undefined;
+      hint ??= TYPE_HINTS[String(e.params.type)] ?? `write ${describeType(e.params.type)} here`;
       break;
-    case 'enum':
-      message = `${path} must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map(String);
+      message = `${path} must be one of: ${allowed.join(', ')}`;
+      const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+      hint ??= guess ? `did you mean ${JSON.stringify(guess)}?` : `write one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
       break;
+    }
     case 'format': {
       const format = String(e.params.format);
       if (e.propertyName !== undefined) {
@@ -131,7 +141,7 @@ function toDiagnostic(layer: SourceLayer, e: ErrorObject, chain: string): Diagno
       message = `${path} must not be empty`;
       break;
     case 'oneOf':
-      message = `${path} has the wrong shape`;
+      message = `${path} is not valid${hint ? `: expected ${hint}` : ''}`;
       break;
     default:
       message = `${path} ${e.message ?? 'is not valid'}`;
