@@ -1,0 +1,129 @@
+/**
+ * The command line: exit codes, stdout/stderr separation, atomic -o, list and validate.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../dist/index.js';
+import { DISTROS, runCli, tempDir, writeTemp } from './helpers.js';
+
+describe('crinit render', () => {
+  it('prints user-data on stdout, nothing on stderr, exit 0', () => {
+    const r = runCli(['render', 'ubuntu-24.04/containerd']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(compile({ profile: 'ubuntu-24.04/containerd' }).output);
+  });
+
+  it('-o writes the same bytes to the file and nothing to stdout', () => {
+    const dir = tempDir();
+    const r = runCli(['render', 'debian-12/containerd', '-o', join(dir, 'user-data')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe(compile({ profile: 'debian-12/containerd' }).output);
+    expect(readdirSync(dir)).toEqual(['user-data']);
+  });
+
+  it('-o on error keeps an existing file untouched', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'user-data'), 'previous\n');
+    const r = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.cgroupDriver=nope', '-o', join(dir, 'user-data')]);
+    expect(r.status).toBe(1);
+    expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe('previous\n');
+    expect(readdirSync(dir)).toEqual(['user-data']);
+  });
+
+  it('-o into an unwritable place is an internal (I/O) error, exit 3, nothing left', () => {
+    const dir = tempDir();
+    const r = runCli(['render', 'ubuntu-24.04/containerd', '-o', join(dir, 'missing-dir', 'user-data')]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('cannot write');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('renders a user profile that extends another file and a built-in, with warnings on stderr', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'base-node.yaml', 'extends: debian-12/containerd\nruntime:\n  source: distro\n');
+    writeTemp(dir, 'node.yaml', 'extends: ./base-node.yaml\nruntime:\n  sandboxImage: registry.example.com/pause:3.10\n');
+    const r = runCli(['render', 'node.yaml'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('sandbox_image = "registry.example.com/pause:3.10"');
+    expect(r.stdout).toContain('# Profile layers: "base > debian-12 > containerd > base-node.yaml > node.yaml".');
+    // The version came from the distro layer's default for its own package, so that is where it points.
+    expect(r.stderr).toMatch(/^profiles\/distros\/debian-12\.yaml:\d+:\d+: warning W-RULE-EOL: containerd 1\.6 is end-of-life/m);
+  });
+
+  it('a missing profile file is invalid input, exit 1', () => {
+    const r = runCli(['render', 'does-not-exist.yaml']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('cannot read the profile file "does-not-exist.yaml"');
+  });
+
+  it('usage errors exit 2', () => {
+    expect(runCli(['render']).status).toBe(2);
+    expect(runCli(['render', 'ubuntu-24.04/containerd', '--no-such-flag']).status).toBe(2);
+    expect(runCli(['frobnicate']).status).toBe(2);
+    expect(runCli(['--version']).status).toBe(0);
+  });
+});
+
+describe('crinit validate', () => {
+  it('says ok with the chain, exit 0', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', 'extends: rhel-9/containerd\n');
+    const r = runCli(['validate', 'node.yaml'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('ok: node.yaml (base > rhel-9 > containerd > node.yaml)\n');
+  });
+
+  it('fails with diagnostics, exit 1', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', 'extends: rhel-9/containerd\nruntime:\n  source: distro\n');
+    const r = runCli(['validate', 'node.yaml'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('node.yaml:3:11: error E-RULE-UNSUPPORTED');
+  });
+});
+
+describe('crinit list', () => {
+  it('--json has one row per distro for containerd, truthful about sources', () => {
+    const r = runCli(['list', '--json']);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as { profile: string; supported: boolean; defaultSource: string; sources: { source: string; supported: boolean; configVersion?: number; reason?: string }[] }[];
+    expect(rows.map((x) => x.profile).sort()).toEqual(DISTROS.map((d) => `${d}/containerd`).sort());
+    for (const row of rows) {
+      expect(row.supported).toBe(true);
+      for (const s of row.sources) {
+        // What list says is what render does.
+        const out = compile({ profile: row.profile, set: [`runtime.source=${s.source}`] });
+        expect(out.output !== undefined).toBe(s.supported);
+        if (!s.supported) expect(s.reason).toMatch(/not available/);
+      }
+    }
+    const al = rows.find((x) => x.profile === 'amazonlinux-2023/containerd')!;
+    expect(al.defaultSource).toBe('distro');
+    const deb12 = rows.find((x) => x.profile === 'debian-12/containerd')!;
+    expect(deb12.sources.find((s) => s.source === 'distro')!.configVersion).toBe(2);
+  });
+
+  it('prints a table with every profile', () => {
+    const r = runCli(['list']);
+    expect(r.status).toBe(0);
+    for (const d of DISTROS) expect(r.stdout).toContain(`${d}/containerd`);
+    expect(r.stdout).toContain('Unsupported:');
+  });
+});
+
+describe('built-in profile files', () => {
+  it('a built-in name still reads a file of that name when one exists', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'ubuntu-24.04'));
+    writeTemp(join(dir, 'ubuntu-24.04'), 'containerd', 'extends: ubuntu-24.04/containerd\nruntime:\n  cgroupDriver: cgroupfs\n');
+    chmodSync(join(dir, 'ubuntu-24.04', 'containerd'), 0o644);
+    const r = runCli(['render', 'ubuntu-24.04/containerd'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('SystemdCgroup = false');
+    expect(existsSync(join(dir, 'ubuntu-24.04', 'containerd'))).toBe(true);
+  });
+});
