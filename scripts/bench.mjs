@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// npm run bench: how fast crinit renders, and how big its output is. Prints numbers only; no
+// thresholds (speed is measured here, never asserted in tests).
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { compile, CRINIT_VERSION } from '../dist/index.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023'];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function timeInProcess(profile, runs = 300, warmup = 30) {
+  for (let i = 0; i < warmup; i++) compile({ profile });
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    compile({ profile });
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(ms);
+}
+
+function timeProcess(args, runs = 15) {
+  spawnSync(process.execPath, args); // warm the file cache
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  }
+  return median(ms);
+}
+
+console.log(`crinit ${CRINIT_VERSION}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
+console.log('');
+console.log('profile                      in-process render (median ms)  output bytes');
+for (const d of DISTROS) {
+  const profile = `${d}/containerd`;
+  const out = compile({ profile }).output ?? '';
+  console.log(`${profile.padEnd(29)}${timeInProcess(profile).toFixed(3).padStart(29)}  ${String(Buffer.byteLength(out)).padStart(12)}`);
+}
+console.log('');
+const cliMs = timeProcess([cli, 'render', 'ubuntu-24.04/containerd']);
+const nodeMs = timeProcess(['-e', '0']);
+console.log('wall time (median of 15, ms)');
+console.log(`crinit render ubuntu-24.04/containerd  ${cliMs.toFixed(1)}`);
+console.log(`node -e 0                              ${nodeMs.toFixed(1)}`);
+console.log(`crinit's own share                     ${(cliMs - nodeMs).toFixed(1)}`);
