@@ -1,0 +1,130 @@
+/**
+ * Proof by boot: crinit's output runs in a real Debian VM under real cloud-init, and the
+ * machine comes up the way the Kubernetes container-runtime guide asks. Needs root and
+ * Debian's qemu-system-x86, qemu-utils, mmdebstrap, cloud-image-utils and e2fsprogs.
+ *
+ * Run with `npm run test:e2e`. Each case prints its wall time; docs/benchmarks.md records them.
+ */
+import { parse as parseToml } from 'smol-toml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { compile } from '../../dist/index.js';
+import { REQUIRE_TOOLS } from '../helpers.js';
+import { boot, decode, ensureImage, missingRequirements, type BootResult, type Image } from './vm.js';
+
+const missing = missingRequirements();
+if (missing.length > 0) {
+  if (REQUIRE_TOOLS) throw new Error(`CRINIT_REQUIRE_TOOLS=1 but the e2e suite lacks: ${missing.join('; ')}`);
+  process.stderr.write(`skipping the e2e suite: this machine lacks ${missing.join('; ')}\n`);
+}
+
+const SANDBOX = 'registry.example.com/e2e/pause:3.10-crinit';
+const timings: string[] = [];
+
+function render(set: string[]): string {
+  const r = compile({ profile: 'debian-12/containerd', set: ['runtime.source=distro', `runtime.sandboxImage=${SANDBOX}`, ...set] });
+  if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+  return r.output;
+}
+
+interface CloudInitResult {
+  v1: { errors: string[] };
+}
+
+function steps(result: BootResult): Map<string, { seconds: number; started: number }> {
+  const out = new Map<string, { seconds: number; started: number }>();
+  for (const line of (decode(result.report, 'CRINIT_STEPS_B64') ?? '').split('\n')) {
+    const [name, seconds, started] = line.split(' ');
+    if (name) out.set(name, { seconds: Number(seconds), started: Number(started) });
+  }
+  return out;
+}
+
+/** The assertions of a good node: everything the guide asks, on the real machine. */
+function expectHealthyNode(result: BootResult): void {
+  const r = result.report;
+  const context = `--- console tail ---\n${result.consoleTail}`;
+  expect(r.MODULE_overlay, context).toBe('loaded');
+  expect(r.MODULE_br_netfilter).toBe('loaded');
+  expect(r['SYSCTL_net.bridge.bridge-nf-call-iptables']).toBe('1');
+  expect(r['SYSCTL_net.bridge.bridge-nf-call-ip6tables']).toBe('1');
+  expect(r['SYSCTL_net.ipv4.ip_forward']).toBe('1');
+
+  expect(r.CONTAINERD_ACTIVE, context).toBe('active');
+  expect(r.CONTAINERD_ENABLED).toBe('enabled');
+  // containerd's own view of its configuration (containerd config dump), parsed as TOML.
+  const dump = parseToml(decode(r, 'CONFIG_DUMP_B64')!) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const cri = dump.plugins['io.containerd.grpc.v1.cri'];
+  expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
+  expect(cri.sandbox_image).toBe(SANDBOX);
+  expect(dump.disabled_plugins ?? []).not.toContain('cri');
+  expect(r.CTR_OK, decode(r, 'CTR_VERSION_B64')).toBe('1');
+  expect(decode(r, 'CTR_VERSION_B64')).toMatch(/Server:\s+Version:/);
+
+  const kubelet = parseYaml(decode(r, 'KUBELET_FRAGMENT_B64')!) as Record<string, string>;
+  expect(kubelet.cgroupDriver).toBe('systemd');
+  expect(kubelet.containerRuntimeEndpoint).toBe('unix:///run/containerd/containerd.sock');
+
+  expect(decode(r, 'CRINIT_FAILED_B64'), 'failure record').toBeUndefined();
+  expect(decode(r, 'CRINIT_DONE_B64')).toMatch(/^profile=debian-12\/containerd\nfinished=/);
+  expect(r.HELD_PACKAGES?.trim()).toBe('containerd');
+
+  const ci = JSON.parse(decode(r, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
+  expect(ci.v1.errors, decode(r, 'CLOUD_INIT_STATUS_B64')).toEqual([]);
+  expect(decode(r, 'CLOUD_INIT_STATUS_B64')).toMatch(/status: done/);
+}
+
+describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
+  let image: Image;
+
+  beforeAll(() => {
+    image = ensureImage('bookworm');
+    timings.push(image.built ? `image build (bookworm): ${image.buildSeconds.toFixed(0)} s` : `image (bookworm): cached ${image.key}`);
+  }, 3_600_000);
+
+  it('1. debian-12/containerd (distro containerd, custom sandbox image) comes up right', async () => {
+    const result = await boot(image, { name: 'debian-12-containerd', userData: render([]) });
+    timings.push(`case 1 (cidata seed): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
+    expectHealthyNode(result);
+  }, 3_600_000);
+
+  it('2. the same, with the user-data delivered over HTTP (ds=nocloud-net, the PXE path)', async () => {
+    const result = await boot(image, { name: 'debian-12-containerd-http', userData: render([]), overHttp: true });
+    timings.push(`case 2 (nocloud-net over HTTP): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
+    expect(result.httpRequests).toContain('GET /user-data');
+    expect(result.httpRequests).toContain('GET /meta-data');
+    expectHealthyNode(result);
+  }, 3_600_000);
+
+  it('3. a dpkg lock held for 60 s does not break first boot', async () => {
+    const result = await boot(image, { name: 'debian-12-containerd-lock', userData: render([]), kernelArgs: ['crinit.holdlock'] });
+    expectHealthyNode(result);
+    const hold = Object.fromEntries((decode(result.report, 'HOLDLOCK_B64') ?? '').trim().split('\n').map((l) => l.split('=')));
+    expect(hold.acquired, 'the lock holder ran').toBeDefined();
+    expect(hold.released).toBeDefined();
+    const install = steps(result).get('install-packages')!;
+    const refresh = steps(result).get('refresh-package-index')!;
+    // The lock was really in the way: taken before the package steps began, released after.
+    expect(Number(hold.acquired)).toBeLessThanOrEqual(refresh.started);
+    const waited = Number(hold.released) - install.started;
+    timings.push(`case 3 (dpkg lock held 60 s): ${result.seconds.toFixed(0)} s; install-packages took ${install.seconds} s, of which ~${Math.max(0, waited)} s waiting for the lock`);
+    expect(install.started + install.seconds).toBeGreaterThanOrEqual(Number(hold.released));
+  }, 3_600_000);
+
+  it('4. a package that cannot be fetched fails loudly: failure record, no success marker, cloud-init error', async () => {
+    const result = await boot(image, { name: 'debian-12-containerd-fail', userData: render(['runtime.version=1.6.99-0crinit1']) });
+    timings.push(`case 4 (injected failure): ${result.seconds.toFixed(0)} s`);
+    const failed = decode(result.report, 'CRINIT_FAILED_B64');
+    expect(failed, result.consoleTail).toMatch(/^step=install-packages\nexit=\d+\nattempts=3\n$/);
+    expect(decode(result.report, 'CRINIT_DONE_B64')).toBeUndefined();
+    expect(steps(result).has('restart-containerd')).toBe(false);
+    const ci = JSON.parse(decode(result.report, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
+    expect(ci.v1.errors.length).toBeGreaterThan(0);
+    expect(decode(result.report, 'CLOUD_INIT_STATUS_B64')).toMatch(/status: error/);
+  }, 3_600_000);
+
+  it('prints the timings', () => {
+    process.stdout.write(`\ne2e timings:\n  ${timings.join('\n  ')}\n`);
+    expect(timings.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,302 @@
+/**
+ * Real machines for the end-to-end tests: a Debian VM image built once with mmdebstrap and
+ * cached outside the repository (keyed by a hash of everything that goes into it), and boots of
+ * throw-away overlays under QEMU's software emulation with a NoCloud seed carrying crinit's
+ * output. A baked-in reporter unit prints the machine's state on the second serial port.
+ *
+ * Facts this relies on (shared reference vm-e2e.md): /dev/kvm here cannot run a stock kernel,
+ * so the VM runs under TCG; about one boot in ten wedges early in the kernel, hence the
+ * watchdog and one retry.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const IMAGE_DIR = join(HERE, 'image');
+
+export const TOOLS: readonly [cmd: string, pkg: string][] = [
+  ['qemu-system-x86_64', 'qemu-system-x86'],
+  ['qemu-img', 'qemu-utils'],
+  ['mmdebstrap', 'mmdebstrap'],
+  ['cloud-localds', 'cloud-image-utils'],
+  ['mkfs.ext4', 'e2fsprogs'],
+];
+
+/** missingRequirements names what this machine lacks for the e2e suite (empty when ready). */
+export function missingRequirements(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root (mmdebstrap and mkfs.ext4 -d build the image as root)');
+  for (const [cmd, pkg] of TOOLS) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) missing.push(`${cmd} (apt-get install ${pkg})`);
+  }
+  return missing;
+}
+
+export const CACHE_DIR = process.env.CRINIT_E2E_CACHE ?? '/var/cache/crinit-e2e';
+
+const PACKAGES = [
+  'systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'ifupdown', 'isc-dhcp-client', 'netbase',
+  'e2fsprogs', 'cloud-init', 'cloud-guest-utils', 'locales', 'linux-image-amd64', 'initramfs-tools', 'python3',
+  'ca-certificates', 'gnupg',
+];
+
+/** The Debian archive this machine's apt already uses; the VM's apt uses it too. */
+export function debianMirror(): string {
+  const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const deb822 = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(text);
+    if (deb822) return deb822[1]!;
+    const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s+\S+/m.exec(text);
+    if (oneLine) return oneLine[1]!;
+  }
+  throw new Error('cannot find a Debian archive in /etc/apt; set CRINIT_E2E_MIRROR');
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
+    .sort();
+}
+
+export interface Image {
+  readonly disk: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly key: string;
+  readonly built: boolean;
+  readonly buildSeconds: number;
+}
+
+function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${(r.stderr || r.stdout).slice(-4000)}`);
+}
+
+/**
+ * ensureImage builds (or finds in the cache) the Debian image for `suite`. The cache key hashes
+ * the suite, the package list, the mirror and every file baked into the image.
+ */
+export function ensureImage(suite = 'bookworm'): Image {
+  const mirror = process.env.CRINIT_E2E_MIRROR ?? debianMirror();
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ suite, PACKAGES, mirror, layout: 2 }));
+  for (const f of filesUnder(IMAGE_DIR)) hash.update(f.slice(IMAGE_DIR.length)).update(readFileSync(f));
+  const key = `${suite}-${hash.digest('hex').slice(0, 16)}`;
+  const dir = join(CACHE_DIR, key);
+  const image: Omit<Image, 'built' | 'buildSeconds'> = {
+    disk: join(dir, 'base.raw'),
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    key,
+  };
+  if (existsSync(join(dir, 'READY'))) return { ...image, built: false, buildSeconds: 0 };
+
+  const started = Date.now();
+  rmSync(dir, { recursive: true, force: true });
+  const work = `${dir}.build`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'tmp'), { recursive: true });
+  const tar = join(work, 'rootfs.tar');
+  run(
+    'mmdebstrap',
+    [
+      '--variant=minbase',
+      '--format=tar',
+      `--include=${PACKAGES.join(',')}`,
+      `--customize-hook=${join(IMAGE_DIR, 'customize.sh')} "$1"`,
+      suite,
+      tar,
+      mirror,
+    ],
+    { TMPDIR: join(work, 'tmp') },
+  );
+  const root = join(work, 'root');
+  mkdirSync(root);
+  run('tar', ['-xpf', tar, '-C', root, '--numeric-owner']);
+  rmSync(tar);
+  const boot = readdirSync(join(root, 'boot'));
+  const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
+  const initrd = boot.find((f) => f.startsWith('initrd.img-'));
+  if (!vmlinuz || !initrd) throw new Error(`no kernel or initrd in the image's /boot: ${boot.join(' ')}`);
+  writeFileSync(join(work, 'vmlinuz'), readFileSync(join(root, 'boot', vmlinuz)));
+  writeFileSync(join(work, 'initrd.img'), readFileSync(join(root, 'boot', initrd)));
+  run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, join(work, 'base.raw'), '4G']);
+  rmSync(root, { recursive: true, force: true });
+  rmSync(join(work, 'tmp'), { recursive: true, force: true });
+  writeFileSync(join(work, 'READY'), `${key}\n`);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  renameSync(work, dir);
+  // Older images of this suite are stale (their inputs changed): free their disk.
+  for (const old of readdirSync(CACHE_DIR)) {
+    if (old.startsWith(`${suite}-`) && old !== key) rmSync(join(CACHE_DIR, old), { recursive: true, force: true });
+  }
+  return { ...image, built: true, buildSeconds: (Date.now() - started) / 1000 };
+}
+
+export interface BootOptions {
+  readonly name: string;
+  /** The cloud-config under test. */
+  readonly userData: string;
+  /** Deliver it over HTTP (ds=nocloud-net) instead of a cidata disk. */
+  readonly overHttp?: boolean;
+  /** Extra kernel arguments, e.g. crinit.holdlock. */
+  readonly kernelArgs?: readonly string[];
+  /** Overall limit for one boot, seconds. */
+  readonly timeoutSeconds?: number;
+}
+
+export interface BootResult {
+  readonly report: Record<string, string>;
+  readonly seconds: number;
+  readonly attempts: number;
+  readonly consoleTail: string;
+  readonly httpRequests: readonly string[];
+}
+
+/** serveSeed serves user-data, meta-data and an empty vendor-data on 127.0.0.1 (10.0.2.2 in the VM). */
+async function serveSeed(files: Record<string, string>, log: string[]): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '');
+    log.push(`${req.method} /${name}`);
+    const body = files[name];
+    if (body === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function parseReport(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && /^[A-Za-z0-9_.-]+$/.test(line.slice(0, eq))) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+function tail(file: string, lines = 60): string {
+  if (!existsSync(file)) return '(no console output)';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+interface Attempt {
+  outcome: 'report' | 'wedged-early' | 'timeout' | 'exited';
+  report: Record<string, string>;
+  seconds: number;
+}
+
+async function bootOnce(image: Image, dir: string, opts: BootOptions, seed: { port?: number }): Promise<Attempt> {
+  const overlay = join(dir, 'overlay.qcow2');
+  rmSync(overlay, { force: true });
+  run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.disk, overlay]);
+  const consoleLog = join(dir, 'console.log');
+  const reportLog = join(dir, 'report.log');
+  rmSync(consoleLog, { force: true });
+  rmSync(reportLog, { force: true });
+  const append = ['root=/dev/vda', 'rw', 'console=ttyS0', 'panic=-1', 'net.ifnames=0', ...(opts.kernelArgs ?? [])];
+  if (seed.port !== undefined) append.push(`ds=nocloud-net;s=http://10.0.2.2:${seed.port}/`);
+  const args = [
+    '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '2048',
+    '-kernel', image.kernel, '-initrd', image.initrd, '-append', append.join(' '),
+    '-drive', `file=${overlay},if=virtio,format=qcow2`,
+    ...(seed.port === undefined ? ['-drive', `file=${join(dir, 'seed.img')},if=virtio,format=raw,readonly=on`] : []),
+    '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0',
+    '-serial', `file:${consoleLog}`, '-serial', `file:${reportLog}`,
+    '-display', 'none', '-monitor', 'none', '-no-reboot',
+  ];
+  const started = Date.now();
+  const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => qemu.on('exit', (code) => resolve(code)));
+  const limit = (opts.timeoutSeconds ?? 1500) * 1000;
+  let outcome: Attempt['outcome'] = 'exited';
+  for (;;) {
+    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+    const elapsed = Date.now() - started;
+    const report = existsSync(reportLog) ? readFileSync(reportLog, 'utf8') : '';
+    if (report.includes('REPORT_END=1')) {
+      outcome = 'report';
+      if (!done) await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+      break;
+    }
+    if (done) break;
+    const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
+    if (elapsed > 90_000 && !consoleText.includes('Run /init')) {
+      outcome = 'wedged-early';
+      break;
+    }
+    if (elapsed > limit) {
+      outcome = 'timeout';
+      break;
+    }
+  }
+  if (qemu.exitCode === null) {
+    qemu.kill('SIGKILL');
+    await exited;
+  }
+  if (outcome === 'exited' && stderr) process.stderr.write(`qemu: ${stderr.slice(-2000)}\n`);
+  const report = parseReport(existsSync(reportLog) ? readFileSync(reportLog, 'utf8') : '');
+  rmSync(overlay, { force: true });
+  return { outcome, report, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * boot runs one test machine to its report. A boot that wedges (no `Run /init` within 90 s, or
+ * no report within the limit) is ended and tried once more, and the test log says so.
+ */
+export async function boot(image: Image, opts: BootOptions): Promise<BootResult> {
+  const dir = join(CACHE_DIR, 'runs', opts.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const metaData = `instance-id: crinit-e2e-${opts.name}\nlocal-hostname: crinit-e2e\n`;
+  const requests: string[] = [];
+  let server: Server | undefined;
+  let port: number | undefined;
+  if (opts.overHttp) {
+    ({ server, port } = await serveSeed({ 'user-data': opts.userData, 'meta-data': metaData, 'vendor-data': '' }, requests));
+  } else {
+    writeFileSync(join(dir, 'user-data'), opts.userData);
+    writeFileSync(join(dir, 'meta-data'), metaData);
+    run('cloud-localds', [join(dir, 'seed.img'), join(dir, 'user-data'), join(dir, 'meta-data')]);
+  }
+  try {
+    let total = 0;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const a = await bootOnce(image, dir, opts, port === undefined ? {} : { port });
+      total += a.seconds;
+      if (a.outcome === 'report') {
+        return { report: a.report, seconds: a.seconds, attempts: attempt, consoleTail: tail(join(dir, 'console.log')), httpRequests: requests };
+      }
+      const why = a.outcome === 'wedged-early' ? 'no "Run /init" on the console within 90 s' : a.outcome === 'timeout' ? 'no report within the time limit' : 'qemu exited before the report';
+      process.stderr.write(`e2e ${opts.name}: boot attempt ${attempt} ended (${why}) after ${a.seconds.toFixed(0)} s${attempt === 1 ? '; retrying once' : ''}\n`);
+      if (attempt === 2) {
+        throw new Error(`e2e ${opts.name}: no report after two boots (${total.toFixed(0)} s): ${why}\n--- console tail ---\n${tail(join(dir, 'console.log'))}`);
+      }
+    }
+    throw new Error('unreachable');
+  } finally {
+    server?.close();
+  }
+}
+
+export function decode(report: Record<string, string>, key: string): string | undefined {
+  const v = report[key];
+  if (v === undefined || v === 'ABSENT') return undefined;
+  return Buffer.from(v, 'base64').toString('utf8');
+}
+
+export function diskUsage(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
