@@ -21,8 +21,8 @@ if (missing.length > 0) {
 const SANDBOX = 'registry.example.com/e2e/pause:3.10-crinit';
 const timings: string[] = [];
 
-function render(set: string[]): string {
-  const r = compile({ profile: 'debian-12/containerd', set: ['runtime.source=distro', `runtime.sandboxImage=${SANDBOX}`, ...set] });
+function render(set: string[], profile = 'debian-12/containerd'): string {
+  const r = compile({ profile, set: ['runtime.source=distro', `runtime.sandboxImage=${SANDBOX}`, ...set] });
   if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
   return r.output;
 }
@@ -41,7 +41,7 @@ function steps(result: BootResult): Map<string, { seconds: number; started: numb
 }
 
 /** The assertions of a good node: everything the guide asks, on the real machine. */
-function expectHealthyNode(result: BootResult): void {
+function expectHealthyNode(result: BootResult, profile = 'debian-12/containerd'): void {
   const r = result.report;
   const context = `--- console tail ---\n${result.consoleTail}`;
   expect(r.MODULE_overlay, context).toBe('loaded');
@@ -66,7 +66,7 @@ function expectHealthyNode(result: BootResult): void {
   expect(kubelet.containerRuntimeEndpoint).toBe('unix:///run/containerd/containerd.sock');
 
   expect(decode(r, 'CRINIT_FAILED_B64'), 'failure record').toBeUndefined();
-  expect(decode(r, 'CRINIT_DONE_B64')).toMatch(/^profile=debian-12\/containerd\nfinished=/);
+  expect(decode(r, 'CRINIT_DONE_B64')).toMatch(new RegExp(`^profile=${profile.replace('.', '\\.')}\nfinished=\\d{4}-\\d\\d-\\d\\dT[0-9:]+Z\n$`));
   expect(r.HELD_PACKAGES?.trim()).toBe('containerd');
 
   const ci = JSON.parse(decode(r, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
@@ -121,6 +121,14 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     const ci = JSON.parse(decode(result.report, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
     expect(ci.v1.errors.length).toBeGreaterThan(0);
     expect(decode(result.report, 'CLOUD_INIT_STATUS_B64')).toMatch(/status: error/);
+  }, 3_600_000);
+
+  it('6. debian-13/containerd (trixie, Debian containerd 1.7, cloud-init 25.x) comes up right', async () => {
+    const trixie = ensureImage('trixie');
+    timings.push(trixie.built ? `image build (trixie): ${trixie.buildSeconds.toFixed(0)} s` : `image (trixie): cached ${trixie.key}`);
+    const result = await boot(trixie, { name: 'debian-13-containerd', userData: render([], 'debian-13/containerd') });
+    timings.push(`case 6 (debian-13): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
+    expectHealthyNode(result, 'debian-13/containerd');
   }, 3_600_000);
 
   it('prints the timings', () => {

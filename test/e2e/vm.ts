@@ -39,11 +39,20 @@ export function missingRequirements(): string[] {
 
 export const CACHE_DIR = process.env.CRINIT_E2E_CACHE ?? '/var/cache/crinit-e2e';
 
-const PACKAGES = [
-  'systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'ifupdown', 'isc-dhcp-client', 'netbase',
-  'e2fsprogs', 'cloud-init', 'cloud-guest-utils', 'locales', 'linux-image-amd64', 'initramfs-tools', 'python3',
-  'ca-certificates', 'gnupg',
+const COMMON_PACKAGES = [
+  'systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'netbase', 'e2fsprogs', 'cloud-init',
+  'cloud-guest-utils', 'locales', 'linux-image-amd64', 'initramfs-tools', 'python3', 'ca-certificates', 'gnupg',
 ];
+
+/**
+ * How each suite's VM gets its network. Bookworm: ifupdown and dhclient, as vm-e2e.md found to
+ * work. Trixie: systemd-networkd and resolved, since with ifupdown its networking.service fails
+ * and cloud-init's network stage then waits about five minutes.
+ */
+const NETWORK: Record<string, { packages: string[]; mode: 'ifupdown' | 'networkd' }> = {
+  bookworm: { packages: ['ifupdown', 'isc-dhcp-client'], mode: 'ifupdown' },
+  trixie: { packages: ['systemd-resolved'], mode: 'networkd' },
+};
 
 /** The Debian archive this machine's apt already uses; the VM's apt uses it too. */
 export function debianMirror(): string {
@@ -85,8 +94,11 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}):
  */
 export function ensureImage(suite = 'bookworm'): Image {
   const mirror = process.env.CRINIT_E2E_MIRROR ?? debianMirror();
+  const network = NETWORK[suite];
+  if (!network) throw new Error(`no e2e network setup for suite ${suite}`);
+  const packages = [...COMMON_PACKAGES, ...network.packages];
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ suite, PACKAGES, mirror, layout: 2 }));
+  hash.update(JSON.stringify({ suite, packages, network: network.mode, mirror, layout: 2 }));
   for (const f of filesUnder(IMAGE_DIR)) hash.update(f.slice(IMAGE_DIR.length)).update(readFileSync(f));
   const key = `${suite}-${hash.digest('hex').slice(0, 16)}`;
   const dir = join(CACHE_DIR, key);
@@ -109,13 +121,13 @@ export function ensureImage(suite = 'bookworm'): Image {
     [
       '--variant=minbase',
       '--format=tar',
-      `--include=${PACKAGES.join(',')}`,
+      `--include=${packages.join(',')}`,
       `--customize-hook=${join(IMAGE_DIR, 'customize.sh')} "$1"`,
       suite,
       tar,
       mirror,
     ],
-    { TMPDIR: join(work, 'tmp') },
+    { TMPDIR: join(work, 'tmp'), CRINIT_E2E_NETWORK: network.mode },
   );
   const root = join(work, 'root');
   mkdirSync(root);
