@@ -133,7 +133,7 @@ export function buildProgram(): Command {
       for (const r of rows) {
         const cell = (s: string) => {
           const src = r.sources.find((x) => x.source === s)!;
-          return src.supported ? `${src.package} ${src.version} (config v${src.configVersion})` : 'unsupported';
+          return src.supported ? `${src.package} ${src.version} (config v${src.configVersion}, ${src.proof === 'boot' ? 'booted' : 'validated'})` : 'unsupported';
         };
         lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), r.backends.join(',') || '-']);
       }

@@ -7,9 +7,21 @@ import { containerdConfigVersion } from './plan/build.js';
 import { builtinDistros, builtinRuntimes } from './profile/resolve.js';
 import type { RuntimeSource } from './profile/types.js';
 
+/**
+ * The combinations that `npm run test:e2e` boots in a real VM (test/e2e/boot.test.ts), by source.
+ * Everything else that renders is proven by the validators only (cloud-init schema, shellcheck,
+ * parse-back). A unit test keeps this table and the e2e cases in step.
+ */
+export const PROVEN_BY_BOOT: Readonly<Record<string, readonly RuntimeSource[]>> = {
+  'debian-12/containerd': ['distro'],
+  'debian-13/containerd': ['distro'],
+};
+
 export interface SourceRow {
   readonly source: RuntimeSource;
   readonly supported: boolean;
+  /** `boot` when a VM boots this output in the e2e suite, `validators` when only validators check it. */
+  readonly proof?: 'boot' | 'validators';
   readonly package?: string;
   readonly version?: string;
   readonly configVersion?: number;
@@ -49,6 +61,7 @@ export function listMatrix(): MatrixRow[] {
           package: p.packaging.package,
           version: p.runtime.version.raw,
           configVersion: containerdConfigVersion(p.runtime.version.major),
+          proof: (PROVEN_BY_BOOT[profile] ?? []).includes(source) ? ('boot' as const) : ('validators' as const),
           ...(p.repo ? { repository: p.repo.apt?.uri ?? p.repo.yum?.baseurl ?? p.repo.id } : {}),
           ...(p.packaging.note ? { note: p.packaging.note } : {}),
         };

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirS
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
-import { DISTROS, runCli, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
 
 describe('crinit render', () => {
   it('prints user-data on stdout, nothing on stderr, exit 0', () => {
@@ -105,6 +105,23 @@ describe('crinit list', () => {
     expect(al.defaultSource).toBe('distro');
     const deb12 = rows.find((x) => x.profile === 'debian-12/containerd')!;
     expect(deb12.sources.find((s) => s.source === 'distro')!.configVersion).toBe(2);
+  });
+
+  it('says "booted" exactly for the combinations the e2e suite boots', async () => {
+    const { PROVEN_BY_BOOT } = await import('../dist/index.js');
+    const e2e = readFileSync(join(ROOT, 'test/e2e/boot.test.ts'), 'utf8');
+    for (const [profile, sources] of Object.entries(PROVEN_BY_BOOT)) {
+      // Every booted case renders the profile with runtime.source: distro.
+      expect(sources).toEqual(['distro']);
+      expect(e2e).toMatch(new RegExp(`it\\('\\d\\. ${profile.replace('.', '\\.')}`));
+    }
+    const rows = JSON.parse(runCli(['list', '--json']).stdout) as { profile: string; sources: { source: string; proof?: string }[] }[];
+    for (const row of rows) {
+      for (const s of row.sources) {
+        if (s.proof === undefined) continue;
+        expect(s.proof === 'boot').toBe((PROVEN_BY_BOOT[row.profile] ?? []).includes(s.source as 'distro'));
+      }
+    }
   });
 
   it('prints a table with every profile', () => {
