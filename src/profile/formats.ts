@@ -77,8 +77,3 @@ export function isHttpUrl(value: string): boolean {
   }
   return url.username === '' && url.password === '' && url.hash === '' && url.hostname !== '';
 }
-
-/** hasUrlCredentials tells a URL with user:password@ apart, for a message that does not echo it. */
-export function hasUrlCredentials(value: string): boolean {
-  return /^[a-z]+:\/\/[^/@]*@/i.test(value);
-}

@@ -8,7 +8,7 @@ import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { ASSETS } from '../assets.generated.js';
 import { CODES, type Diagnostic } from '../diagnostics.js';
 import { isAbsPath, isHttpUrl, isImageReference, isRegistryHost, isSafeText, isSysctlName } from './formats.js';
-import { displayPath, joinPointer, locate, splitPointer, type SourceLayer } from './source.js';
+import { displayPath, locate, type SourceLayer } from './source.js';
 
 export const PROFILE_SCHEMA: Record<string, unknown> = JSON.parse(ASSETS['profiles/profile.schema.json']!);
 
@@ -184,4 +184,3 @@ export function validateLayer(layer: SourceLayer, chain: string): Diagnostic[] {
   return out;
 }
 
-export { joinPointer, splitPointer };

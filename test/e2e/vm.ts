@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -307,8 +307,4 @@ export function decode(report: Record<string, string>, key: string): string | un
   const v = report[key];
   if (v === undefined || v === 'ABSENT') return undefined;
   return Buffer.from(v, 'base64').toString('utf8');
-}
-
-export function diskUsage(path: string): number {
-  return existsSync(path) ? statSync(path).size : 0;
 }
