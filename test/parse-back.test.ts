@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { DISTROS, REQUIRE_TOOLS } from './helpers.js';
-import { hasPyYaml, pyYamlLoad } from './pyyaml.js';
+import { DISTROS } from './helpers.js';
+import { needPyYaml, pyYamlLoad } from './pyyaml.js';
 import { fileContent, parseModules, parseSysctl, render } from './cloud-config.js';
 
 type Toml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -131,10 +131,7 @@ describe('variants parse back', () => {
   });
 
   it('PyYAML, the parser cloud-init uses, reads every output exactly as yaml does', (ctx) => {
-    if (!hasPyYaml()) {
-      if (REQUIRE_TOOLS) throw new Error('PyYAML (python3-yaml) is not installed');
-      ctx.skip('PyYAML is not installed (apt-get install python3-yaml)');
-    }
+    needPyYaml(ctx);
     const texts = DISTROS.map((d) => render(`${d}/containerd`).text);
     const back = pyYamlLoad(texts);
     texts.forEach((t, i) => expect(back[i]).toEqual(parseYaml(t, { version: '1.1' })));

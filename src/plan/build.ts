@@ -4,13 +4,12 @@
  * order, so every backend sees the same sequence.
  */
 import type { Origin } from '../diagnostics.js';
+import { MODULES_LOAD_PATH, SYSCTL_PATH } from '../paths.js';
 import type { Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
 import type { NodePlan, PlanDirectory, PlanFile, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
-export const MODULES_LOAD_PATH = '/etc/modules-load.d/crinit-k8s.conf';
-export const SYSCTL_PATH = '/etc/sysctl.d/99-crinit-k8s.conf';
 
 /** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
 export function registryServer(host: string): string | undefined {

@@ -7,13 +7,12 @@ import Handlebars from 'handlebars';
 import { ASSETS } from '../assets.generated.js';
 import { jsonString, shellWord, tomlString } from './helpers.js';
 
-const KNOWN_HELPERS = { toml: true, json: true, shell: true, octal: true } as const;
+const KNOWN_HELPERS = { toml: true, json: true, shell: true } as const;
 
 const env = Handlebars.create();
 env.registerHelper('toml', (v: unknown) => tomlString(String(v)));
 env.registerHelper('json', (v: unknown) => jsonString(v));
 env.registerHelper('shell', (v: unknown) => shellWord(String(v)));
-env.registerHelper('octal', (v: unknown) => (v as number).toString(8).padStart(4, '0'));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 

@@ -14,7 +14,8 @@ import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { renderTemplate } from '../../render/handlebars.js';
-import { lowerStep, stagedPath, STEP_BIN, wrap } from './lower.js';
+import { octalMode, STEP_BIN } from '../../paths.js';
+import { lowerStep, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
 export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
@@ -34,10 +35,6 @@ function versionAtLeast(have: string, need: string): boolean {
   return ha > na || (ha === na && hb >= nb);
 }
 
-function permissions(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
-}
-
 interface WriteFile {
   path: string;
   content: string;
@@ -52,7 +49,7 @@ interface WriteFile {
  * every file arrives byte for byte.
  */
 function writeFile(f: RenderedFile, path = f.path): WriteFile {
-  const common = { owner: `${f.owner}:${f.group}`, permissions: permissions(f.mode) };
+  const common = { owner: `${f.owner}:${f.group}`, permissions: octalMode(f.mode) };
   if (isSafeText(f.contents)) return { path, content: f.contents, ...common };
   return { path, content: Buffer.from(f.contents, 'utf8').toString('base64'), encoding: 'b64', ...common };
 }

@@ -10,11 +10,10 @@
  * records the first failure, skips every later step, and writes the success marker only when
  * every step passed.
  */
+import { octalMode, STATE_DIR, STEP_BIN } from '../../paths.js';
 import type { Distro, VersionSpec } from '../../profile/types.js';
 import type { PlanPackage, PlanStep, RenderedPlan } from '../../plan/types.js';
 
-export const STEP_BIN = '/usr/local/sbin/crinit-step';
-export const STATE_DIR = '/var/lib/crinit';
 export const STAGING_DIR = `${STATE_DIR}/staged`;
 
 /** One runcmd line before it is wrapped in crinit-step. */
@@ -101,7 +100,7 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
         if (!f) throw new Error(`internal: step ${step.id} places unknown file ${path}`);
         return {
           id: a.paths.length === 1 ? step.id : `${step.id}-${i + 1}`,
-          argv: ['install', '-D', '-m', f.mode.toString(8).padStart(4, '0'), '-o', f.owner, '-g', f.group, stagedPath(path), path],
+          argv: ['install', '-D', '-m', octalMode(f.mode), '-o', f.owner, '-g', f.group, stagedPath(path), path],
         };
       });
     case 'hold-packages':
@@ -116,7 +115,7 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
         .filter((d) => a.paths.includes(d.path))
         .map((d, i, all) => ({
           id: all.length === 1 ? step.id : `${step.id}-${i + 1}`,
-          argv: ['install', '-d', '-m', d.mode.toString(8).padStart(4, '0'), d.path],
+          argv: ['install', '-d', '-m', octalMode(d.mode), d.path],
         }));
     case 'daemon-reload':
       return [{ id: step.id, argv: ['systemctl', 'daemon-reload'] }];
