@@ -1,7 +1,7 @@
 /**
  * Proof by boot: crinit's output runs in a real Debian VM under real cloud-init, and the
- * machine comes up the way the Kubernetes container-runtime guide asks. Needs root and
- * Debian's qemu-system-x86, qemu-utils, mmdebstrap, cloud-image-utils and e2fsprogs.
+ * machine comes up the way the Kubernetes container-runtime guide asks. Needs root and Debian's
+ * qemu-system-x86, qemu-utils, mmdebstrap, cloud-image-utils, e2fsprogs, gnupg and apt-utils.
  *
  * Run with `npm run test:e2e`. Each case prints its wall time; docs/benchmarks.md records them.
  */
@@ -10,7 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../../dist/index.js';
 import { REQUIRE_TOOLS } from '../helpers.js';
-import { boot, decode, ensureImage, missingRequirements, type BootResult, type Image } from './vm.js';
+import { stringify } from 'yaml';
+import { buildFakeDockerRepo } from './apt-repo.js';
+import { boot, decode, ensureImage, missingRequirements, serve, type BootResult, type Image } from './vm.js';
 
 const missing = missingRequirements();
 if (missing.length > 0) {
@@ -41,7 +43,7 @@ function steps(result: BootResult): Map<string, { seconds: number; started: numb
 }
 
 /** The assertions of a good node: everything the guide asks, on the real machine. */
-function expectHealthyNode(result: BootResult, profile = 'debian-12/containerd'): void {
+function expectHealthyNode(result: BootResult, profile = 'debian-12/containerd', held = 'containerd'): void {
   const r = result.report;
   const context = `--- console tail ---\n${result.consoleTail}`;
   expect(r.MODULE_overlay, context).toBe('loaded');
@@ -67,7 +69,7 @@ function expectHealthyNode(result: BootResult, profile = 'debian-12/containerd')
 
   expect(decode(r, 'CRINIT_FAILED_B64'), 'failure record').toBeUndefined();
   expect(decode(r, 'CRINIT_DONE_B64')).toMatch(new RegExp(`^profile=${profile.replace('.', '\\.')}\nfinished=\\d{4}-\\d\\d-\\d\\dT[0-9:]+Z\n$`));
-  expect(r.HELD_PACKAGES?.trim()).toBe('containerd');
+  expect(r.HELD_PACKAGES?.trim()).toBe(held);
 
   const ci = JSON.parse(decode(r, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
   expect(ci.v1.errors, decode(r, 'CLOUD_INIT_STATUS_B64')).toEqual([]);
@@ -129,6 +131,35 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     const result = await boot(trixie, { name: 'debian-13-containerd', userData: render([], 'debian-13/containerd') });
     timings.push(`case 6 (debian-13): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
     expectHealthyNode(result, 'debian-13/containerd');
+  }, 3_600_000);
+
+  it('7. the upstream path: containerd.io from a signed apt repository, its key pinned inline', async () => {
+    // A local stand-in for download.docker.com (unreachable here): same apt.sources shape, a key
+    // made for this run, a containerd.io package that depends on Debian's containerd 1.6.
+    const repo = buildFakeDockerRepo('bookworm');
+    const requests: string[] = [];
+    const { server, port } = await serve(repo.root, requests);
+    try {
+      const profile = stringify({
+        extends: 'debian-12/containerd',
+        keys: { 'docker-deb': { description: 'crinit e2e stand-in', fingerprint: repo.fingerprint, armored: repo.armoredKey } },
+        repos: { docker: { apt: { uri: `http://10.0.2.2:${port}`, suite: repo.suite, components: [repo.component] } } },
+        runtime: { source: 'upstream', version: '1.7', sandboxImage: SANDBOX },
+      });
+      const r = compile({ profile: { path: 'upstream-e2e.yaml', text: profile } });
+      if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+      expect(r.output).toContain('containerd.io=1.7.*');
+      const result = await boot(image, { name: 'debian-12-containerd-upstream', userData: r.output });
+      timings.push(`case 7 (upstream path, signed stand-in repository): ${result.seconds.toFixed(0)} s`);
+      expectHealthyNode(result, 'upstream-e2e.yaml', 'containerd.io');
+      // cloud-init wrote the source with the key dearmored to its own keyring file, trusted for this repository only.
+      expect(decode(result.report, 'APT_SOURCE_B64')).toMatch(new RegExp(`^deb \\[signed-by=/etc/apt/cloud-init\\.gpg\\.d/crinit-docker\\.gpg\\] http://10\\.0\\.2\\.2:${port} bookworm stable\\s*$`, 'm'));
+      expect(decode(result.report, 'INSTALLED_B64')).toContain(`containerd.io ${repo.version}`);
+      expect(requests).toContain('GET /dists/bookworm/InRelease');
+      expect(requests.some((q) => q.startsWith('GET /pool/stable/containerd.io_'))).toBe(true);
+    } finally {
+      server.close();
+    }
   }, 3_600_000);
 
   it('prints the timings', () => {

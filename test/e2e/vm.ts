@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -25,6 +25,9 @@ export const TOOLS: readonly [cmd: string, pkg: string][] = [
   ['mmdebstrap', 'mmdebstrap'],
   ['cloud-localds', 'cloud-image-utils'],
   ['mkfs.ext4', 'e2fsprogs'],
+  ['gpg', 'gnupg'],
+  ['dpkg-deb', 'dpkg'],
+  ['apt-ftparchive', 'apt-utils'],
 ];
 
 /** missingRequirements names what this machine lacks for the e2e suite (empty when ready). */
@@ -172,17 +175,25 @@ export interface BootResult {
   readonly httpRequests: readonly string[];
 }
 
-/** serveSeed serves user-data, meta-data and an empty vendor-data on 127.0.0.1 (10.0.2.2 in the VM). */
-async function serveSeed(files: Record<string, string>, log: string[]): Promise<{ server: Server; port: number }> {
+/**
+ * serve answers on 127.0.0.1 (10.0.2.2 inside the VM) from a map of names to contents, or from
+ * a directory; it logs every request.
+ */
+export async function serve(source: Record<string, string> | string, log: string[]): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '');
+    const name = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
     log.push(`${req.method} /${name}`);
-    const body = files[name];
+    let body: string | Buffer | undefined;
+    if (typeof source !== 'string') body = source[name];
+    else if (!name.split('/').includes('..')) {
+      const file = join(source, name);
+      body = existsSync(file) && statSync(file).isFile() ? readFileSync(file) : undefined;
+    }
     if (body === undefined) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
@@ -277,7 +288,7 @@ export async function boot(image: Image, opts: BootOptions): Promise<BootResult>
   let server: Server | undefined;
   let port: number | undefined;
   if (opts.overHttp) {
-    ({ server, port } = await serveSeed({ 'user-data': opts.userData, 'meta-data': metaData, 'vendor-data': '' }, requests));
+    ({ server, port } = await serve({ 'user-data': opts.userData, 'meta-data': metaData, 'vendor-data': '' }, requests));
   } else {
     writeFileSync(join(dir, 'user-data'), opts.userData);
     writeFileSync(join(dir, 'meta-data'), metaData);
