@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { compile, CRINIT_VERSION } from '../dist/index.js';
+import { compile, CRINIT_VERSION, gzip } from '../dist/index.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023'];
@@ -39,11 +39,12 @@ function timeProcess(args, runs = 15) {
 
 console.log(`crinit ${CRINIT_VERSION}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('');
-console.log('profile                      in-process render (median ms)  output bytes');
+console.log('profile                      in-process render (median ms)  output bytes  gzipped');
 for (const d of DISTROS) {
   const profile = `${d}/containerd`;
   const out = compile({ profile }).output ?? '';
-  console.log(`${profile.padEnd(29)}${timeInProcess(profile).toFixed(3).padStart(29)}  ${String(Buffer.byteLength(out)).padStart(12)}`);
+  const raw = Buffer.from(out, 'utf8');
+  console.log(`${profile.padEnd(29)}${timeInProcess(profile).toFixed(3).padStart(29)}  ${String(raw.length).padStart(12)}  ${String(gzip(raw).length).padStart(7)}`);
 }
 console.log('');
 const cliMs = timeProcess([cli, 'render', 'ubuntu-24.04/containerd']);

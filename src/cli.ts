@@ -8,11 +8,12 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CRINIT_VERSION } from './assets.generated.js';
 import { compile, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
+import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
@@ -55,8 +56,43 @@ function compileArg(arg: string, set: readonly string[]): CompileResult {
   return compile({ profile: { path: arg, text }, set, readFile: readText });
 }
 
+interface RenderOptions {
+  output?: string;
+  set: string[];
+  platform: Platform;
+  gzip?: boolean;
+  base64?: boolean;
+  format: 'cloud-config' | 'mime';
+  part: string[];
+}
+
+/** readParts reads --part FILE[:content-type]; the type defaults from the file's first line. */
+function readParts(specs: readonly string[]): { parts: MimePart[]; diagnostics: Diagnostic[] } {
+  const parts: MimePart[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const spec of specs) {
+    const m = /^(.*?)(?::([a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*))?$/.exec(spec)!;
+    const file = m[1]!;
+    let content: Buffer;
+    try {
+      content = readFileSync(file);
+    } catch {
+      diagnostics.push({ severity: 'error', code: CODES.part, message: `cannot read the part ${JSON.stringify(file)}`, hint: 'write --part FILE[:content-type], e.g. --part extra.sh:text/x-shellscript' });
+      continue;
+    }
+    const first = content.subarray(0, 64).toString('utf8');
+    const type = m[2] ?? (first.startsWith('#cloud-config') ? 'text/cloud-config' : first.startsWith('#!') ? 'text/x-shellscript' : undefined);
+    if (!type || !isMimeType(type)) {
+      diagnostics.push({ severity: 'error', code: CODES.part, message: `cannot tell the content type of the part ${JSON.stringify(file)}`, hint: 'name it: --part FILE:text/cloud-config, FILE:text/x-shellscript, …' });
+      continue;
+    }
+    parts.push({ contentType: type, content, filename: basename(file) });
+  }
+  return { parts, diagnostics };
+}
+
 /** writeAtomically writes via a temporary file in the same directory and a rename. */
-function writeAtomically(path: string, text: string): void {
+function writeAtomically(path: string, text: string | Buffer): void {
   const tmp = join(dirname(path), `.${basename(path)}.crinit-${process.pid}.tmp`);
   try {
     writeFileSync(tmp, text, { mode: 0o600 });
@@ -86,24 +122,47 @@ export function buildProgram(): Command {
     .argument('<profile>', 'e.g. ubuntu-24.04/containerd, or node.yaml')
     .option('-o, --output <file>', 'write to FILE atomically instead of stdout')
     .option('--set <key=value>', 'override a profile key, e.g. --set runtime.cgroupDriver=systemd (repeatable)', collect, [])
-    .action((arg: string, opts: { output?: string; set: string[] }) => {
+    .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
+    .option('--gzip', 'gzip the output (deterministic: no time stamp, no file name)')
+    .option('--base64', 'base64-encode the (possibly gzipped) output')
+    .addOption(new Option('--format <format>', 'cloud-config, or a multipart MIME document with --part files').choices(['cloud-config', 'mime']).default('cloud-config'))
+    .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
+    .action((arg: string, opts: RenderOptions) => {
       const result = compileArg(arg, opts.set);
-      report(result.diagnostics);
-      const code = exitCodeFor(result.diagnostics);
-      if (code !== EXIT.ok || result.output === undefined) {
+      const diagnostics = [...result.diagnostics];
+      if (opts.part.length > 0 && opts.format !== 'mime') {
+        diagnostics.push({ severity: 'error', code: CODES.part, message: '--part needs --format mime', hint: 'add --format mime' });
+      }
+      let payload: string | Buffer | undefined = result.output;
+      const contributors = [...(result.contributors ?? [])];
+      if (payload !== undefined && opts.format === 'mime') {
+        const { parts, diagnostics: partErrors } = readParts(opts.part);
+        diagnostics.push(...partErrors);
+        payload = mimeMultipart([{ contentType: 'text/cloud-config', content: Buffer.from(payload, 'utf8'), filename: 'crinit.cfg' }, ...parts]);
+        contributors.push(...parts.map((p) => ({ label: `part ${p.filename}`, bytes: p.content.length })));
+      }
+      let bytes: Buffer | undefined;
+      if (payload !== undefined && !hasErrors(diagnostics)) {
+        const delivered = deliver(payload, contributors, { platform: opts.platform, ...(opts.gzip ? { gzip: true } : {}), ...(opts.base64 ? { base64: true } : {}) });
+        diagnostics.push(...delivered.diagnostics);
+        bytes = delivered.bytes;
+      }
+      report(diagnostics);
+      const code = exitCodeFor(diagnostics);
+      if (code !== EXIT.ok || bytes === undefined) {
         process.exitCode = code === EXIT.ok ? EXIT.internal : code;
         return;
       }
       if (opts.output) {
         try {
-          writeAtomically(opts.output, result.output);
+          writeAtomically(opts.output, bytes);
         } catch (e) {
           process.stderr.write(`error ${CODES.internal}: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
           process.exitCode = EXIT.internal;
           return;
         }
       } else {
-        process.stdout.write(result.output);
+        process.stdout.write(bytes);
       }
     });
 

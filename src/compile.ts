@@ -6,6 +6,7 @@
  */
 import { CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 import { emitCloudInit } from './backends/cloud-init/emit.js';
+import type { Contributor } from './delivery.js';
 import { buildPlan } from './plan/build.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers } from './profile/merge.js';
@@ -34,6 +35,8 @@ export interface CompileResult {
   readonly chain: string;
   readonly profile?: Profile;
   readonly plan?: RenderedPlan;
+  /** What takes the space in the output, largest parts first when sorted; for size budgets. */
+  readonly contributors?: readonly Contributor[];
 }
 
 /** compile turns a profile into first-boot configuration. It never throws for bad input. */
@@ -57,7 +60,7 @@ export function compile(options: CompileOptions): CompileResult {
     const emitted = emitCloudInit(rendered);
     diagnostics.push(...emitted.diagnostics);
     if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered };
-    return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered };
+    return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors };
   } catch (e) {
     return {
       diagnostics: [

@@ -7,3 +7,4 @@ export { listMatrix, PROVEN_BY_BOOT, type MatrixRow, type SourceRow } from './li
 export type { NodePlan, RenderedPlan, PlanStep, PlanFile, RenderedFile } from './plan/types.js';
 export type { Profile } from './profile/types.js';
 export { CRINIT_VERSION } from './assets.generated.js';
+export { deliver, gzip, mimeMultipart, PLATFORM_LIMITS, type Contributor, type Delivered, type DeliveryOptions, type MimePart, type Platform } from './delivery.js';

@@ -10,6 +10,7 @@
  */
 import { Document, isScalar, isSeq, parse, visit } from 'yaml';
 import { CRINIT_VERSION } from '../../assets.generated.js';
+import type { Contributor } from '../../delivery.js';
 import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
@@ -58,6 +59,18 @@ export interface CloudInitResult {
   readonly text: string;
   readonly document: Record<string, unknown>;
   readonly diagnostics: Diagnostic[];
+  readonly contributors: Contributor[];
+}
+
+/** contributors lists what takes the space in a cloud-config document, for size-budget errors. */
+export function contributors(document: Record<string, unknown>): Contributor[] {
+  const out: Contributor[] = [];
+  for (const f of (document.write_files as WriteFile[] | undefined) ?? []) out.push({ label: `write_files ${f.path}`, bytes: Buffer.byteLength(f.content) });
+  const apt = document.apt as { sources?: Record<string, { key?: string }> } | undefined;
+  for (const [name, src] of Object.entries(apt?.sources ?? {})) out.push({ label: `apt source ${name} (its key)`, bytes: Buffer.byteLength(src.key ?? '') });
+  const runcmd = (document.runcmd as string[][] | undefined) ?? [];
+  out.push({ label: `runcmd (${runcmd.length} steps)`, bytes: runcmd.reduce((n, c) => n + Buffer.byteLength(c.join(' ')), 0) });
+  return out;
 }
 
 /** buildCloudConfig returns the cloud-config object for a plan, and any capability errors. */
@@ -205,7 +218,7 @@ export function verify(text: string, document: Record<string, unknown>): Diagnos
 
 export function emitCloudInit(plan: RenderedPlan): CloudInitResult {
   const { document, diagnostics } = buildCloudConfig(plan);
-  if (diagnostics.some((d) => d.severity === 'error')) return { text: '', document, diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error')) return { text: '', document, diagnostics, contributors: [] };
   const text = serialize(document, plan);
-  return { text, document, diagnostics: [...diagnostics, ...verify(text, document)] };
+  return { text, document, diagnostics: [...diagnostics, ...verify(text, document)], contributors: contributors(document) };
 }
