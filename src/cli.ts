@@ -10,7 +10,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CRINIT_VERSION } from './assets.generated.js';
-import { compile, type CompileResult } from './compile.js';
+import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
@@ -36,9 +36,11 @@ function report(diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
 }
 
+type ExtraOptions = Pick<CompileOptions, 'variables' | 'terraformTemplate'>;
+
 /** compileArg compiles a built-in name or a profile file named on the command line. */
-function compileArg(arg: string, set: readonly string[]): CompileResult {
-  if (isBuiltinName(arg) && !existsSync(arg)) return compile({ profile: arg, set, readFile: readText });
+function compileArg(arg: string, set: readonly string[], extra: ExtraOptions = {}): CompileResult {
+  if (isBuiltinName(arg) && !existsSync(arg)) return compile({ profile: arg, set, readFile: readText, ...extra });
   const text = readText(arg);
   if (text === undefined) {
     return {
@@ -53,7 +55,7 @@ function compileArg(arg: string, set: readonly string[]): CompileResult {
       ],
     };
   }
-  return compile({ profile: { path: arg, text }, set, readFile: readText });
+  return compile({ profile: { path: arg, text }, set, readFile: readText, ...extra });
 }
 
 interface RenderOptions {
@@ -62,8 +64,22 @@ interface RenderOptions {
   platform: Platform;
   gzip?: boolean;
   base64?: boolean;
-  format: 'cloud-config' | 'mime';
+  format: 'cloud-config' | 'mime' | 'tftpl';
   part: string[];
+  var: string[];
+  tfVar: string[];
+}
+
+/** parseVars reads --var name=value arguments. */
+function parseVars(args: readonly string[]): { values: Record<string, string>; diagnostics: Diagnostic[] } {
+  const values: Record<string, string> = {};
+  const diagnostics: Diagnostic[] = [];
+  for (const a of args) {
+    const m = /^([a-z_][a-z0-9_]*)=(.*)$/s.exec(a);
+    if (m) values[m[1]!] = m[2]!;
+    else diagnostics.push({ severity: 'error', code: CODES.variable, message: `cannot read --var ${JSON.stringify(a.split('=')[0])}`, hint: 'write --var name=value, with a lower-case name such as hostname' });
+  }
+  return { values, diagnostics };
 }
 
 /** readParts reads --part FILE[:content-type]; the type defaults from the file's first line. */
@@ -125,16 +141,28 @@ export function buildProgram(): Command {
     .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
     .option('--gzip', 'gzip the output (deterministic: no time stamp, no file name)')
     .option('--base64', 'base64-encode the (possibly gzipped) output')
-    .addOption(new Option('--format <format>', 'cloud-config, or a multipart MIME document with --part files').choices(['cloud-config', 'mime']).default('cloud-config'))
+    .addOption(new Option('--format <format>', 'cloud-config; mime (with --part files); tftpl, a Terraform templatefile() template').choices(['cloud-config', 'mime', 'tftpl']).default('cloud-config'))
     .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
+    .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
+    .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
     .action((arg: string, opts: RenderOptions) => {
-      const result = compileArg(arg, opts.set);
-      const diagnostics = [...result.diagnostics];
+      const vars = parseVars(opts.var);
+      const diagnostics: Diagnostic[] = [...vars.diagnostics];
+      if (opts.format === 'tftpl' && (opts.gzip || opts.base64 || opts.var.length > 0)) {
+        diagnostics.push({ severity: 'error', code: CODES.variable, message: '--format tftpl is a text template: it takes neither --gzip, --base64 nor --var', hint: 'let Terraform fill the variables (templatefile), then gzip with cloudinit_config or base64gzip()' });
+      }
+      if (opts.tfVar.length > 0 && opts.format !== 'tftpl') {
+        diagnostics.push({ severity: 'error', code: CODES.variable, message: '--tf-var needs --format tftpl', hint: 'add --format tftpl, or give a value with --var name=value' });
+      }
+      const result = hasErrors(diagnostics)
+        ? { diagnostics: [] as Diagnostic[], chain: arg }
+        : compileArg(arg, opts.set, opts.format === 'tftpl' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values });
+      diagnostics.push(...result.diagnostics);
       if (opts.part.length > 0 && opts.format !== 'mime') {
         diagnostics.push({ severity: 'error', code: CODES.part, message: '--part needs --format mime', hint: 'add --format mime' });
       }
-      let payload: string | Buffer | undefined = result.output;
-      const contributors = [...(result.contributors ?? [])];
+      let payload: string | Buffer | undefined = 'output' in result ? result.output : undefined;
+      const contributors = [...(('contributors' in result ? result.contributors : undefined) ?? [])];
       if (payload !== undefined && opts.format === 'mime') {
         const { parts, diagnostics: partErrors } = readParts(opts.part);
         diagnostics.push(...partErrors);

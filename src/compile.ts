@@ -7,6 +7,8 @@
 import { CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 import { emitCloudInit } from './backends/cloud-init/emit.js';
 import type { Contributor } from './delivery.js';
+import { fillTemplate, toTemplate } from './tftpl.js';
+import type { VariableOptions } from './profile/variables.js';
 import { buildPlan } from './plan/build.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers } from './profile/merge.js';
@@ -25,6 +27,10 @@ export interface CompileOptions {
   /** Reads files that a profile extends (paths as resolved from the extending file). */
   readonly readFile?: (path: string) => string | undefined;
   readonly backend?: Backend;
+  /** Values for the profile's per-node variables (`${name}` placeholders). */
+  readonly variables?: Readonly<Record<string, string>>;
+  /** Render a Terraform templatefile() template: these names (and the declared ones) stay live. */
+  readonly terraformTemplate?: { readonly variables?: readonly string[] };
 }
 
 export interface CompileResult {
@@ -39,28 +45,81 @@ export interface CompileResult {
   readonly contributors?: readonly Contributor[];
 }
 
-/** compile turns a profile into first-boot configuration. It never throws for bad input. */
-export function compile(options: CompileOptions): CompileResult {
+interface Run extends CompileResult {
+  readonly sentinels: ReadonlyMap<string, string>;
+}
+
+/** run is one pass of the pipeline with the given per-node variable handling. */
+function run(options: CompileOptions, variables: VariableOptions): Run {
   const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
   const name = typeof options.profile === 'string' ? options.profile : options.profile.path;
-  let chain = name;
+  const resolved = resolveProfile(entry, {
+    ...(options.readFile ? { readFile: options.readFile } : {}),
+    ...(options.set ? { set: options.set } : {}),
+    variables,
+  });
+  const chain = resolved.chain;
+  const sentinels = resolved.sentinels;
+  if (hasErrors(resolved.diagnostics)) return { diagnostics: resolved.diagnostics, chain, sentinels };
+
+  const { data, origins } = mergeLayers(resolved.layers);
+  const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
+  const norm = normalizeProfile(data as WrittenProfile, origins, chain, entryLayer);
+  const diagnostics = [...resolved.diagnostics, ...norm.diagnostics];
+  if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, chain, sentinels };
+
+  const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
+  const rendered = renderPlan(plan);
+  const emitted = emitCloudInit(rendered);
+  diagnostics.push(...emitted.diagnostics);
+  if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
+  return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
+}
+
+/** Values that can be put into YAML, TOML and shell text as they are. */
+const SIMPLE_VALUE = /^[A-Za-z0-9._:/@+=,~-]*$/;
+
+function strip({ sentinels: _s, ...result }: Run): CompileResult {
+  return result;
+}
+
+/**
+ * compile turns a profile into first-boot configuration. It never throws for bad input.
+ *
+ * Per-node variables: with `terraformTemplate`, the output is a templatefile() template; with
+ * `variables`, the profile is first checked with the real values, then rendered exactly as
+ * Terraform would render the template with them, so the two paths give the same bytes.
+ */
+export function compile(options: CompileOptions): CompileResult {
+  const name = typeof options.profile === 'string' ? options.profile : options.profile.path;
   try {
-    const resolved = resolveProfile(entry, { ...(options.readFile ? { readFile: options.readFile } : {}), ...(options.set ? { set: options.set } : {}) });
-    chain = resolved.chain;
-    if (hasErrors(resolved.diagnostics)) return { diagnostics: resolved.diagnostics, chain };
-
-    const { data, origins } = mergeLayers(resolved.layers);
-    const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
-    const norm = normalizeProfile(data as WrittenProfile, origins, chain, entryLayer);
-    const diagnostics = [...resolved.diagnostics, ...norm.diagnostics];
-    if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, chain };
-
-    const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
-    const rendered = renderPlan(plan);
-    const emitted = emitCloudInit(rendered);
-    diagnostics.push(...emitted.diagnostics);
-    if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered };
-    return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors };
+    if (options.terraformTemplate) {
+      const r = run(options, { templateNames: options.terraformTemplate.variables ?? [] });
+      if (r.output === undefined) return strip(r);
+      const tpl = toTemplate(r.output, r.sentinels, JSON.stringify(r.plan));
+      if (tpl.text === undefined) return { ...strip(r), output: undefined, diagnostics: [...r.diagnostics, ...tpl.diagnostics] } as CompileResult;
+      return { ...strip(r), output: tpl.text };
+    }
+    if (options.variables && Object.keys(options.variables).length > 0) {
+      const bad = Object.entries(options.variables).filter(([, v]) => !SIMPLE_VALUE.test(v));
+      if (bad.length > 0) {
+        return {
+          chain: name,
+          diagnostics: bad.map(([k]) => ({
+            severity: 'error' as const,
+            code: CODES.variable,
+            message: `the value of the variable ${JSON.stringify(k)} has characters that cannot go into every file as they are`,
+            hint: 'per-node values may hold letters, digits and . _ : / @ + = , ~ - (hostnames, addresses, labels)',
+          })),
+        };
+      }
+      const checked = run(options, { values: options.variables });
+      if (checked.output === undefined) return strip(checked);
+      const shaped = run(options, { templateNames: Object.keys(options.variables) });
+      const filled = shaped.output !== undefined ? fillTemplate(shaped.output, shaped.sentinels, JSON.stringify(shaped.plan), options.variables) : undefined;
+      return { ...strip(checked), output: filled ?? checked.output };
+    }
+    return strip(run(options, {}));
   } catch (e) {
     return {
       diagnostics: [
@@ -71,7 +130,7 @@ export function compile(options: CompileOptions): CompileResult {
           hint: 'this is a crinit bug; please report it with the profile',
         },
       ],
-      chain,
+      chain: name,
     };
   }
 }

@@ -54,6 +54,7 @@ export const CODES = {
   budget: 'E-DELIVERY-BUDGET',
   budgetGzip: 'W-DELIVERY-GZIP',
   part: 'E-DELIVERY-PART',
+  variable: 'E-VARIABLE',
   cgroupAdvice: 'W-RULE-CGROUP',
   eolRuntime: 'W-RULE-EOL',
   internal: 'E-INTERNAL',

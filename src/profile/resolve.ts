@@ -9,6 +9,7 @@ import { ASSETS } from '../assets.generated.js';
 import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { validateLayer } from './schema.js';
 import { joinPointer, locate, parseLayer, type SourceLayer } from './source.js';
+import { substituteVariables, type VariableOptions } from './variables.js';
 
 /** The built-in distros and runtimes, from profiles/ (sorted). */
 export function builtinDistros(): string[] {
@@ -38,12 +39,16 @@ export interface ResolveOptions {
   readonly readFile?: (path: string) => string | undefined;
   /** --set key=value overrides, applied after every file. */
   readonly set?: readonly string[];
+  /** Per-node variables: values, or names kept live in a Terraform template. */
+  readonly variables?: VariableOptions;
 }
 
 export interface Resolved {
   readonly layers: readonly SourceLayer[];
   readonly chain: string;
   readonly diagnostics: Diagnostic[];
+  /** For a Terraform template: which sentinel word stands for which variable. */
+  readonly sentinels: ReadonlyMap<string, string>;
 }
 
 function builtinLayer(kind: 'base' | 'distros' | 'runtimes', name: string): SourceLayer {
@@ -144,7 +149,7 @@ export function resolveProfile(entry: ProfileEntry, options: ResolveOptions = {}
         message: got?.message ?? `${JSON.stringify(entry.builtin)} is neither a built-in DISTRO/RUNTIME name nor a profile file`,
         hint: got?.hint ?? 'pass a built-in name such as ubuntu-24.04/containerd (see `crinit list`) or a path to a .yaml profile',
       });
-      return { layers: [], chain: entry.builtin, diagnostics };
+      return { layers: [], chain: entry.builtin, diagnostics, sentinels: new Map() };
     }
     layers = got;
   } else {
@@ -213,7 +218,9 @@ export function resolveProfile(entry: ProfileEntry, options: ResolveOptions = {}
 
   const chain = layers.map((l) => l.name).join(' > ') || ('path' in entry ? posix.basename(entry.path) : entry.builtin);
   const withChain: Diagnostic[] = diagnostics.map((d) => ({ ...d, chain: d.chain ?? chain }));
-  if (hasErrors(withChain)) return { layers, chain, diagnostics: withChain };
-  for (const layer of layers) withChain.push(...validateLayer(layer, chain));
-  return { layers, chain, diagnostics: withChain };
+  if (hasErrors(withChain)) return { layers, chain, diagnostics: withChain, sentinels: new Map() };
+  const vars = substituteVariables(layers, options.variables ?? {}, chain);
+  withChain.push(...vars.diagnostics);
+  for (const layer of vars.layers) withChain.push(...validateLayer(layer, chain));
+  return { layers: vars.layers, chain, diagnostics: withChain, sentinels: vars.sentinels };
 }

@@ -29,6 +29,7 @@ export interface WrittenProfile {
   kubelet?: { configFragmentPath?: string };
   files?: UserFile[];
   commands?: (string | string[])[];
+  terraform?: { variables?: string[] };
 }
 
 export interface Distro {

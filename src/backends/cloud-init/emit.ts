@@ -183,6 +183,9 @@ export function serialize(document: Record<string, unknown>, plan: RenderedPlan)
     Scalar(_key, node) {
       if (!isScalar(node) || typeof node.value !== 'string') return;
       if (node.value.includes('\n')) node.type = 'BLOCK_LITERAL';
+      // A scalar holding a per-node variable is always double-quoted, whatever value fills it
+      // later (a hostname "y" or "on" must stay a string).
+      else if (/crinittfvar\d+x/.test(node.value)) node.type = 'QUOTE_DOUBLE';
       // Single quotes have no escapes, so a shell script reads as written; double quotes for the rest.
       else if (!isPlainSafe(node.value)) node.type = !node.value.includes("'") && isSafeText(node.value) ? 'QUOTE_SINGLE' : 'QUOTE_DOUBLE';
     },
