@@ -6,13 +6,14 @@
  *
  * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CRINIT_VERSION } from './assets.generated.js';
 import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
+import { parseInventory, renderFleet } from './fleet.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
 
@@ -68,6 +69,50 @@ interface RenderOptions {
   part: string[];
   var: string[];
   tfVar: string[];
+  inventory?: string;
+}
+
+/** renderInventory writes one user-data file per node of an inventory into a directory. */
+function renderInventory(inventory: string, opts: RenderOptions): void {
+  const diagnostics: Diagnostic[] = [];
+  const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
+  if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
+  if (opts.format !== 'cloud-config' || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
+    usage('--inventory renders plain cloud-config per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
+  }
+  const text = readText(inventory);
+  if (text === undefined) usage(`cannot read the inventory ${JSON.stringify(inventory)}`, 'pass the path of a YAML or CSV inventory');
+  if (hasErrors(diagnostics) || text === undefined) {
+    report(diagnostics);
+    process.exitCode = EXIT.invalid;
+    return;
+  }
+  const parsed = parseInventory(inventory, text);
+  const tty = process.stderr.isTTY === true;
+  const fleet = hasErrors(parsed.diagnostics)
+    ? { outputs: [], profilesCompiled: 0, diagnostics: [] }
+    : renderFleet(inventory, parsed.nodes, { readFile: readText, set: opts.set }, (done, total, name) => {
+        if (!tty) return;
+        const width = 30;
+        const fill = Math.round((done / total) * width);
+        process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);
+      });
+  if (tty && fleet.outputs.length > 0) process.stderr.write('\n');
+  report([...parsed.diagnostics, ...fleet.diagnostics]);
+  const code = exitCodeFor([...parsed.diagnostics, ...fleet.diagnostics]);
+  if (code !== EXIT.ok) {
+    process.exitCode = code;
+    return;
+  }
+  try {
+    mkdirSync(opts.output!, { recursive: true });
+    for (const o of fleet.outputs) writeAtomically(join(opts.output!, `${o.name}.user-data`), o.output);
+  } catch (e) {
+    process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    process.exitCode = EXIT.internal;
+    return;
+  }
+  process.stderr.write(`wrote ${fleet.outputs.length} node${fleet.outputs.length === 1 ? '' : 's'} to ${opts.output} (${fleet.profilesCompiled} profile${fleet.profilesCompiled === 1 ? '' : 's'} compiled)\n`);
 }
 
 /** parseVars reads --var name=value arguments. */
@@ -135,7 +180,8 @@ export function buildProgram(): Command {
   program
     .command('render')
     .description('render cloud-init user-data for a profile (a built-in DISTRO/RUNTIME or a profile file)')
-    .argument('<profile>', 'e.g. ubuntu-24.04/containerd, or node.yaml')
+    .argument('[profile]', 'e.g. ubuntu-24.04/containerd, or node.yaml (not with --inventory)')
+    .option('--inventory <file>', 'render every node of a YAML or CSV inventory into -o DIR, one <name>.user-data each')
     .option('-o, --output <file>', 'write to FILE atomically instead of stdout')
     .option('--set <key=value>', 'override a profile key, e.g. --set runtime.cgroupDriver=systemd (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
@@ -145,7 +191,16 @@ export function buildProgram(): Command {
     .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
     .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
     .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
-    .action((arg: string, opts: RenderOptions) => {
+    .action((arg: string | undefined, opts: RenderOptions) => {
+      if (opts.inventory !== undefined || arg === undefined) {
+        if (opts.inventory === undefined || arg !== undefined) {
+          process.stderr.write(`error: ${arg === undefined ? 'missing required argument \'profile\'' : 'give either a profile or --inventory, not both'}\n`);
+          process.exitCode = EXIT.usage;
+          return;
+        }
+        renderInventory(opts.inventory, opts);
+        return;
+      }
       const vars = parseVars(opts.var);
       const diagnostics: Diagnostic[] = [...vars.diagnostics];
       if (opts.format === 'tftpl' && (opts.gzip || opts.base64 || opts.var.length > 0)) {

@@ -76,6 +76,36 @@ function run(options: CompileOptions, variables: VariableOptions): Run {
   return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
 }
 
+/**
+ * A profile rendered once with sentinels for the named variables, to be filled per node: what
+ * fleets use so that a profile is compiled once, however many nodes share it.
+ */
+export interface PreparedTemplate {
+  readonly result: CompileResult;
+  /** Fills the template with one node's values; undefined if a variable was encoded away. */
+  readonly fill?: (values: Readonly<Record<string, string>>) => string | undefined;
+  /** The variables the output uses: each node needs a value for every one. */
+  readonly used: readonly string[];
+}
+
+export function prepareTemplate(options: CompileOptions, names: readonly string[]): PreparedTemplate {
+  try {
+    const r = run(options, { templateNames: names });
+    if (r.output === undefined) return { result: strip(r), used: [] };
+    const output = r.output;
+    const planJson = JSON.stringify(r.plan);
+    const used = [...r.sentinels].filter(([word]) => planJson.includes(word)).map(([, name]) => name).sort();
+    return { result: strip(r), fill: (values) => fillTemplate(output, r.sentinels, planJson, values), used };
+  } catch (e) {
+    return { used: [], result: { chain: '', diagnostics: [{ severity: 'error', code: CODES.internal, message: `internal error: ${(e as Error).message}`, hint: 'this is a crinit bug; please report it with the profile' }] } };
+  }
+}
+
+/** isSimpleValue tells whether a per-node value can go into YAML, TOML and shell text as it is. */
+export function isSimpleValue(value: string): boolean {
+  return SIMPLE_VALUE.test(value);
+}
+
 /** Values that can be put into YAML, TOML and shell text as they are. */
 const SIMPLE_VALUE = /^[A-Za-z0-9._:/@+=,~-]*$/;
 

@@ -55,6 +55,7 @@ export const CODES = {
   budgetGzip: 'W-DELIVERY-GZIP',
   part: 'E-DELIVERY-PART',
   variable: 'E-VARIABLE',
+  inventory: 'E-INVENTORY',
   cgroupAdvice: 'W-RULE-CGROUP',
   eolRuntime: 'W-RULE-EOL',
   internal: 'E-INTERNAL',

@@ -1,0 +1,216 @@
+/**
+ * @fileoverview Fleets: an inventory of machines (YAML or CSV: name, mac, profile, per-node
+ * variables) rendered to one output per node. Each distinct profile is compiled once, with
+ * sentinels for the variables, and filled per node, which is what Terraform would do with the
+ * template. The inventory is checked with positions; nothing is written unless every node
+ * renders.
+ */
+import { posix } from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
+import { CODES, type Diagnostic, type Position } from './diagnostics.js';
+
+export interface InventoryNode {
+  readonly name: string;
+  readonly mac?: string;
+  readonly profile: string;
+  readonly vars: Readonly<Record<string, string>>;
+  readonly position: Position;
+}
+
+const NODE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const VAR_NAME = /^[a-z_][a-z0-9_]*$/;
+const RESERVED = new Set(['name', 'mac', 'profile']);
+
+function err(file: string, position: Position | undefined, message: string, hint: string): Diagnostic {
+  return { severity: 'error', code: CODES.inventory, message, hint, file, ...(position ? { position } : {}) };
+}
+
+function checkNode(file: string, n: Partial<InventoryNode> & { position: Position }, out: Diagnostic[]): n is InventoryNode & { position: Position } {
+  const before = out.length;
+  if (!n.name || !NODE_NAME.test(n.name)) out.push(err(file, n.position, `node name ${JSON.stringify(n.name ?? '')} is not valid`, 'use lower-case letters, digits, . and - (it names the output file)'));
+  if (n.mac !== undefined && !MAC.test(n.mac)) out.push(err(file, n.position, `the MAC address of ${n.name} is not valid`, 'write six hex pairs separated by colons, e.g. 52:54:00:12:34:56'));
+  if (!n.profile) out.push(err(file, n.position, `node ${n.name} names no profile`, 'give it a profile (a built-in DISTRO/RUNTIME or a file), or set defaults.profile'));
+  for (const [k, v] of Object.entries(n.vars ?? {})) {
+    if (!VAR_NAME.test(k)) out.push(err(file, n.position, `variable name ${JSON.stringify(k)} of ${n.name} is not valid`, 'use lower-case letters, digits and _'));
+    else if (!isSimpleValue(v)) out.push(err(file, n.position, `the value of ${k} for ${n.name} has characters that cannot go into every file as they are`, 'per-node values may hold letters, digits and . _ : / @ + = , ~ -'));
+  }
+  return out.length === before;
+}
+
+/** parseCsv reads RFC 4180 CSV: commas, double-quoted fields with "" for a quote. */
+function parseCsv(text: string): { rows: string[][]; lines: number[] } | { error: string; line: number } {
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else {
+        if (c === '\n') line++;
+        field += c;
+      }
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      if (row.some((f) => f !== '')) {
+        rows.push(row);
+        lines.push(rowLine);
+      }
+      row = [];
+      field = '';
+      line++;
+      rowLine = line;
+    } else field += c;
+  }
+  if (quoted) return { error: 'a quoted field is not closed', line: rowLine };
+  row.push(field);
+  if (row.some((f) => f !== '')) {
+    rows.push(row);
+    lines.push(rowLine);
+  }
+  return { rows, lines };
+}
+
+/** parseInventory reads an inventory file; YAML unless the name ends in .csv. */
+export function parseInventory(file: string, text: string): { nodes: InventoryNode[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const nodes: InventoryNode[] = [];
+  if (file.endsWith('.csv')) {
+    const csv = parseCsv(text);
+    if ('error' in csv) return { nodes, diagnostics: [err(file, { line: csv.line, col: 1 }, `CSV: ${csv.error}`, 'close the double quote')] };
+    const [header, ...rows] = csv.rows;
+    if (!header || !header.includes('name') || !header.includes('profile')) {
+      return { nodes, diagnostics: [err(file, { line: 1, col: 1 }, 'the CSV header needs the columns name and profile', 'start with a header such as: name,mac,profile,hostname')] };
+    }
+    rows.forEach((cells, r) => {
+      const position = { line: csv.lines[r + 1]!, col: 1 };
+      if (cells.length !== header.length) {
+        diagnostics.push(err(file, position, `row has ${cells.length} fields, the header ${header.length}`, 'give every row one field per header column'));
+        return;
+      }
+      const get = (k: string) => cells[header.indexOf(k)];
+      const vars = Object.fromEntries(header.map((h, i) => [h, cells[i]!]).filter(([h, v]) => !RESERVED.has(h!) && v !== ''));
+      const n = { name: get('name'), mac: get('mac')?.toLowerCase() || undefined, profile: get('profile'), vars, position };
+      if (checkNode(file, n, diagnostics)) nodes.push(n as InventoryNode);
+    });
+    return { nodes, diagnostics };
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const pos = (node: unknown): Position => {
+    const offset = (node as Node | undefined)?.range?.[0] ?? 0;
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  if (doc.errors.length > 0) {
+    const p = lineCounter.linePos(doc.errors[0]!.pos[0]);
+    return { nodes, diagnostics: [err(file, { line: p.line, col: p.col }, `YAML syntax error: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix the YAML syntax here')] };
+  }
+  const root = doc.contents;
+  const get = (map: unknown, key: string) => (isMap(map) ? map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)?.value : undefined);
+  if (!isMap(root)) return { nodes, diagnostics: [err(file, { line: 1, col: 1 }, 'an inventory is a mapping with a nodes: list', 'start with `nodes:`')] };
+  for (const p of root.items) {
+    const k = isScalar(p.key) ? String(p.key.value) : '';
+    if (k !== 'nodes' && k !== 'defaults') diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in the inventory`, 'an inventory has nodes: and, optionally, defaults:'));
+  }
+  const defaults = get(root, 'defaults');
+  const defaultProfile = get(defaults, 'profile');
+  const list = get(root, 'nodes');
+  if (!isSeq(list)) return { nodes, diagnostics: [...diagnostics, err(file, pos(list ?? root), 'nodes: must be a list', 'write one `- name: …` entry per machine')] };
+  for (const item of list.items) {
+    const position = pos(item);
+    if (!isMap(item)) {
+      diagnostics.push(err(file, position, 'a node is a mapping with name, mac, profile and vars', 'write `- name: worker-1`'));
+      continue;
+    }
+    for (const p of item.items) {
+      const k = isScalar(p.key) ? String(p.key.value) : '';
+      if (!['name', 'mac', 'profile', 'vars'].includes(k)) diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in a node`, 'a node has name, mac, profile and vars'));
+    }
+    const str = (v: unknown) => (isScalar(v) && (typeof v.value === 'string' || typeof v.value === 'number') ? String(v.value) : undefined);
+    const varsNode = get(item, 'vars');
+    const vars: Record<string, string> = {};
+    if (varsNode !== undefined && !isMap(varsNode)) diagnostics.push(err(file, pos(varsNode), 'vars: must be a mapping of name: value', 'write `vars: {hostname: worker-1}`'));
+    if (isMap(varsNode)) for (const p of varsNode.items) if (isScalar(p.key)) vars[String(p.key.value)] = str(p.value) ?? '';
+    const n = { name: str(get(item, 'name')), mac: str(get(item, 'mac'))?.toLowerCase(), profile: str(get(item, 'profile')) ?? str(defaultProfile), vars, position };
+    if (checkNode(file, n, diagnostics)) nodes.push(n as InventoryNode);
+  }
+  return { nodes, diagnostics };
+}
+
+export interface FleetOutput {
+  readonly name: string;
+  readonly output: string;
+}
+
+/**
+ * renderFleet renders every node. Profiles named by path are read through readFile, relative to
+ * the inventory. It returns all outputs or, on any error, none.
+ */
+export function renderFleet(
+  file: string,
+  nodes: readonly InventoryNode[],
+  options: Pick<CompileOptions, 'readFile' | 'set'>,
+  onProgress?: (done: number, total: number, name: string) => void,
+): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Map<string, InventoryNode>();
+  for (const n of nodes) {
+    const twin = seen.get(n.name) ?? (n.mac ? [...seen.values()].find((o) => o.mac === n.mac) : undefined);
+    if (twin) diagnostics.push(err(file, n.position, `${n.name} repeats the ${twin.name === n.name ? 'name' : 'MAC address'} of the node at line ${twin.position.line}`, 'give every machine its own name and MAC address'));
+    seen.set(n.name, n);
+  }
+  if (diagnostics.length > 0) return { outputs: [], profilesCompiled: 0, diagnostics };
+
+  const byProfile = new Map<string, InventoryNode[]>();
+  for (const n of nodes) byProfile.set(n.profile, [...(byProfile.get(n.profile) ?? []), n]);
+  const outputs: FleetOutput[] = [];
+  let done = 0;
+  for (const [ref, members] of byProfile) {
+    const isBuiltin = /^[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9-]*$/.test(ref) && !/\.ya?ml$/.test(ref);
+    const path = isBuiltin ? ref : posix.join(posix.dirname(file), ref);
+    const text = isBuiltin ? undefined : options.readFile?.(path);
+    if (!isBuiltin && text === undefined) {
+      diagnostics.push(err(file, members[0]!.position, `cannot read the profile ${JSON.stringify(ref)}`, `it is resolved relative to ${file}`));
+      continue;
+    }
+    const compileOptions: CompileOptions = { profile: isBuiltin ? ref : { path, text: text! }, ...options };
+    const names = [...new Set(members.flatMap((m) => Object.keys(m.vars)))].sort();
+    const prepared = prepareTemplate(compileOptions, names);
+    if (!prepared.fill) {
+      diagnostics.push(...prepared.result.diagnostics.map((d) => ({ ...d, message: `profile ${ref}: ${d.message}` })));
+      continue;
+    }
+    for (const m of members) {
+      const missing = prepared.used.filter((v) => m.vars[v] === undefined);
+      if (missing.length > 0) {
+        diagnostics.push(err(file, m.position, `${m.name} gives no value for ${missing.join(', ')}, which its profile uses`, 'add them under vars:'));
+        continue;
+      }
+      const output = prepared.fill(m.vars);
+      if (output === undefined) {
+        diagnostics.push(err(file, m.position, `a variable of ${m.name} is used in content that has to be encoded`, 'use per-node variables in plain text values only'));
+        continue;
+      }
+      outputs.push({ name: m.name, output });
+      onProgress?.(++done, nodes.length, m.name);
+    }
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { outputs: [], profilesCompiled: byProfile.size, diagnostics };
+  outputs.sort((a, b) => a.name.localeCompare(b.name));
+  return { outputs, profilesCompiled: byProfile.size, diagnostics };
+}

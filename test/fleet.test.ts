@@ -1,0 +1,76 @@
+/**
+ * Fleets: render --inventory writes one output per node, each exactly what a direct render with
+ * that node's values gives; a bad inventory is refused with line:col and nothing is written.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli, tempDir, writeTemp } from './helpers.js';
+
+const PROFILE = readFileSync(join(ROOT, 'examples/terraform/node.yaml'), 'utf8');
+
+describe('crinit render --inventory', () => {
+  it('YAML: one <name>.user-data per node, equal to the direct render with --var, each profile compiled once', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', PROFILE);
+    writeTemp(
+      dir,
+      'nodes.yaml',
+      [
+        'defaults:',
+        '  profile: node.yaml',
+        'nodes:',
+        '  - {name: worker-1, mac: "52:54:00:00:00:01", vars: {hostname: worker-1, node_ip: 10.0.0.11}}',
+        '  - {name: worker-2, mac: "52:54:00:00:00:02", vars: {hostname: worker-2, node_ip: 10.0.0.12}}',
+        '  - {name: plain, profile: rhel-9/containerd}',
+        '',
+      ].join('\n'),
+    );
+    const r = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('wrote 3 nodes to out (2 profiles compiled)\n');
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['plain.user-data', 'worker-1.user-data', 'worker-2.user-data']);
+    for (const [name, ip] of [['worker-1', '10.0.0.11'], ['worker-2', '10.0.0.12']]) {
+      const direct = runCli(['render', 'node.yaml', '--var', `hostname=${name}`, '--var', `node_ip=${ip}`], { cwd: dir }).stdout;
+      expect(readFileSync(join(dir, 'out', `${name}.user-data`), 'utf8')).toBe(direct);
+    }
+    expect(readFileSync(join(dir, 'out', 'plain.user-data'), 'utf8')).toBe(runCli(['render', 'rhel-9/containerd']).stdout);
+  });
+
+  it('CSV: a header, quoted fields, and extra columns as variables', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', PROFILE);
+    writeTemp(dir, 'nodes.csv', 'name,mac,profile,hostname,node_ip\n"w1",52:54:00:00:00:0A,node.yaml,"w1",10.0.0.1\nw2,,node.yaml,w2,10.0.0.2\n');
+    const r = runCli(['render', '--inventory', 'nodes.csv', '-o', 'out'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'w1.user-data'), 'utf8')).toContain('NODE_NAME=w1\n      NODE_IP=10.0.0.1');
+  });
+
+  const BAD: { name: string; inventory: string; file?: string; at: string; message: string }[] = [
+    { name: 'a bad MAC address', inventory: 'nodes:\n  - name: a\n    mac: "52:54:00"\n    profile: debian-12/containerd\n', at: 'nodes.yaml:2:5', message: 'the MAC address of a is not valid' },
+    { name: 'a repeated name', inventory: 'nodes:\n  - {name: a, profile: debian-12/containerd}\n  - {name: a, profile: debian-12/containerd}\n', at: 'nodes.yaml:3:5', message: 'a repeats the name of the node at line 2' },
+    { name: 'a repeated MAC', inventory: 'nodes:\n  - {name: a, mac: "52:54:00:00:00:01", profile: debian-12/containerd}\n  - {name: b, mac: "52:54:00:00:00:01", profile: debian-12/containerd}\n', at: 'nodes.yaml:3:5', message: 'b repeats the MAC address of the node at line 2' },
+    { name: 'an unknown key', inventory: 'nodes:\n  - {name: a, profil: debian-12/containerd}\n', at: 'nodes.yaml:2:15', message: 'unknown key "profil" in a node' },
+    { name: 'a missing variable', inventory: 'nodes:\n  - {name: a, profile: node.yaml, vars: {hostname: a}}\n', at: 'nodes.yaml:2:5', message: 'a gives no value for node_ip, which its profile uses' },
+    { name: 'an unsafe value', inventory: 'nodes:\n  - {name: a, profile: node.yaml, vars: {hostname: "a b", node_ip: 1.2.3.4}}\n', at: 'nodes.yaml:2:5', message: 'the value of hostname for a has characters that cannot go into every file' },
+    { name: 'a missing profile file', inventory: 'nodes:\n  - {name: a, profile: nope.yaml}\n', at: 'nodes.yaml:2:5', message: 'cannot read the profile "nope.yaml"' },
+    { name: 'a CSV row of the wrong width', file: 'nodes.csv', inventory: 'name,profile\na,debian-12/containerd,extra\n', at: 'nodes.csv:2:1', message: 'row has 3 fields, the header 2' },
+  ];
+  for (const c of BAD) {
+    it(`refuses ${c.name} with line:col and writes nothing`, () => {
+      const dir = tempDir();
+      writeTemp(dir, 'node.yaml', PROFILE);
+      writeTemp(dir, c.file ?? 'nodes.yaml', c.inventory);
+      const r = runCli(['render', '--inventory', c.file ?? 'nodes.yaml', '-o', 'out'], { cwd: dir });
+      expect(r.status).toBe(1);
+      expect(r.stderr.split('\n')[0]).toContain(`${c.at}: error E-INVENTORY: ${c.message}`);
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    });
+  }
+
+  it('usage: a profile and --inventory together, or --inventory without -o', () => {
+    expect(runCli(['render', 'debian-12/containerd', '--inventory', 'x.yaml']).status).toBe(2);
+    expect(runCli(['render', '--inventory', 'x.yaml']).status).toBe(1);
+  });
+});
