@@ -53,3 +53,34 @@ console.log('wall time (median of 15, ms)');
 console.log(`crinit render ubuntu-24.04/containerd  ${cliMs.toFixed(1)}`);
 console.log(`node -e 0                              ${nodeMs.toFixed(1)}`);
 console.log(`crinit's own share                     ${(cliMs - nodeMs).toFixed(1)}`);
+
+// crinit serve on loopback: a bounded load (8 concurrent clients for 3 s) against one machine's
+// user-data, from this process to a `crinit serve` child.
+{
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'crinit-bench-'));
+  writeFileSync(join(dir, 'nodes.yaml'), 'nodes:\n  - {name: n1, mac: "52:54:00:00:00:01", profile: ubuntu-24.04/containerd}\n');
+  const child = spawn(process.execPath, [cli, 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => (log += d));
+  while (!/127\.0\.0\.1:\d+/.test(log)) await new Promise((r) => setTimeout(r, 20));
+  const url = `http://${/127\.0\.0\.1:\d+/.exec(log)[0]}/nocloud/52:54:00:00:00:01/user-data`;
+  const until = Date.now() + 3000;
+  let count = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() < until) {
+        const r = await fetch(url);
+        await r.arrayBuffer();
+        if (r.status === 200) count++;
+      }
+    }),
+  );
+  child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+  console.log('');
+  console.log(`crinit serve, user-data over loopback (8 clients, 3 s): ${Math.round(count / 3)} requests/s`);
+}

@@ -14,6 +14,7 @@ import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
 import { parseInventory, renderFleet } from './fleet.js';
+import { createBootServer, loadState } from './serve.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
 
@@ -259,6 +260,54 @@ export function buildProgram(): Command {
       report(result.diagnostics);
       process.exitCode = exitCodeFor(result.diagnostics);
       if (process.exitCode === EXIT.ok) process.stdout.write(`ok: ${arg} (${result.chain})\n`);
+    });
+
+  program
+    .command('serve')
+    .description('serve NoCloud user-data and iPXE scripts for the machines of an inventory (SIGHUP reloads it)')
+    .requiredOption('--inventory <file>', 'a YAML or CSV inventory with a mac per machine')
+    .option('--listen <host:port>', 'the address to listen on', '127.0.0.1:8080')
+    .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
+    .action((opts: { inventory: string; listen: string; set: string[] }) => {
+      const m = /^(.+):(\d{1,5})$/.exec(opts.listen);
+      if (!m) {
+        process.stderr.write('error: --listen takes host:port, e.g. 127.0.0.1:8080\n');
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const load = () => {
+        const text = readText(opts.inventory);
+        if (text === undefined) {
+          return { diagnostics: [{ severity: 'error' as const, code: CODES.inventory, message: `cannot read the inventory ${JSON.stringify(opts.inventory)}`, hint: 'pass the path of a YAML or CSV inventory' }] };
+        }
+        return loadState(opts.inventory, text, { readFile: readText, set: opts.set });
+      };
+      const first = load();
+      report(first.diagnostics);
+      if (!first.state) {
+        process.exitCode = exitCodeFor(first.diagnostics) || EXIT.invalid;
+        return;
+      }
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const boot = createBootServer(first.state, log);
+      process.on('SIGHUP', () => {
+        const next = load();
+        report(next.diagnostics);
+        if (next.state) {
+          boot.setState(next.state);
+          log(`reloaded ${opts.inventory}: ${next.state.byMac.size} machines`);
+        } else log(`kept the previous inventory: ${opts.inventory} has errors`);
+      });
+      process.on('SIGTERM', () => boot.server.close(() => process.exit(0)));
+      boot.server.on('error', (e: NodeJS.ErrnoException) => {
+        process.stderr.write(`error ${CODES.internal}: cannot listen on ${opts.listen}: ${e.code ?? e.message}\n`);
+        process.exit(EXIT.internal);
+      });
+      boot.server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => {
+        const a = boot.server.address();
+        const where = a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : opts.listen;
+        log(`serving ${first.state!.byMac.size} machines on http://${where}/`);
+      });
     });
 
   program

@@ -10,13 +10,24 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node }
 import { isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
 import { CODES, type Diagnostic, type Position } from './diagnostics.js';
 
+/** How a machine network-boots: what its iPXE script loads. */
+export interface BootSpec {
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly args?: string;
+}
+
 export interface InventoryNode {
   readonly name: string;
   readonly mac?: string;
   readonly profile: string;
   readonly vars: Readonly<Record<string, string>>;
+  readonly boot?: BootSpec;
   readonly position: Position;
 }
+
+const BOOT_URL = /^https?:\/\/[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]+$/;
+const BOOT_ARGS = /^[A-Za-z0-9\-._~:/?@!$&'()*+,;=% ]*$/;
 
 const NODE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -32,6 +43,9 @@ function checkNode(file: string, n: Partial<InventoryNode> & { position: Positio
   if (!n.name || !NODE_NAME.test(n.name)) out.push(err(file, n.position, `node name ${JSON.stringify(n.name ?? '')} is not valid`, 'use lower-case letters, digits, . and - (it names the output file)'));
   if (n.mac !== undefined && !MAC.test(n.mac)) out.push(err(file, n.position, `the MAC address of ${n.name} is not valid`, 'write six hex pairs separated by colons, e.g. 52:54:00:12:34:56'));
   if (!n.profile) out.push(err(file, n.position, `node ${n.name} names no profile`, 'give it a profile (a built-in DISTRO/RUNTIME or a file), or set defaults.profile'));
+  if (n.boot && (!BOOT_URL.test(n.boot.kernel) || !BOOT_URL.test(n.boot.initrd) || !BOOT_ARGS.test(n.boot.args ?? ''))) {
+    out.push(err(file, n.position, `the boot entry of ${n.name} is not valid`, 'boot: {kernel: http(s) URL, initrd: http(s) URL, args: kernel arguments without quotes or newlines}'));
+  }
   for (const [k, v] of Object.entries(n.vars ?? {})) {
     if (!VAR_NAME.test(k)) out.push(err(file, n.position, `variable name ${JSON.stringify(k)} of ${n.name} is not valid`, 'use lower-case letters, digits and _'));
     else if (!isSimpleValue(v)) out.push(err(file, n.position, `the value of ${k} for ${n.name} has characters that cannot go into every file as they are`, 'per-node values may hold letters, digits and . _ : / @ + = , ~ -'));
@@ -139,14 +153,18 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
     }
     for (const p of item.items) {
       const k = isScalar(p.key) ? String(p.key.value) : '';
-      if (!['name', 'mac', 'profile', 'vars'].includes(k)) diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in a node`, 'a node has name, mac, profile and vars'));
+      if (!['name', 'mac', 'profile', 'vars', 'boot'].includes(k)) diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in a node`, 'a node has name, mac, profile, vars and boot'));
     }
     const str = (v: unknown) => (isScalar(v) && (typeof v.value === 'string' || typeof v.value === 'number') ? String(v.value) : undefined);
     const varsNode = get(item, 'vars');
     const vars: Record<string, string> = {};
     if (varsNode !== undefined && !isMap(varsNode)) diagnostics.push(err(file, pos(varsNode), 'vars: must be a mapping of name: value', 'write `vars: {hostname: worker-1}`'));
     if (isMap(varsNode)) for (const p of varsNode.items) if (isScalar(p.key)) vars[String(p.key.value)] = str(p.value) ?? '';
-    const n = { name: str(get(item, 'name')), mac: str(get(item, 'mac'))?.toLowerCase(), profile: str(get(item, 'profile')) ?? str(defaultProfile), vars, position };
+    const bootNode = get(item, 'boot') ?? get(defaults, 'boot');
+    const boot = isMap(bootNode)
+      ? { kernel: str(get(bootNode, 'kernel')) ?? '', initrd: str(get(bootNode, 'initrd')) ?? '', ...(get(bootNode, 'args') !== undefined ? { args: str(get(bootNode, 'args')) ?? '' } : {}) }
+      : undefined;
+    const n = { name: str(get(item, 'name')), mac: str(get(item, 'mac'))?.toLowerCase(), profile: str(get(item, 'profile')) ?? str(defaultProfile), vars, ...(boot ? { boot } : {}), position };
     if (checkNode(file, n, diagnostics)) nodes.push(n as InventoryNode);
   }
   return { nodes, diagnostics };
@@ -155,6 +173,7 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
 export interface FleetOutput {
   readonly name: string;
   readonly output: string;
+  readonly node: InventoryNode;
 }
 
 /**
@@ -206,7 +225,7 @@ export function renderFleet(
         diagnostics.push(err(file, m.position, `a variable of ${m.name} is used in content that has to be encoded`, 'use per-node variables in plain text values only'));
         continue;
       }
-      outputs.push({ name: m.name, output });
+      outputs.push({ name: m.name, output, node: m });
       onProgress?.(++done, nodes.length, m.name);
     }
   }

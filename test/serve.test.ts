@@ -1,0 +1,130 @@
+/**
+ * crinit serve, answered over real HTTP on loopback: NoCloud and iPXE routes, unknown machines,
+ * traversal attempts, and a SIGHUP reload under a bounded load (loopback only).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
+
+const PROFILE = readFileSync(join(ROOT, 'examples/terraform/node.yaml'), 'utf8');
+const inventory = (ip: string) =>
+  [
+    'defaults:',
+    '  profile: node.yaml',
+    '  boot: {kernel: "http://10.0.0.1/vmlinuz", initrd: "http://10.0.0.1/initrd.img", args: "console=ttyS0"}',
+    'nodes:',
+    `  - {name: worker-1, mac: "52:54:00:00:00:01", vars: {hostname: worker-1, node_ip: ${ip}}}`,
+    '  - {name: plain, mac: "52:54:00:00:00:02", profile: debian-12/containerd}',
+    '',
+  ].join('\n');
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill('SIGTERM');
+  child = undefined;
+});
+
+function raw(base: string, path: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function start(dir: string): Promise<{ base: string; log: () => string }> {
+  let log = '';
+  child = spawn(process.execPath, [CLI, 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  for (let i = 0; i < 100 && !/http:\/\/127\.0\.0\.1:\d+\//.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+  const port = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(log)?.[1];
+  if (!port) throw new Error(`serve did not start: ${log}`);
+  return { base: `http://127.0.0.1:${port}`, log: () => log };
+}
+
+describe('crinit serve', () => {
+  it('answers the NoCloud and iPXE routes for known machines, 404 for the rest, and logs each request', async () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', PROFILE);
+    writeTemp(dir, 'nodes.yaml', inventory('10.0.0.11'));
+    const { base, log } = await start(dir);
+    const direct = runCli(['render', 'node.yaml', '--var', 'hostname=worker-1', '--var', 'node_ip=10.0.0.11'], { cwd: dir }).stdout;
+    for (const mac of ['52:54:00:00:00:01', '52-54-00-00-00-01', '52:54:00:00:00:01'.toUpperCase()]) {
+      const r = await fetch(`${base}/nocloud/${mac}/user-data`);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toBe(direct);
+    }
+    expect(await (await fetch(`${base}/nocloud/52:54:00:00:00:01/meta-data`)).text()).toBe('instance-id: worker-1\nlocal-hostname: worker-1\n');
+    const vendor = await fetch(`${base}/nocloud/52:54:00:00:00:01/vendor-data`);
+    expect([vendor.status, await vendor.text()]).toEqual([200, '']);
+    expect(await (await fetch(`${base}/nocloud/52:54:00:00:00:02/user-data`)).text()).toBe(runCli(['render', 'debian-12/containerd']).stdout);
+    expect(await (await fetch(`${base}/boot.ipxe`)).text()).toBe('#!ipxe\nchain /ipxe?mac=${mac:hexhyp}\n');
+    const ipxe = await (await fetch(`${base}/ipxe?mac=52-54-00-00-00-01`)).text();
+    expect(ipxe).toBe(`#!ipxe\nkernel http://10.0.0.1/vmlinuz console=ttyS0 ds=nocloud-net;s=http://${base.slice(7)}/nocloud/52:54:00:00:00:01/\ninitrd http://10.0.0.1/initrd.img\nboot\n`);
+
+    // Sent as raw request targets (fetch would normalize the dot segments away first).
+    for (const path of ['/nocloud/52:54:00:00:00:09/user-data', '/ipxe?mac=52-54-00-00-00-09', '/nocloud/../../etc/passwd', '/nocloud/52:54:00:00:00:01/../../../etc/passwd', '/nocloud/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc/passwd', '/node.yaml', '/nodes.yaml', '/']) {
+      const r = await raw(base, path);
+      expect(r.status, path).toBe(404);
+      expect(r.body).not.toContain('root:');
+    }
+    expect((await fetch(`${base}/boot.ipxe`, { method: 'POST' })).status).toBe(405);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(log()).toContain('GET /nocloud/52:54:00:00:00:09/user-data 404 -');
+    expect(log()).toContain('GET /nocloud/52:54:00:00:00:01/user-data 200 worker-1');
+  });
+
+  it('reloads on SIGHUP under load without dropping a request, and keeps the old inventory when the new one is bad', async () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', PROFILE);
+    writeTemp(dir, 'nodes.yaml', inventory('10.0.0.11'));
+    const { base, log } = await start(dir);
+    const url = `${base}/nocloud/52:54:00:00:00:01/user-data`;
+    const statuses: number[] = [];
+    const bodies = new Set<string>();
+    let reloaded = false;
+    // A bounded load: 5 workers, 60 requests each, on loopback only.
+    const worker = async () => {
+      for (let i = 0; i < 60; i++) {
+        const r = await fetch(url);
+        statuses.push(r.status);
+        const body = await r.text();
+        bodies.add(/NODE_IP=(\S+)/.exec(body)?.[1] ?? '?');
+        if (!reloaded && statuses.length > 100) {
+          reloaded = true;
+          writeFileSync(join(dir, 'nodes.yaml'), inventory('10.0.0.99'));
+          child!.kill('SIGHUP');
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker(), worker()]);
+    expect(statuses.length).toBe(300);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(bodies).toEqual(new Set(['10.0.0.11', '10.0.0.99']));
+    expect(await (await fetch(url)).text()).toContain('NODE_IP=10.0.0.99');
+    expect(log()).toContain('reloaded nodes.yaml: 2 machines');
+
+    writeFileSync(join(dir, 'nodes.yaml'), 'nodes:\n  - {name: bad, mac: "nope", profile: node.yaml}\n');
+    child!.kill('SIGHUP');
+    for (let i = 0; i < 50 && !log().includes('kept the previous inventory'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(log()).toMatch(/nodes\.yaml:2:5: error E-INVENTORY: the MAC address of bad is not valid/);
+    expect(log()).toContain('kept the previous inventory: nodes.yaml has errors');
+    expect(await (await fetch(url)).text()).toContain('NODE_IP=10.0.0.99');
+  });
+
+  it('refuses a bad inventory at start with line:col, exit 1', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, mac: "52:54:00:00:00:01"}\n');
+    const r = runCli(['serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('nodes.yaml:2:5: error E-INVENTORY: node a names no profile');
+  });
+});
