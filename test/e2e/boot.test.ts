@@ -12,7 +12,12 @@ import { compile } from '../../dist/index.js';
 import { REQUIRE_TOOLS } from '../helpers.js';
 import { stringify } from 'yaml';
 import { buildFakeDockerRepo } from './apt-repo.js';
-import { boot, decode, ensureImage, missingRequirements, serve, type BootResult, type Image } from './vm.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { boot, decode, ensureImage, missingRequirements, serve, VM_MAC, type BootResult, type Image } from './vm.js';
 
 const missing = missingRequirements();
 if (missing.length > 0) {
@@ -90,12 +95,24 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     expectHealthyNode(result);
   }, 3_600_000);
 
-  it('2. the same, with the user-data delivered over HTTP (ds=nocloud-net, the PXE path)', async () => {
-    const result = await boot(image, { name: 'debian-12-containerd-http', userData: render([]), overHttp: true });
-    timings.push(`case 2 (nocloud-net over HTTP): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
-    expect(result.httpRequests).toContain('GET /user-data');
-    expect(result.httpRequests).toContain('GET /meta-data');
-    expectHealthyNode(result);
+  it('2. the same, delivered over HTTP by crinit serve from an inventory (ds=nocloud-net, the PXE path)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crinit-serve-e2e-'));
+    writeFileSync(join(dir, 'node.yaml'), stringify({ extends: 'debian-12/containerd', runtime: { source: 'distro', sandboxImage: SANDBOX } }));
+    writeFileSync(join(dir, 'nodes.yaml'), stringify({ nodes: [{ name: 'e2e-node', mac: VM_MAC, profile: 'node.yaml' }] }));
+    let log = '';
+    const serve = spawn(process.execPath, [fileURLToPath(new URL('../../dist/cli.js', import.meta.url)), 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    serve.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      for (let i = 0; i < 200 && !/127\.0\.0\.1:\d+/.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+      const port = /127\.0\.0\.1:(\d+)/.exec(log)![1];
+      const result = await boot(image, { name: 'debian-12-containerd-http', userData: '', seedUrl: `http://10.0.2.2:${port}/nocloud/${VM_MAC}/` });
+      timings.push(`case 2 (crinit serve, nocloud-net over HTTP): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
+      expect(log).toContain(`GET /nocloud/${VM_MAC}/user-data 200 e2e-node`);
+      expect(log).toContain(`GET /nocloud/${VM_MAC}/meta-data 200 e2e-node`);
+      expectHealthyNode(result, 'node.yaml');
+    } finally {
+      serve.kill('SIGTERM');
+    }
   }, 3_600_000);
 
   it('3. a dpkg lock held for 60 s does not break first boot', async () => {

@@ -155,12 +155,15 @@ export function ensureImage(suite = 'bookworm'): Image {
   return { ...image, built: true, buildSeconds: (Date.now() - started) / 1000 };
 }
 
+/** The test VM's network card, so that an inventory can name the machine. */
+export const VM_MAC = '52:54:00:12:34:56';
+
 export interface BootOptions {
   readonly name: string;
   /** The cloud-config under test. */
   readonly userData: string;
-  /** Deliver it over HTTP (ds=nocloud-net) instead of a cidata disk. */
-  readonly overHttp?: boolean;
+  /** Deliver it from this NoCloud URL (as seen from the VM) instead; userData is then unused. */
+  readonly seedUrl?: string;
   /** Extra kernel arguments, e.g. crinit.holdlock. */
   readonly kernelArgs?: readonly string[];
   /** Overall limit for one boot, seconds. */
@@ -172,21 +175,16 @@ export interface BootResult {
   readonly seconds: number;
   readonly attempts: number;
   readonly consoleTail: string;
-  readonly httpRequests: readonly string[];
 }
 
-/**
- * serve answers on 127.0.0.1 (10.0.2.2 inside the VM) from a map of names to contents, or from
- * a directory; it logs every request.
- */
-export async function serve(source: Record<string, string> | string, log: string[]): Promise<{ server: Server; port: number }> {
+/** serve answers on 127.0.0.1 (10.0.2.2 inside the VM) from a directory; it logs every request. */
+export async function serve(root: string, log: string[]): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
     log.push(`${req.method} /${name}`);
-    let body: string | Buffer | undefined;
-    if (typeof source !== 'string') body = source[name];
-    else if (!name.split('/').includes('..')) {
-      const file = join(source, name);
+    let body: Buffer | undefined;
+    if (!name.split('/').includes('..')) {
+      const file = join(root, name);
       body = existsSync(file) && statSync(file).isFile() ? readFileSync(file) : undefined;
     }
     if (body === undefined) {
@@ -219,7 +217,7 @@ interface Attempt {
   seconds: number;
 }
 
-async function bootOnce(image: Image, dir: string, opts: BootOptions, seed: { port?: number }): Promise<Attempt> {
+async function bootOnce(image: Image, dir: string, opts: BootOptions): Promise<Attempt> {
   const overlay = join(dir, 'overlay.qcow2');
   rmSync(overlay, { force: true });
   run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.disk, overlay]);
@@ -228,13 +226,13 @@ async function bootOnce(image: Image, dir: string, opts: BootOptions, seed: { po
   rmSync(consoleLog, { force: true });
   rmSync(reportLog, { force: true });
   const append = ['root=/dev/vda', 'rw', 'console=ttyS0', 'panic=-1', 'net.ifnames=0', ...(opts.kernelArgs ?? [])];
-  if (seed.port !== undefined) append.push(`ds=nocloud-net;s=http://10.0.2.2:${seed.port}/`);
+  if (opts.seedUrl !== undefined) append.push(`ds=nocloud-net;s=${opts.seedUrl}`);
   const args = [
     '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '2048',
     '-kernel', image.kernel, '-initrd', image.initrd, '-append', append.join(' '),
     '-drive', `file=${overlay},if=virtio,format=qcow2`,
-    ...(seed.port === undefined ? ['-drive', `file=${join(dir, 'seed.img')},if=virtio,format=raw,readonly=on`] : []),
-    '-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0',
+    ...(opts.seedUrl === undefined ? ['-drive', `file=${join(dir, 'seed.img')},if=virtio,format=raw,readonly=on`] : []),
+    '-netdev', 'user,id=n0', '-device', `virtio-net-pci,netdev=n0,mac=${VM_MAC}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${reportLog}`,
     '-display', 'none', '-monitor', 'none', '-no-reboot',
   ];
@@ -284,34 +282,25 @@ export async function boot(image: Image, opts: BootOptions): Promise<BootResult>
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const metaData = `instance-id: crinit-e2e-${opts.name}\nlocal-hostname: crinit-e2e\n`;
-  const requests: string[] = [];
-  let server: Server | undefined;
-  let port: number | undefined;
-  if (opts.overHttp) {
-    ({ server, port } = await serve({ 'user-data': opts.userData, 'meta-data': metaData, 'vendor-data': '' }, requests));
-  } else {
+  if (opts.seedUrl === undefined) {
     writeFileSync(join(dir, 'user-data'), opts.userData);
     writeFileSync(join(dir, 'meta-data'), metaData);
     run('cloud-localds', [join(dir, 'seed.img'), join(dir, 'user-data'), join(dir, 'meta-data')]);
   }
-  try {
-    let total = 0;
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const a = await bootOnce(image, dir, opts, port === undefined ? {} : { port });
-      total += a.seconds;
-      if (a.outcome === 'report') {
-        return { report: a.report, seconds: a.seconds, attempts: attempt, consoleTail: tail(join(dir, 'console.log')), httpRequests: requests };
-      }
-      const why = a.outcome === 'wedged-early' ? 'no "Run /init" on the console within 90 s' : a.outcome === 'timeout' ? 'no report within the time limit' : 'qemu exited before the report';
-      process.stderr.write(`e2e ${opts.name}: boot attempt ${attempt} ended (${why}) after ${a.seconds.toFixed(0)} s${attempt === 1 ? '; retrying once' : ''}\n`);
-      if (attempt === 2) {
-        throw new Error(`e2e ${opts.name}: no report after two boots (${total.toFixed(0)} s): ${why}\n--- console tail ---\n${tail(join(dir, 'console.log'))}`);
-      }
+  let total = 0;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const a = await bootOnce(image, dir, opts);
+    total += a.seconds;
+    if (a.outcome === 'report') {
+      return { report: a.report, seconds: a.seconds, attempts: attempt, consoleTail: tail(join(dir, 'console.log')) };
     }
-    throw new Error('unreachable');
-  } finally {
-    server?.close();
+    const why = a.outcome === 'wedged-early' ? 'no "Run /init" on the console within 90 s' : a.outcome === 'timeout' ? 'no report within the time limit' : 'qemu exited before the report';
+    process.stderr.write(`e2e ${opts.name}: boot attempt ${attempt} ended (${why}) after ${a.seconds.toFixed(0)} s${attempt === 1 ? '; retrying once' : ''}\n`);
+    if (attempt === 2) {
+      throw new Error(`e2e ${opts.name}: no report after two boots (${total.toFixed(0)} s): ${why}\n--- console tail ---\n${tail(join(dir, 'console.log'))}`);
+    }
   }
+  throw new Error('unreachable');
 }
 
 export function decode(report: Record<string, string>, key: string): string | undefined {
