@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { stringify } from 'yaml';
 import { compile } from '../dist/index.js';
 import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
@@ -76,7 +75,7 @@ describe('crinit render --format tftpl', () => {
       fc.property(script, script, hostname, ip, (content, command, host, nodeIp) => {
         const profile = {
           path: 'node.yaml',
-          text: stringify({
+          text: JSON.stringify({
             extends: 'ubuntu-24.04/containerd',
             terraform: { variables: ['hostname', 'node_ip'] },
             files: [{ path: '/etc/crinit-node', content }],
@@ -114,7 +113,7 @@ describe('crinit render --format tftpl', () => {
 
   it('refuses a variable inside content that has to go base64', () => {
     const r = compile({
-      profile: { path: 'n.yaml', text: stringify({ extends: 'debian-12/containerd', terraform: { variables: ['hostname'] }, files: [{ path: '/etc/x', content: 'a\u0085${hostname}' }] }) },
+      profile: { path: 'n.yaml', text: JSON.stringify({ extends: 'debian-12/containerd', terraform: { variables: ['hostname'] }, files: [{ path: '/etc/x', content: 'a\u0085${hostname}' }] }) },
       terraformTemplate: {},
     });
     expect(r.output).toBeUndefined();

@@ -180,9 +180,15 @@ export function serialize(document: Record<string, unknown>, plan: RenderedPlan)
   const runcmd = doc.get('runcmd');
   if (isSeq(runcmd)) for (const item of runcmd.items) if (isSeq(item)) item.flow = true;
   visit(doc, {
-    Scalar(_key, node) {
+    Scalar(_key, node, path) {
       if (!isScalar(node) || typeof node.value !== 'string') return;
-      if (node.value.includes('\n')) node.type = 'BLOCK_LITERAL';
+      // Block scalars cannot stand inside a flow collection (a runcmd line): there a multi-line
+      // string is double-quoted, with its newlines and leading spaces escaped.
+      // `yaml` also writes a line of only spaces into a literal block without an indentation
+      // indicator, and every reader then drops those spaces: such text is double-quoted too.
+      const inFlow = path.some((p) => isSeq(p) && p.flow === true);
+      if (node.value.includes('\n') && (inFlow || /^[ \t]+$/m.test(node.value))) node.type = 'QUOTE_DOUBLE';
+      else if (node.value.includes('\n')) node.type = 'BLOCK_LITERAL';
       // A scalar holding a per-node variable is always double-quoted, whatever value fills it
       // later (a hostname "y" or "on" must stay a string).
       else if (/crinittfvar\d+x/.test(node.value)) node.type = 'QUOTE_DOUBLE';
