@@ -13,7 +13,7 @@ import { CRINIT_VERSION } from './assets.generated.js';
 import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
-import { parseInventory, renderFleet } from './fleet.js';
+import { renderInventory } from './fleet.js';
 import { createBootServer, loadState } from './serve.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
@@ -73,8 +73,13 @@ interface RenderOptions {
   inventory?: string;
 }
 
-/** renderInventory writes one user-data file per node of an inventory into a directory. */
-function renderInventory(inventory: string, opts: RenderOptions): void {
+/** cannotReadInventory is the one diagnostic for an inventory file that cannot be read. */
+function cannotReadInventory(inventory: string): Diagnostic {
+  return { severity: 'error', code: CODES.inventory, message: `cannot read the inventory ${JSON.stringify(inventory)}`, hint: 'pass the path of a YAML or CSV inventory' };
+}
+
+/** writeInventory writes one user-data file per node of an inventory into a directory. */
+function writeInventory(inventory: string, opts: RenderOptions): void {
   const diagnostics: Diagnostic[] = [];
   const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
   if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
@@ -82,25 +87,22 @@ function renderInventory(inventory: string, opts: RenderOptions): void {
     usage('--inventory renders plain cloud-config per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
   }
   const text = readText(inventory);
-  if (text === undefined) usage(`cannot read the inventory ${JSON.stringify(inventory)}`, 'pass the path of a YAML or CSV inventory');
+  if (text === undefined) diagnostics.push(cannotReadInventory(inventory));
   if (hasErrors(diagnostics) || text === undefined) {
     report(diagnostics);
     process.exitCode = EXIT.invalid;
     return;
   }
-  const parsed = parseInventory(inventory, text);
   const tty = process.stderr.isTTY === true;
-  const fleet = hasErrors(parsed.diagnostics)
-    ? { outputs: [], profilesCompiled: 0, diagnostics: [] }
-    : renderFleet(inventory, parsed.nodes, { readFile: readText, set: opts.set }, (done, total, name) => {
-        if (!tty) return;
-        const width = 30;
-        const fill = Math.round((done / total) * width);
-        process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);
-      });
+  const fleet = renderInventory(inventory, text, { readFile: readText, set: opts.set }, (done, total, name) => {
+    if (!tty) return;
+    const width = 30;
+    const fill = Math.round((done / total) * width);
+    process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);
+  });
   if (tty && fleet.outputs.length > 0) process.stderr.write('\n');
-  report([...parsed.diagnostics, ...fleet.diagnostics]);
-  const code = exitCodeFor([...parsed.diagnostics, ...fleet.diagnostics]);
+  report(fleet.diagnostics);
+  const code = exitCodeFor(fleet.diagnostics);
   if (code !== EXIT.ok) {
     process.exitCode = code;
     return;
@@ -199,7 +201,7 @@ export function buildProgram(): Command {
           process.exitCode = EXIT.usage;
           return;
         }
-        renderInventory(opts.inventory, opts);
+        writeInventory(opts.inventory, opts);
         return;
       }
       const vars = parseVars(opts.var);
@@ -277,9 +279,7 @@ export function buildProgram(): Command {
       }
       const load = () => {
         const text = readText(opts.inventory);
-        if (text === undefined) {
-          return { diagnostics: [{ severity: 'error' as const, code: CODES.inventory, message: `cannot read the inventory ${JSON.stringify(opts.inventory)}`, hint: 'pass the path of a YAML or CSV inventory' }] };
-        }
+        if (text === undefined) return { diagnostics: [cannotReadInventory(opts.inventory)] };
         return loadState(opts.inventory, text, { readFile: readText, set: opts.set });
       };
       const first = load();

@@ -97,8 +97,13 @@ export function prepareTemplate(options: CompileOptions, names: readonly string[
     const used = [...r.sentinels].filter(([word]) => planJson.includes(word)).map(([, name]) => name).sort();
     return { result: strip(r), fill: (values) => fillTemplate(output, r.sentinels, planJson, values), used };
   } catch (e) {
-    return { used: [], result: { chain: '', diagnostics: [{ severity: 'error', code: CODES.internal, message: `internal error: ${(e as Error).message}`, hint: 'this is a crinit bug; please report it with the profile' }] } };
+    return { used: [], result: { chain: '', diagnostics: [internalError(e)] } };
   }
+}
+
+/** internalError reports an exception from the pipeline: a crinit bug, never the user's input. */
+function internalError(e: unknown): Diagnostic {
+  return { severity: 'error', code: CODES.internal, message: `internal error: ${(e as Error).message}`, hint: 'this is a crinit bug; please report it with the profile' };
 }
 
 /** isSimpleValue tells whether a per-node value can go into YAML, TOML and shell text as it is. */
@@ -131,7 +136,7 @@ export function compile(options: CompileOptions): CompileResult {
       return { ...strip(r), output: tpl.text };
     }
     if (options.variables && Object.keys(options.variables).length > 0) {
-      const bad = Object.entries(options.variables).filter(([, v]) => !SIMPLE_VALUE.test(v));
+      const bad = Object.entries(options.variables).filter(([, v]) => !isSimpleValue(v));
       if (bad.length > 0) {
         return {
           chain: name,
@@ -145,22 +150,11 @@ export function compile(options: CompileOptions): CompileResult {
       }
       const checked = run(options, { values: options.variables });
       if (checked.output === undefined) return strip(checked);
-      const shaped = run(options, { templateNames: Object.keys(options.variables) });
-      const filled = shaped.output !== undefined ? fillTemplate(shaped.output, shaped.sentinels, JSON.stringify(shaped.plan), options.variables) : undefined;
+      const filled = prepareTemplate(options, Object.keys(options.variables)).fill?.(options.variables);
       return { ...strip(checked), output: filled ?? checked.output };
     }
     return strip(run(options, {}));
   } catch (e) {
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          code: CODES.internal,
-          message: `internal error: ${(e as Error).message}`,
-          hint: 'this is a crinit bug; please report it with the profile',
-        },
-      ],
-      chain: name,
-    };
+    return { diagnostics: [internalError(e)], chain: name };
   }
 }

@@ -8,7 +8,8 @@
 import { posix } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
-import { CODES, type Diagnostic, type Position } from './diagnostics.js';
+import { CODES, hasErrors, type Diagnostic, type Position } from './diagnostics.js';
+import { isBuiltinName } from './profile/resolve.js';
 
 /** How a machine network-boots: what its iPXE script loads. */
 export interface BootSpec {
@@ -187,20 +188,26 @@ export function renderFleet(
   onProgress?: (done: number, total: number, name: string) => void,
 ): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const seen = new Map<string, InventoryNode>();
+  const byName = new Map<string, InventoryNode>();
+  const byMac = new Map<string, InventoryNode>();
   for (const n of nodes) {
-    const twin = seen.get(n.name) ?? (n.mac ? [...seen.values()].find((o) => o.mac === n.mac) : undefined);
+    const twin = byName.get(n.name) ?? (n.mac ? byMac.get(n.mac) : undefined);
     if (twin) diagnostics.push(err(file, n.position, `${n.name} repeats the ${twin.name === n.name ? 'name' : 'MAC address'} of the node at line ${twin.position.line}`, 'give every machine its own name and MAC address'));
-    seen.set(n.name, n);
+    byName.set(n.name, n);
+    if (n.mac && !byMac.has(n.mac)) byMac.set(n.mac, n);
   }
   if (diagnostics.length > 0) return { outputs: [], profilesCompiled: 0, diagnostics };
 
   const byProfile = new Map<string, InventoryNode[]>();
-  for (const n of nodes) byProfile.set(n.profile, [...(byProfile.get(n.profile) ?? []), n]);
+  for (const n of nodes) {
+    const members = byProfile.get(n.profile);
+    if (members) members.push(n);
+    else byProfile.set(n.profile, [n]);
+  }
   const outputs: FleetOutput[] = [];
   let done = 0;
   for (const [ref, members] of byProfile) {
-    const isBuiltin = /^[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9-]*$/.test(ref) && !/\.ya?ml$/.test(ref);
+    const isBuiltin = isBuiltinName(ref);
     const path = isBuiltin ? ref : posix.join(posix.dirname(file), ref);
     const text = isBuiltin ? undefined : options.readFile?.(path);
     if (!isBuiltin && text === undefined) {
@@ -232,4 +239,20 @@ export function renderFleet(
   if (diagnostics.some((d) => d.severity === 'error')) return { outputs: [], profilesCompiled: byProfile.size, diagnostics };
   outputs.sort((a, b) => a.name.localeCompare(b.name));
   return { outputs, profilesCompiled: byProfile.size, diagnostics };
+}
+
+/**
+ * renderInventory reads an inventory's text and renders every node: parseInventory, then
+ * renderFleet, with the diagnostics of both. `render --inventory` and `serve` share it.
+ */
+export function renderInventory(
+  file: string,
+  text: string,
+  options: Pick<CompileOptions, 'readFile' | 'set'>,
+  onProgress?: (done: number, total: number, name: string) => void,
+): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
+  const parsed = parseInventory(file, text);
+  if (hasErrors(parsed.diagnostics)) return { outputs: [], profilesCompiled: 0, diagnostics: parsed.diagnostics };
+  const fleet = renderFleet(file, parsed.nodes, options, onProgress);
+  return { ...fleet, diagnostics: [...parsed.diagnostics, ...fleet.diagnostics] };
 }

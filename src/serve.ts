@@ -10,9 +10,9 @@
  * the old in one assignment, and a bad one is reported and the old kept.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { renderFleet, parseInventory, type FleetOutput } from './fleet.js';
+import { renderInventory, type FleetOutput } from './fleet.js';
 import type { CompileOptions } from './compile.js';
-import type { Diagnostic } from './diagnostics.js';
+import { hasErrors, type Diagnostic } from './diagnostics.js';
 
 export interface ServeState {
   readonly byMac: ReadonlyMap<string, FleetOutput>;
@@ -20,11 +20,9 @@ export interface ServeState {
 
 /** loadState renders an inventory into the lookup the server answers from. */
 export function loadState(file: string, text: string, options: Pick<CompileOptions, 'readFile' | 'set'>): { state?: ServeState; diagnostics: Diagnostic[] } {
-  const parsed = parseInventory(file, text);
-  if (parsed.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: parsed.diagnostics };
-  const fleet = renderFleet(file, parsed.nodes, options);
-  const diagnostics = [...parsed.diagnostics, ...fleet.diagnostics];
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const fleet = renderInventory(file, text, options);
+  const diagnostics = fleet.diagnostics;
+  if (hasErrors(diagnostics)) return { diagnostics };
   const byMac = new Map<string, FleetOutput>();
   for (const o of fleet.outputs) if (o.node.mac) byMac.set(o.node.mac, o);
   return { state: { byMac }, diagnostics };
