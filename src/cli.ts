@@ -320,18 +320,25 @@ export function buildProgram(): Command {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;
       }
-      const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BACKENDS']];
+      const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BUILTIN', 'BACKENDS']];
       for (const r of rows) {
         const cell = (s: string) => {
           const src = r.sources.find((x) => x.source === s)!;
-          return src.supported ? `${src.package} ${src.version} (config v${src.configVersion}, ${src.proof === 'boot' ? 'booted' : 'validated'})` : 'unsupported';
+          if (!src.supported) return '-';
+          const what = s === 'builtin' ? `in image ${src.version}` : `${src.package} ${src.version}`;
+          return `${what} (config v${src.configVersion}, ${src.proof === 'boot' ? 'booted' : 'validated'})`;
         };
-        lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), r.backends.join(',') || '-']);
+        lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-']);
       }
       const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
       for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
-      const notes = rows.flatMap((r) => r.sources.filter((s) => !s.supported).map((s) => `  ${r.profile} ${s.source}: ${s.reason}`));
-      if (notes.length) process.stdout.write(`\nUnsupported:\n${notes.join('\n')}\n`);
+      // Only the sources a distro could have: builtin is an image's, the others a package's.
+      const notes = rows.flatMap((r) =>
+        r.sources
+          .filter((s) => !s.supported && (s.source === 'builtin') === r.backends.includes('ignition'))
+          .map((s) => `  ${r.profile} ${s.source}: ${s.reason}`),
+      );
+      if (notes.length) process.stdout.write(`\nUnsupported (- above):\n${notes.join('\n')}\n`);
     });
   return program;
 }

@@ -5,19 +5,21 @@
  * a user profile extends are read through the caller's readFile.
  */
 import { CODES, hasErrors, type Diagnostic } from './diagnostics.js';
+import { posix } from 'node:path';
 import { emitCloudInit } from './backends/cloud-init/emit.js';
+import { emitIgnition, type Reporter, type Snippet } from './backends/ignition/emit.js';
 import type { Contributor } from './delivery.js';
 import { fillTemplate, toTemplate } from './tftpl.js';
 import type { VariableOptions } from './profile/variables.js';
 import { buildPlan } from './plan/build.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers } from './profile/merge.js';
-import { normalizeProfile } from './profile/normalize.js';
+import { normalizeProfile, type Locator } from './profile/normalize.js';
 import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
 
-export type Backend = 'cloud-init';
+export type { BackendName as Backend } from './profile/types.js';
 
 export interface CompileOptions {
   /** A built-in DISTRO/RUNTIME name, or a profile file's path and text. */
@@ -26,7 +28,6 @@ export interface CompileOptions {
   readonly set?: readonly string[];
   /** Reads files that a profile extends (paths as resolved from the extending file). */
   readonly readFile?: (path: string) => string | undefined;
-  readonly backend?: Backend;
   /** Values for the profile's per-node variables (`${name}` placeholders). */
   readonly variables?: Readonly<Record<string, string>>;
   /** Render a Terraform templatefile() template: these names (and the declared ones) stay live. */
@@ -70,10 +71,27 @@ function run(options: CompileOptions, variables: VariableOptions): Run {
 
   const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
   const rendered = renderPlan(plan);
-  const emitted = emitCloudInit(rendered);
+  const emitted = norm.profile.distro.backend === 'ignition' ? ignition(rendered, norm.locator, options, diagnostics) : emitCloudInit(rendered);
   diagnostics.push(...emitted.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
   return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
+}
+
+/** ignition emits the Ignition config, with the profile's snippets read through options.readFile. */
+function ignition(plan: RenderedPlan, L: Locator, options: CompileOptions, diagnostics: Diagnostic[]) {
+  const report: Reporter = (severity, code, origin, message, hint) => L.diag(severity, code, origin.pointer, message, hint);
+  const snippets: Snippet[] = [];
+  for (const s of plan.ignitionSnippets) {
+    // Relative to the profile file that names it.
+    const path = posix.isAbsolute(s.path) || s.origin.file.startsWith('builtin:') ? s.path : posix.join(posix.dirname(s.origin.file), s.path);
+    const text = options.readFile?.(path);
+    if (text === undefined) {
+      diagnostics.push(report('error', CODES.fileNotFound, s.origin, `cannot read the Ignition snippet ${path}`, 'give a path to a JSON Ignition config, relative to the profile file'));
+      continue;
+    }
+    snippets.push({ path: s.path, text, origin: s.origin });
+  }
+  return emitIgnition(plan, snippets, report);
 }
 
 /**

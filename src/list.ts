@@ -39,7 +39,8 @@ export interface MatrixRow {
   readonly defaultSource: RuntimeSource;
   readonly sources: readonly SourceRow[];
   readonly backends: readonly string[];
-  readonly cloudInitFloor: string;
+  /** cloud-init distros: the oldest cloud-init their images ship. */
+  readonly cloudInitFloor?: string;
 }
 
 export function listMatrix(): MatrixRow[] {
@@ -48,7 +49,7 @@ export function listMatrix(): MatrixRow[] {
     for (const runtime of builtinRuntimes()) {
       const profile = `${distro}/${runtime}`;
       const base = compile({ profile });
-      const sources: SourceRow[] = (['upstream', 'distro'] as const).map((source) => {
+      const sources: SourceRow[] = (['upstream', 'distro', 'builtin'] as const).map((source) => {
         const r = compile({ profile, set: [`runtime.source=${source}`] });
         if (!r.profile) {
           const err = r.diagnostics.find((d) => d.severity === 'error');
@@ -58,9 +59,9 @@ export function listMatrix(): MatrixRow[] {
         return {
           source,
           supported: r.output !== undefined,
-          package: p.packaging.package,
+          package: p.packaging.package ?? '(in the image)',
           version: p.runtime.version.raw,
-          configVersion: containerdConfigVersion(p.runtime.version.major),
+          configVersion: containerdConfigVersion(p.runtime.version.major, p.packaging.configVersion),
           proof: (PROVEN_BY_BOOT[profile] ?? []).includes(source) ? ('boot' as const) : ('validators' as const),
           ...(p.repo ? { repository: p.repo.apt?.uri ?? p.repo.yum?.baseurl ?? p.repo.id } : {}),
           ...(p.packaging.note ? { note: p.packaging.note } : {}),
@@ -74,8 +75,8 @@ export function listMatrix(): MatrixRow[] {
         supported: base.output !== undefined,
         defaultSource: base.profile?.runtime.source ?? 'upstream',
         sources,
-        backends: base.output !== undefined ? ['cloud-init'] : [],
-        cloudInitFloor: base.profile?.distro.cloudInitFloor ?? '',
+        backends: base.output !== undefined && base.profile ? [base.profile.distro.backend] : [],
+        ...(base.profile?.distro.cloudInitFloor ? { cloudInitFloor: base.profile.distro.cloudInitFloor } : {}),
       });
     }
   }

@@ -9,8 +9,19 @@ export const MODULES_LOAD_PATH = '/etc/modules-load.d/crinit-k8s.conf';
 export const SYSCTL_PATH = '/etc/sysctl.d/99-crinit-k8s.conf';
 /** First-boot records: steps, failed, done, and staged files. */
 export const STATE_DIR = '/var/lib/crinit';
-/** The first-boot step runner. */
-export const STEP_BIN = '/usr/local/sbin/crinit-step';
+/** Where crinit's first-boot scripts go unless the distro names another place (distro.binDir). */
+export const DEFAULT_BIN_DIR = '/usr/local/sbin';
+/** The first-boot step runner, in the distro's binDir. */
+export const STEP_NAME = 'crinit-step';
+/** Ignition backends: the script that runs the steps Ignition cannot express, and its unit. */
+export const FIRSTBOOT_NAME = 'crinit-firstboot';
+export const FIRSTBOOT_UNIT = 'crinit-firstboot.service';
+export const UNIT_DIR = '/etc/systemd/system';
+
+/** The paths of crinit's own first-boot machinery on a distro: no user file may take them. */
+export function crinitPaths(binDir: string): string[] {
+  return [`${binDir}/${STEP_NAME}`, `${binDir}/${FIRSTBOOT_NAME}`, `${UNIT_DIR}/${FIRSTBOOT_UNIT}`];
+}
 
 /** octalMode writes a file mode the way cloud-init, install(1) and humans read it: "0644". */
 export function octalMode(mode: number): string {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirS
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
-import { DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, IGNITION_DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
 
 describe('crinit render', () => {
   it('prints user-data on stdout, nothing on stderr, exit 0', () => {
@@ -91,7 +91,7 @@ describe('crinit list', () => {
     const r = runCli(['list', '--json']);
     expect(r.status).toBe(0);
     const rows = JSON.parse(r.stdout) as { profile: string; supported: boolean; defaultSource: string; sources: { source: string; supported: boolean; configVersion?: number; reason?: string }[] }[];
-    expect(rows.map((x) => x.profile).sort()).toEqual(DISTROS.map((d) => `${d}/containerd`).sort());
+    expect(rows.map((x) => x.profile).sort()).toEqual([...DISTROS, ...IGNITION_DISTROS].map((d) => `${d}/containerd`).sort());
     for (const row of rows) {
       expect(row.supported).toBe(true);
       for (const s of row.sources) {
@@ -103,6 +103,11 @@ describe('crinit list', () => {
     }
     const al = rows.find((x) => x.profile === 'amazonlinux-2023/containerd')!;
     expect(al.defaultSource).toBe('distro');
+    for (const d of IGNITION_DISTROS) {
+      const row = rows.find((x) => x.profile === `${d}/containerd`)!;
+      expect(row.defaultSource).toBe('builtin');
+      expect((row as unknown as { backends: string[] }).backends).toEqual(['ignition']);
+    }
     const deb12 = rows.find((x) => x.profile === 'debian-12/containerd')!;
     expect(deb12.sources.find((s) => s.source === 'distro')!.configVersion).toBe(2);
   });
@@ -127,8 +132,11 @@ describe('crinit list', () => {
   it('prints a table with every profile', () => {
     const r = runCli(['list']);
     expect(r.status).toBe(0);
-    for (const d of DISTROS) expect(r.stdout).toContain(`${d}/containerd`);
-    expect(r.stdout).toContain('Unsupported:');
+    for (const d of [...DISTROS, ...IGNITION_DISTROS]) expect(r.stdout).toContain(`${d}/containerd`);
+    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition$/m);
+    expect(r.stdout).toContain('Unsupported (- above):');
+    // A cloud-init distro is not listed as lacking a runtime in its image, nor the reverse.
+    expect(r.stdout).not.toMatch(/ubuntu-24\.04\/containerd builtin:|fcos\/containerd upstream:/);
   });
 });
 

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli.js');
 export const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023'] as const;
+/** The distros provisioned by Ignition. */
+export const IGNITION_DISTROS = ['fcos', 'flatcar'] as const;
 
 /** Under CRINIT_REQUIRE_TOOLS=1 (CI) a missing tool fails the test instead of skipping it. */
 export const REQUIRE_TOOLS = process.env.CRINIT_REQUIRE_TOOLS === '1';

@@ -4,11 +4,11 @@
  * order, so every backend sees the same sequence.
  */
 import type { Origin } from '../diagnostics.js';
-import { MODULES_LOAD_PATH, SYSCTL_PATH } from '../paths.js';
-import type { Locator } from '../profile/normalize.js';
+import { MODULES_LOAD_PATH, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
+import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
-import type { NodePlan, PlanDirectory, PlanFile, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
+import type { NodePlan, PlanDirectory, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
 /** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
@@ -18,9 +18,12 @@ export function registryServer(host: string): string | undefined {
   return `https://${host}`;
 }
 
-/** The containerd config.toml version for a containerd major: 2 for 1.x, 3 for 2.x. */
-export function containerdConfigVersion(major: number): 2 | 3 {
-  return major >= 2 ? 3 : 2;
+/**
+ * The containerd config.toml version: what the packaging says (a runtime built into an image
+ * whose exact containerd crinit cannot know), else 2 for 1.x and 3 for 2.x.
+ */
+export function containerdConfigVersion(major: number, configured?: 2 | 3): 2 | 3 {
+  return configured ?? (major >= 2 ? 3 : 2);
 }
 
 /** buildPlan turns a Profile into a NodePlan. It does not render file contents. */
@@ -75,15 +78,19 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     });
   }
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
-  const packages: PlanPackage[] = [
-    {
-      name: profile.packaging.package,
-      version: rt.version,
-      patchSuffix: profile.packaging.patchSuffix ?? '-',
-      hold: true,
-      origin: versionOrigin,
-    },
-  ];
+  // A runtime built into the image has no package: the image's own is used, as it is.
+  const packages: PlanPackage[] =
+    rt.source === 'builtin' || !profile.packaging.package
+      ? []
+      : [
+          {
+            name: profile.packaging.package,
+            version: rt.version,
+            patchSuffix: profile.packaging.patchSuffix ?? '-',
+            hold: true,
+            origin: versionOrigin,
+          },
+        ];
   const conflicts = rt.source === 'upstream' ? (profile.packaging.conflicts ?? []) : [];
 
   const socketEndpoint = `unix://${ctrd.socket}`;
@@ -131,7 +138,8 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
       group: 'root',
       phase: 'after-packages',
       source: {
-        template: containerdConfigVersion(rt.version.major) === 3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
+        template:
+          containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
         context: {
           ...header,
           systemdCgroup: rt.cgroupDriver === 'systemd',
@@ -142,6 +150,23 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
       origin: at('/runtime'),
     },
   );
+
+  // A unit that reads its config from elsewhere (Flatcar's, from /usr/share) is pointed at ours.
+  if (profile.packaging.execStart) {
+    files.push({
+      path: `${UNIT_DIR}/${ctrd.service}.d/${RUNTIME_DROPIN}`,
+      mode: 0o644,
+      owner: 'root',
+      group: 'root',
+      phase: 'before-packages',
+      source: {
+        template: 'containerd/use-config.conf.hbs',
+        context: { ...header, execStart: profile.packaging.execStart, configPath: ctrd.configPath },
+      },
+      dropin: { unit: ctrd.service, name: RUNTIME_DROPIN },
+      origin: at(`${srcPtr}/execStart`),
+    });
+  }
 
   // The user's own files, in merge order.
   profile.files.forEach((f, i) => {
@@ -158,9 +183,23 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   });
 
   const directories: PlanDirectory[] = [{ path: ctrd.certsDir, mode: 0o755, origin: at('/containerd/certsDir') }];
+  // A built-in runtime starts on the config Ignition wrote before systemd ran: no restart.
+  const builtin = rt.source === 'builtin';
   const services: PlanService[] = [
-    { unit: ctrd.service, enable: true, restart: true, socket: ctrd.socket, origin: at('/containerd/service') },
+    {
+      unit: ctrd.service,
+      enable: profile.packaging.enable ?? true,
+      restart: !builtin,
+      socket: ctrd.socket,
+      origin: at('/containerd/service'),
+    },
   ];
+  const masks: PlanMask[] = (profile.packaging.mask ?? []).map((unit, i) => ({ unit, origin: at(`${srcPtr}/mask/${i}`) }));
+  const links: PlanLink[] = (profile.packaging.disableSysexts ?? []).map((name, i) => ({
+    path: `/etc/extensions/${name}.raw`,
+    target: '/dev/null',
+    origin: at(`${srcPtr}/disableSysexts/${i}`),
+  }));
 
   // First-boot steps, in the order the Kubernetes guide implies: kernel first (the bridge
   // sysctls exist only once br_netfilter is loaded), then packages, then configuration that
@@ -172,10 +211,12 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   if (conflicts.length > 0) {
     steps.push({ id: 'remove-conflicting-packages', action: { kind: 'remove-packages', packages: conflicts }, origin: at(`${srcPtr}/conflicts`) });
   }
-  steps.push(
-    { id: 'refresh-package-index', action: { kind: 'refresh-package-index' }, origin: crinit('packages') },
-    { id: 'install-packages', action: { kind: 'install-packages', packages }, origin: versionOrigin },
-  );
+  if (packages.length > 0) {
+    steps.push(
+      { id: 'refresh-package-index', action: { kind: 'refresh-package-index' }, origin: crinit('packages') },
+      { id: 'install-packages', action: { kind: 'install-packages', packages }, origin: versionOrigin },
+    );
+  }
   const late = files.filter((f) => f.phase === 'after-packages');
   if (late.length > 0) {
     steps.push({ id: 'install-config-files', action: { kind: 'place-files', paths: late.map((f) => f.path) }, origin: at('/runtime') });
@@ -186,6 +227,9 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     { id: 'create-directories', action: { kind: 'create-directories', paths: directories.map((d) => d.path) }, origin: at('/containerd/certsDir') },
     { id: 'systemd-daemon-reload', action: { kind: 'daemon-reload' }, origin: crinit('services') },
   );
+  if (masks.length > 0) {
+    steps.push({ id: 'mask-units', action: { kind: 'mask-units', units: masks.map((m) => m.unit) }, origin: at(`${srcPtr}/mask`) });
+  }
   for (const s of services) {
     const base = s.unit.replace(/\.service$/, '');
     if (s.enable) steps.push({ id: `enable-${base}`, action: { kind: 'enable-service', unit: s.unit }, origin: s.origin });
@@ -201,7 +245,7 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   });
 
   return {
-    target: { distro: profile.distro, runtime: rt.name },
+    target: { distro: profile.distro, runtime: rt.name, source: rt.source },
     name,
     chain: profile.chain,
     repos,
@@ -211,6 +255,10 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     modules,
     sysctls,
     services,
+    masks,
+    links,
+    ignitionSnippets: profile.ignition.snippets.map((path, i) => ({ path, origin: at(`/ignition/snippets/${i}`) })),
+    ...(profile.ignition.version ? { ignitionVersion: { value: profile.ignition.version, origin: at('/ignition/version') } } : {}),
     kubelet: { cgroupDriver: rt.cgroupDriver, runtimeEndpoint: socketEndpoint, origin: at('/runtime/cgroupDriver') },
     steps,
   };

@@ -4,7 +4,7 @@
  * carries its origin: the profile layer and key it came from, or crinit itself.
  */
 import type { Origin } from '../diagnostics.js';
-import type { Distro, VersionSpec } from '../profile/types.js';
+import type { Distro, RuntimeSource, VersionSpec } from '../profile/types.js';
 
 export interface Sourced {
   readonly origin: Origin;
@@ -26,6 +26,8 @@ export interface PlanFile extends Sourced {
   readonly group: string;
   readonly phase: FilePhase;
   readonly source: FileSource;
+  /** Set when the file is a systemd drop-in: backends that model units (Ignition) write it as one. */
+  readonly dropin?: { readonly unit: string; readonly name: string };
 }
 
 /** A PlanFile after rendering. */
@@ -63,6 +65,17 @@ export interface PlanService extends Sourced {
   readonly socket?: string;
 }
 
+/** A unit masked so that it cannot start (a second runtime, say). */
+export interface PlanMask extends Sourced {
+  readonly unit: string;
+}
+
+/** A symbolic link; Flatcar switches a system extension off by linking it to /dev/null. */
+export interface PlanLink extends Sourced {
+  readonly path: string;
+  readonly target: string;
+}
+
 export interface PlanModule extends Sourced {
   readonly name: string;
 }
@@ -84,6 +97,7 @@ export type StepAction =
   | { readonly kind: 'create-directories'; readonly paths: readonly string[] }
   | { readonly kind: 'daemon-reload' }
   | { readonly kind: 'enable-service'; readonly unit: string }
+  | { readonly kind: 'mask-units'; readonly units: readonly string[] }
   | { readonly kind: 'restart-service'; readonly unit: string }
   | { readonly kind: 'wait-for-socket'; readonly path: string }
   | { readonly kind: 'run-command'; readonly argv: readonly string[] }
@@ -96,7 +110,7 @@ export type PlanStep = Sourced & {
 };
 
 export interface NodePlan<F = PlanFile> {
-  readonly target: { readonly distro: Distro; readonly runtime: 'containerd' };
+  readonly target: { readonly distro: Distro; readonly runtime: 'containerd'; readonly source: RuntimeSource };
   /** The profile's name as the user gave it, e.g. ubuntu-24.04/containerd or node.yaml. */
   readonly name: string;
   readonly chain: string;
@@ -107,6 +121,11 @@ export interface NodePlan<F = PlanFile> {
   readonly modules: readonly PlanModule[];
   readonly sysctls: readonly PlanSysctl[];
   readonly services: readonly PlanService[];
+  readonly masks: readonly PlanMask[];
+  readonly links: readonly PlanLink[];
+  /** Ignition configs to merge into the output (Ignition backends only), in order. */
+  readonly ignitionSnippets: readonly ({ readonly path: string } & Sourced)[];
+  readonly ignitionVersion?: { readonly value: string } & Sourced;
   /** kubelet and runtime share this one value, so they cannot disagree. */
   readonly kubelet: { readonly cgroupDriver: 'systemd' | 'cgroupfs'; readonly runtimeEndpoint: string } & Sourced;
   readonly steps: readonly PlanStep[];

@@ -3,8 +3,9 @@
  * schema cannot express (is this source available on this distro? does this key exist?). Each
  * rule's diagnostics point at the layer and key that set the offending value.
  */
+import { checkCapabilities } from '../capabilities.js';
 import { CODES, type Diagnostic, type Origin, type Severity } from '../diagnostics.js';
-import { MODULES_LOAD_PATH, STATE_DIR, STEP_BIN, SYSCTL_PATH } from '../paths.js';
+import { crinitPaths, DEFAULT_BIN_DIR, MODULES_LOAD_PATH, STATE_DIR, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
 import { originOf, type OriginMap } from './merge.js';
 import { joinPointer, locate, type SourceLayer } from './source.js';
 import type { Distro, Profile, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
@@ -59,7 +60,12 @@ export function parseVersion(raw: string): VersionSpec | undefined {
   return { raw, kind: 'exact', major: Number(exact[1]), ...(exact[2] !== undefined ? { minor: Number(exact[2]) } : {}) };
 }
 
-const DISTRO_REQUIRED: readonly (keyof Distro)[] = ['id', 'name', 'family', 'packageManager', 'osRelease', 'cloudInitFloor', 'cgroupVersion', 'init'];
+const DISTRO_REQUIRED: readonly (keyof Distro)[] = ['id', 'name', 'family', 'packageManager', 'osRelease', 'cgroupVersion', 'init'];
+
+/** The drop-in that points a built-in runtime's unit at crinit's config file. */
+export const RUNTIME_DROPIN = '10-crinit-config.conf';
+
+const SOURCES: readonly RuntimeSource[] = ['upstream', 'distro', 'builtin'];
 
 /**
  * normalizeProfile applies the rules and returns the Profile, or only diagnostics when an error
@@ -92,8 +98,15 @@ export function normalizeProfile(
   for (const k of DISTRO_REQUIRED) {
     if (distro[k] === undefined) err('/distro', `distro ${distro.id} does not set distro.${k}`, `add distro.${k} to the distro layer`, CODES.incomplete);
   }
-  // Without runtime.source, the upstream package where the distro has one, else the distro's.
-  const defaultSource: RuntimeSource = data.packaging?.[runtime.name]?.upstream ? 'upstream' : 'distro';
+  const backend = distro.backend ?? 'cloud-init';
+  diagnostics.push(...checkCapabilities(data, backend, L));
+  if (backend === 'cloud-init' && distro.cloudInitFloor === undefined) {
+    err('/distro', `distro ${distro.id} does not set distro.cloudInitFloor`, 'add distro.cloudInitFloor (the oldest cloud-init its images ship) to the distro layer', CODES.incomplete);
+  }
+  // Without runtime.source: the upstream package where the distro has one, else the distro's
+  // own, else the one built into the image.
+  const byName = data.packaging?.[runtime.name];
+  const defaultSource: RuntimeSource = SOURCES.find((s) => byName?.[s]) ?? 'upstream';
   const rt = { source: defaultSource, cgroupDriver: 'systemd' as const, registryMirrors: {}, ...runtime, name: runtime.name };
   if (!rt.sandboxImage) err('/runtime', 'runtime.sandboxImage is not set', 'set runtime.sandboxImage, e.g. registry.k8s.io/pause:3.10.2', CODES.incomplete);
 
@@ -101,15 +114,28 @@ export function normalizeProfile(
   const byRuntime = data.packaging?.[rt.name] ?? {};
   const packaging: SourcePackaging | undefined = byRuntime[rt.source];
   if (!packaging) {
-    const available = (['upstream', 'distro'] as const).filter((s) => byRuntime[s]);
+    const available = SOURCES.filter((s) => byRuntime[s]);
+    const why =
+      rt.source === 'upstream'
+        ? 'Docker publishes no repository for this distro'
+        : rt.source === 'distro'
+          ? 'this distro has no package of its own'
+          : `${rt.name} is not part of this distro's image`;
     err(
       '/runtime/source',
       `runtime.source ${JSON.stringify(rt.source)} is not available for ${rt.name} on ${distro.id}`,
-      available.length
-        ? `use runtime.source: ${available.join(' or ')}${rt.source === 'upstream' ? ' (Docker publishes no repository for this distro)' : ' (this distro has no package of its own)'}`
-        : `crinit has no ${rt.name} packaging for ${distro.id}`,
+      available.length ? `use runtime.source: ${available.join(' or ')} (${why})` : `crinit has no ${rt.name} packaging for ${distro.id}`,
       CODES.unsupported,
     );
+  } else if (rt.source === 'builtin' && runtime.version !== undefined) {
+    err(
+      '/runtime/version',
+      `${rt.name} is built into the ${distro.name} image, so its version is the image's, not the profile's`,
+      'remove runtime.version; pick the OS release (stream or channel) for the runtime version you need',
+      CODES.unsupported,
+    );
+  } else if (rt.source !== 'builtin' && !packaging.package) {
+    err(`/packaging/${rt.name}/${rt.source}`, `packaging.${rt.name}.${rt.source} names no package`, 'add its package: name', CODES.incomplete);
   }
 
   // The version: the user's, else the distro's pinned default for that source.
@@ -189,12 +215,13 @@ export function normalizeProfile(
     [MODULES_LOAD_PATH, 'kernel.modules'],
     [SYSCTL_PATH, 'kernel.sysctls'],
   ];
+  if (packaging?.execStart && containerd?.service) reserved.push([`${UNIT_DIR}/${containerd.service}.d/${RUNTIME_DROPIN}`, 'runtime.* (it points the runtime at its config)']);
   files.forEach((f, i) => {
     const at = joinPointer(['files', i, 'path']);
     const hit = reserved.find(([p]) => p === f.path);
     if (hit) {
       err(at, `${f.path} is generated by crinit`, `set ${hit[1]} instead of writing this file`, CODES.conflict);
-    } else if (f.path.startsWith(`${STATE_DIR}/`) || f.path === STEP_BIN) {
+    } else if (f.path.startsWith(`${STATE_DIR}/`) || crinitPaths(distro.binDir ?? DEFAULT_BIN_DIR).includes(f.path)) {
       err(at, `${f.path} is crinit's own first-boot state`, 'write your file somewhere else', CODES.conflict);
     } else if (containerd?.certsDir && f.path.startsWith(containerd.certsDir + '/') && Object.keys(rt.registryMirrors ?? {}).some((h) => f.path.startsWith(`${containerd.certsDir}/${h}/`))) {
       err(at, `${f.path} is generated by crinit from runtime.registryMirrors`, 'change runtime.registryMirrors instead', CODES.conflict);
@@ -207,7 +234,12 @@ export function normalizeProfile(
 
   const profile: Profile = {
     chain,
-    distro: distro as Distro,
+    distro: {
+      ...(distro as Distro),
+      backend,
+      binDir: distro.binDir ?? DEFAULT_BIN_DIR,
+      shippedFiles: distro.shippedFiles ?? [],
+    },
     runtime: {
       name: 'containerd',
       source: rt.source,
@@ -230,6 +262,7 @@ export function normalizeProfile(
     kubelet: { configFragmentPath: kubeletPath },
     files,
     commands: data.commands ?? [],
+    ignition: { ...(data.ignition?.version ? { version: data.ignition.version } : {}), snippets: data.ignition?.snippets ?? [] },
   };
   return { profile, locator: L, diagnostics };
 }

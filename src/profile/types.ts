@@ -3,10 +3,12 @@
  * profile that the plan is built from (every key resolved, one runtime source chosen).
  */
 
-export type Family = 'debian' | 'rhel';
-export type PackageManager = 'apt' | 'dnf';
+export type Family = 'debian' | 'rhel' | 'coreos';
+export type PackageManager = 'apt' | 'dnf' | 'rpm-ostree' | 'none';
+export type BackendName = 'cloud-init' | 'ignition';
 export type CgroupDriver = 'systemd' | 'cgroupfs';
-export type RuntimeSource = 'upstream' | 'distro';
+/** upstream: the project's packages; distro: the distribution's; builtin: in the OS image. */
+export type RuntimeSource = 'upstream' | 'distro' | 'builtin';
 
 /** One layer as written. Every key is optional; the schema is the authority on shapes. */
 export interface WrittenProfile {
@@ -29,6 +31,7 @@ export interface WrittenProfile {
   kubelet?: { configFragmentPath?: string };
   files?: UserFile[];
   commands?: (string | string[])[];
+  ignition?: { version?: string; snippets?: string[] };
   terraform?: { variables?: string[] };
 }
 
@@ -37,8 +40,15 @@ export interface Distro {
   name: string;
   family: Family;
   packageManager: PackageManager;
-  osRelease: { id: string; versionId: string; codename?: string };
-  cloudInitFloor: string;
+  /** Which first-boot system provisions this distro; default cloud-init. */
+  backend: BackendName;
+  osRelease: { id: string; versionId?: string; codename?: string };
+  /** cloud-init distros only: the oldest cloud-init their images ship. */
+  cloudInitFloor?: string;
+  /** Where crinit puts its first-boot scripts (writable, on PATH). */
+  binDir: string;
+  /** Paths the image already ships, which the Ignition backend must overwrite. */
+  shippedFiles: readonly string[];
   cgroupVersion: 1 | 2;
   init: 'systemd';
 }
@@ -59,11 +69,22 @@ export interface Repo {
 
 export interface SourcePackaging {
   repo?: string;
-  package: string;
+  /** The package to install; none for a runtime built into the image. */
+  package?: string;
   version: string;
   patchSuffix?: '-' | '~';
   conflicts?: string[];
   note?: string;
+  /** The config.toml version to write, when the version alone cannot tell (builtin runtimes). */
+  configVersion?: 2 | 3;
+  /** The runtime binary, when the image's unit must be told to read crinit's config. */
+  execStart?: string;
+  /** Whether crinit enables the service (default true); false where the image starts it itself. */
+  enable?: boolean;
+  /** Units to mask so that no second runtime starts. */
+  mask?: string[];
+  /** Flatcar system extensions to switch off (linked to /dev/null in /etc/extensions). */
+  disableSysexts?: string[];
 }
 
 export interface ContainerdFacts {
@@ -112,4 +133,5 @@ export interface Profile {
   readonly kubelet: { readonly configFragmentPath: string };
   readonly files: readonly UserFile[];
   readonly commands: readonly (string | readonly string[])[];
+  readonly ignition: { readonly version?: string; readonly snippets: readonly string[] };
 }

@@ -5,14 +5,15 @@
  */
 import Handlebars from 'handlebars';
 import { ASSETS } from '../assets.generated.js';
-import { jsonString, shellWord, tomlString } from './helpers.js';
+import { jsonString, shellWord, systemdWord, tomlString } from './helpers.js';
 
-const KNOWN_HELPERS = { toml: true, json: true, shell: true } as const;
+const KNOWN_HELPERS = { toml: true, json: true, shell: true, systemd: true } as const;
 
 const env = Handlebars.create();
 env.registerHelper('toml', (v: unknown) => tomlString(String(v)));
 env.registerHelper('json', (v: unknown) => jsonString(v));
 env.registerHelper('shell', (v: unknown) => shellWord(String(v)));
+env.registerHelper('systemd', (v: unknown) => systemdWord(String(v)));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 

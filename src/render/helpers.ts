@@ -32,3 +32,13 @@ export function shellWord(value: string): string {
   if (value.includes('\0')) throw new Error('a shell word cannot hold a NUL byte');
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * systemdWord quotes one word of a unit file's command line (ExecStart=): double quotes with
+ * \\ and \" escaped, `%` doubled (specifiers) and `$` doubled (environment expansion), so the
+ * program receives the value exactly. Line breaks cannot be carried and are refused.
+ */
+export function systemdWord(value: string): string {
+  if (/[\0\n\r]/.test(value)) throw new Error('a systemd command-line word cannot hold a NUL or a line break');
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}

@@ -15,7 +15,7 @@ import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { renderTemplate } from '../../render/handlebars.js';
-import { octalMode, STEP_BIN } from '../../paths.js';
+import { octalMode, STEP_NAME } from '../../paths.js';
 import { lowerStep, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
@@ -78,9 +78,14 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   const diagnostics: Diagnostic[] = [];
   const distro = plan.target.distro;
   const used: string[] = ['write_files', 'runcmd'];
+  const stepBin = `${distro.binDir}/${STEP_NAME}`;
+  const floor = distro.cloudInitFloor ?? CLOUD_INIT_BASELINE;
+
+  // Options user-data cannot carry are refused at their line:col before this (capabilities.ts).
+  if (plan.links.length > 0) throw new Error('internal: the cloud-init backend got links to write');
 
   const writeFiles: WriteFile[] = [
-    { path: STEP_BIN, content: renderTemplate('crinit-step.sh.hbs', {}), owner: 'root:root', permissions: '0755' },
+    { path: stepBin, content: renderTemplate('crinit-step.sh.hbs', {}), owner: 'root:root', permissions: '0755' },
   ];
   for (const f of plan.files) {
     // Files a package ships are staged now and installed by a step after the package, so that
@@ -126,19 +131,19 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   }
 
   const runcmd: string[][] = [];
-  for (const step of plan.steps) for (const line of lowerStep(step, plan)) runcmd.push(wrap(line));
-  runcmd.push([STEP_BIN, '--finish', plan.name]);
+  for (const step of plan.steps) for (const line of lowerStep(step, plan)) runcmd.push(wrap(line, stepBin));
+  runcmd.push([stepBin, '--finish', plan.name]);
   doc.runcmd = runcmd;
 
   // Capability check: every feature used must exist in the distro's oldest cloud-init and in
   // the baseline that all supported distros share.
   for (const feature of used) {
     const f = CLOUD_INIT_FEATURES[feature]!;
-    if (!versionAtLeast(distro.cloudInitFloor, f.since) || !versionAtLeast(CLOUD_INIT_BASELINE, f.since)) {
+    if (!versionAtLeast(floor, f.since) || !versionAtLeast(CLOUD_INIT_BASELINE, f.since)) {
       diagnostics.push({
         severity: 'error',
         code: CODES.capability,
-        message: `the cloud-init backend needs ${f.what} (cloud-init ${f.since}+), but ${distro.id} may ship cloud-init ${distro.cloudInitFloor}`,
+        message: `the cloud-init backend needs ${f.what} (cloud-init ${f.since}+), but ${distro.id} may ship cloud-init ${floor}`,
         hint: 'raise distro.cloudInitFloor if every image you boot has a newer cloud-init',
         chain: plan.chain,
       });

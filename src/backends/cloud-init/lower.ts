@@ -10,7 +10,7 @@
  * records the first failure, skips every later step, and writes the success marker only when
  * every step passed.
  */
-import { octalMode, STATE_DIR, STEP_BIN } from '../../paths.js';
+import { octalMode, STATE_DIR } from '../../paths.js';
 import type { Distro, VersionSpec } from '../../profile/types.js';
 import type { PlanPackage, PlanStep, RenderedPlan } from '../../plan/types.js';
 
@@ -121,6 +121,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['systemctl', 'daemon-reload'] }];
     case 'enable-service':
       return [{ id: step.id, argv: ['systemctl', 'enable', a.unit] }];
+    case 'mask-units':
+      return [{ id: step.id, argv: ['systemctl', 'mask', '--now', ...a.units] }];
     case 'restart-service':
       return [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }];
     case 'wait-for-socket':
@@ -138,7 +140,7 @@ export function stagedPath(path: string): string {
 }
 
 /** wrap turns a line into the runcmd array that calls crinit-step. */
-export function wrap(line: Line): string[] {
+export function wrap(line: Line, stepBin: string): string[] {
   const opts = line.retries && line.retries > 1 ? ['--retries', String(line.retries), '--delay', String(line.delay ?? 5)] : [];
-  return [STEP_BIN, line.id, ...opts, '--', ...line.argv];
+  return [stepBin, line.id, ...opts, '--', ...line.argv];
 }

@@ -1,0 +1,125 @@
+/**
+ * @fileoverview What each backend does with each profile option: renders it, or refuses it with
+ * a reason. One table for every option in profiles/profile.schema.json; test/capabilities.test.ts
+ * checks that no option is missing and that each refusal is an error at the option's line:col.
+ * A backend never drops an option silently.
+ */
+import { CODES, type Diagnostic } from './diagnostics.js';
+import type { Locator } from './profile/normalize.js';
+import type { BackendName, WrittenProfile } from './profile/types.js';
+
+export type Capability = { readonly rendered: string } | { readonly refused: string; readonly hint: string };
+
+const both = (rendered: string): Record<BackendName, Capability> => ({ 'cloud-init': { rendered }, ignition: { rendered } });
+
+/**
+ * Keys are option paths as in the schema; `*` stands for any runtime or source name. An option
+ * not in the table is not a profile option.
+ */
+export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, Capability>>>> = {
+  extends: both('resolved before any backend runs'),
+  description: both('documentation only'),
+  'distro.id': both('names the distro in diagnostics'),
+  'distro.name': both('names the distro in diagnostics and comments'),
+  'distro.family': both('selects the distro family rules'),
+  'distro.packageManager': both('selects apt, dnf, rpm-ostree or none for package steps'),
+  'distro.backend': both('selects the backend itself'),
+  'distro.binDir': both("where crinit's first-boot scripts go"),
+  'distro.shippedFiles': {
+    'cloud-init': { rendered: 'no effect needed: write_files replaces any file' },
+    ignition: { rendered: 'overwrite: true on those files' },
+  },
+  'distro.osRelease': both('documentation of the target'),
+  'distro.cloudInitFloor': {
+    'cloud-init': { rendered: 'the capability check of cloud-init keys' },
+    ignition: { refused: 'distro.cloudInitFloor describes cloud-init, which an Ignition distro does not run', hint: 'remove distro.cloudInitFloor' },
+  },
+  'distro.cgroupVersion': both('the cgroup-driver advice'),
+  'distro.init': both('the cgroup-driver advice'),
+  keys: both('pinned signing keys of the repositories in use'),
+  repos: both('the repositories of the runtime source in use'),
+  'packaging.*.*.repo': both('the repository the package comes from'),
+  'packaging.*.*.package': both('the package installed'),
+  'packaging.*.*.version': both('the default runtime version'),
+  'packaging.*.*.patchSuffix': both('the version pin'),
+  'packaging.*.*.conflicts': both('packages removed first'),
+  'packaging.*.*.note': both('shown by crinit list'),
+  'packaging.*.*.configVersion': both('the config.toml version written'),
+  'packaging.*.*.execStart': both('a drop-in that points the runtime unit at its config'),
+  'packaging.*.*.enable': both('whether the runtime unit is enabled'),
+  'packaging.*.*.mask': { 'cloud-init': { rendered: 'systemctl mask --now' }, ignition: { rendered: 'systemd.units[].mask' } },
+  'packaging.*.*.disableSysexts': {
+    'cloud-init': { refused: 'system extensions are a Flatcar feature; cloud-init distros have none to switch off', hint: 'remove disableSysexts' },
+    ignition: { rendered: 'a link from /etc/extensions/NAME.raw to /dev/null' },
+  },
+  'runtime.name': both('selects the runtime'),
+  'runtime.version': both('the package version pinned (refused for a runtime built into the image)'),
+  'runtime.source': both('upstream, distro or builtin packaging'),
+  'runtime.cgroupDriver': both('runtime config and kubelet fragment'),
+  'runtime.sandboxImage': both('runtime config'),
+  'runtime.registryMirrors': both('hosts.toml per registry'),
+  'containerd.service': both('the unit enabled, restarted and checked'),
+  'containerd.socket': both('crictl, kubelet and the first-boot check'),
+  'containerd.configPath': both('where config.toml is written'),
+  'containerd.certsDir': both('where hosts.toml files are written'),
+  'containerd.crictlConfigPath': both('where crictl.yaml is written'),
+  'kernel.modules': {
+    'cloud-init': { rendered: 'modules-load.d file and modprobe on first boot' },
+    ignition: { rendered: 'modules-load.d file, loaded by systemd-modules-load at boot' },
+  },
+  'kernel.sysctls': {
+    'cloud-init': { rendered: 'sysctl.d file and sysctl --system on first boot' },
+    ignition: { rendered: 'sysctl.d file, applied by systemd-sysctl at boot' },
+  },
+  'kubelet.configFragmentPath': both('where the KubeletConfiguration fragment is written'),
+  'files[].path': both('written'),
+  'files[].content': both('written byte for byte'),
+  'files[].mode': both('file mode'),
+  'files[].owner': both('file owner'),
+  'files[].when': {
+    'cloud-init': { rendered: 'staged and installed after the packages' },
+    ignition: { rendered: 'written before boot; there are no package steps to order against' },
+  },
+  'terraform.variables': both('live ${name} interpolations in --format tftpl, filled by --var'),
+  'ignition.version': {
+    'cloud-init': { refused: 'ignition.version applies to Ignition output, and this distro is provisioned by cloud-init', hint: 'remove the ignition: section, or target fcos or flatcar' },
+    ignition: { rendered: 'the spec version written, with every field checked against it' },
+  },
+  'ignition.snippets': {
+    'cloud-init': { refused: 'ignition.snippets applies to Ignition output, and this distro is provisioned by cloud-init', hint: 'remove the ignition: section, or target fcos or flatcar' },
+    ignition: { rendered: "merged by Ignition's rules; the snippet's entries win" },
+  },
+  commands: {
+    'cloud-init': { rendered: 'runcmd steps through crinit-step' },
+    ignition: { rendered: 'steps of crinit-firstboot.service through crinit-step' },
+  },
+};
+
+/** The table key for a JSON pointer into a profile, e.g. /packaging/containerd/builtin/mask -> packaging.*.*.mask. */
+function tableKey(segments: readonly string[]): string | undefined {
+  const candidates = [
+    segments.slice(0, 2).join('.'),
+    segments[0] === 'packaging' && segments.length >= 4 ? `packaging.*.*.${segments[3]}` : '',
+    segments[0] === 'files' && segments.length >= 3 ? `files[].${segments[2]}` : '',
+    segments[0] ?? '',
+  ];
+  return candidates.find((c) => c !== '' && CAPABILITIES[c] !== undefined);
+}
+
+/** checkCapabilities refuses, at its line:col, every option set in the profile that the backend cannot render. */
+export function checkCapabilities(data: WrittenProfile, backend: BackendName, L: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const walk = (value: unknown, segments: string[]): void => {
+    const key = tableKey(segments);
+    const cap = key ? CAPABILITIES[key]?.[backend] : undefined;
+    if (cap && 'refused' in cap) {
+      out.push(L.diag('error', CODES.capability, `/${segments.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`, `the ${backend} backend cannot render ${key}: ${cap.refused}`, cap.hint));
+      return;
+    }
+    if (value !== null && typeof value === 'object' && segments.length < 4) {
+      for (const [k, v] of Object.entries(value)) walk(v, [...segments, k]);
+    }
+  };
+  walk(data, []);
+  return out;
+}
