@@ -6,8 +6,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../dist/index.js';
-import { DISTROS, ROOT } from './helpers.js';
+import { gunzipSync } from 'node:zlib';
+import { compile, type IgnConfig } from '../dist/index.js';
+import { DISTROS, IGNITION_DISTROS, ROOT } from './helpers.js';
 
 const CASES: { name: string; profile: string; set?: string[] }[] = [
   ...DISTROS.map((d) => ({ name: `${d}-containerd`, profile: `${d}/containerd` })),
@@ -21,6 +22,66 @@ const CASES: { name: string; profile: string; set?: string[] }[] = [
     ],
   },
 ];
+
+/**
+ * A reading of an Ignition config for review: each file's path, mode and decoded contents, each
+ * link, directory and unit. Decoded here, independently of crinit (base64, percent-encoding, gzip).
+ */
+function ignitionReview(text: string): string {
+  const c = JSON.parse(text) as IgnConfig;
+  const decode = (source: string, compression?: string): string => {
+    const m = /^data:([^,]*),(.*)$/s.exec(source)!;
+    const raw = m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
+    return (compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+  };
+  const out: string[] = [`ignition.version ${c.ignition.version}`];
+  for (const d of c.storage?.directories ?? []) out.push(`directory ${d.path} mode ${d.mode!.toString(8)}`);
+  for (const l of c.storage?.links ?? []) out.push(`link ${l.path} -> ${l.target}${l.overwrite ? ' (overwrite)' : ''}`);
+  for (const f of c.storage?.files ?? []) {
+    out.push(`file ${f.path} mode ${f.mode!.toString(8)}${f.overwrite ? ' (overwrite)' : ''}${f.contents?.compression ? ` [${f.contents.compression}]` : ''}`);
+    out.push(...decode(f.contents!.source!, f.contents!.compression).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
+  }
+  for (const u of c.systemd?.units ?? []) {
+    out.push(`unit ${u.name}${u.enabled ? ' enabled' : ''}${u.mask ? ' masked' : ''}`);
+    if (u.contents) out.push(...u.contents.replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
+    for (const d of u.dropins ?? []) {
+      out.push(`  drop-in ${d.name}`);
+      out.push(...(d.contents ?? '').replace(/\n$/, '').split('\n').map((l) => `    | ${l}`));
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+const IGNITION_CASES: { name: string; profile: string; set?: string[] }[] = [
+  ...IGNITION_DISTROS.map((d) => ({ name: `${d}-containerd`, profile: `${d}/containerd` })),
+  {
+    name: 'flatcar-containerd-mirrors-commands',
+    profile: 'flatcar/containerd',
+    set: [
+      'runtime.cgroupDriver=cgroupfs',
+      'runtime.registryMirrors={"docker.io": ["https://mirror.example.com"]}',
+      'commands=[["systemctl", "enable", "--now", "fstrim.timer"], "echo ready > /etc/crinit-ready"]',
+    ],
+  },
+];
+
+describe('golden Ignition outputs', () => {
+  for (const c of IGNITION_CASES) {
+    it(`${c.name} matches test/golden/${c.name}.ign, reviewed as ${c.name}.review.txt`, () => {
+      const result = compile({ profile: c.profile, ...(c.set ? { set: c.set } : {}) });
+      expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const file = join(ROOT, 'test', 'golden', `${c.name}.ign`);
+      const review = join(ROOT, 'test', 'golden', `${c.name}.review.txt`);
+      if (process.env.CRINIT_UPDATE_GOLDEN === '1') {
+        writeFileSync(file, result.output!);
+        writeFileSync(review, ignitionReview(result.output!));
+      }
+      expect(existsSync(file), `missing ${file}: render it with CRINIT_UPDATE_GOLDEN=1, then read its review file`).toBe(true);
+      expect(result.output).toBe(readFileSync(file, 'utf8'));
+      expect(ignitionReview(result.output!)).toBe(readFileSync(review, 'utf8'));
+    });
+  }
+});
 
 describe('golden outputs', () => {
   for (const c of CASES) {

@@ -217,6 +217,11 @@ export function normalizeProfile(
   ];
   if (packaging?.execStart && containerd?.service) reserved.push([`${UNIT_DIR}/${containerd.service}.d/${RUNTIME_DROPIN}`, 'runtime.* (it points the runtime at its config)']);
   files.forEach((f, i) => {
+    // Ignition honours setuid, setgid and sticky bits only from spec 3.6.0 (earlier versions drop
+    // them, 3.4 and 3.5 with a warning); crinit writes at most 3.5.0, so such a mode is refused.
+    if (backend === 'ignition' && f.mode !== undefined && (parseInt(f.mode, 8) & 0o7000) !== 0) {
+      err(joinPointer(['files', i, 'mode']), `mode ${f.mode} sets setuid, setgid or sticky bits, which Ignition honours only from spec 3.6.0`, 'drop the special bits, or set them in a command (chmod) under commands:', CODES.capability);
+    }
     const at = joinPointer(['files', i, 'path']);
     const hit = reserved.find(([p]) => p === f.path);
     if (hit) {

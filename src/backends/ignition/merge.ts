@@ -83,9 +83,11 @@ function mergeList(parent: Json[], child: Json[], path: string, overrides: Overr
       out.push(c);
       continue;
     }
-    if (path === 'systemd.units' || path === 'passwd.users' || path === 'systemd.units[].dropins') {
-      overrides.push({ what: path.replace('[]', ''), key: String((c as Obj)[key]) });
-    }
+    // An override is a value of crinit's that the child changes; adding to an entry (a drop-in
+    // to a unit, say) is not one.
+    const p = out[i] as Obj;
+    const changed = Object.entries(c as Obj).some(([k, v]) => k !== key && !Array.isArray(v) && k in p && JSON.stringify(p[k]) !== JSON.stringify(v));
+    if (changed || path === 'systemd.units[].dropins') overrides.push({ what: path.replace('[]', ''), key: String((c as Obj)[key]) });
     out[i] = mergeValue(out[i], c, `${path}[]`, overrides);
   }
   return out;
