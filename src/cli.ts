@@ -13,7 +13,7 @@ import { CRINIT_VERSION } from './assets.generated.js';
 import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
-import { renderInventory } from './fleet.js';
+import { outputFileName, renderInventory } from './fleet.js';
 import { createBootServer, loadState } from './serve.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
@@ -66,7 +66,7 @@ interface RenderOptions {
   platform: Platform;
   gzip?: boolean;
   base64?: boolean;
-  format: 'cloud-config' | 'mime' | 'tftpl';
+  format?: 'cloud-config' | 'mime' | 'tftpl' | 'ignition' | 'butane';
   part: string[];
   var: string[];
   tfVar: string[];
@@ -83,8 +83,8 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
   const diagnostics: Diagnostic[] = [];
   const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
   if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
-  if (opts.format !== 'cloud-config' || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
-    usage('--inventory renders plain cloud-config per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
+  if ((opts.format !== undefined && opts.format !== 'cloud-config' && opts.format !== 'ignition') || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
+    usage('--inventory renders plain cloud-config or Ignition per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
   }
   const text = readText(inventory);
   if (text === undefined) diagnostics.push(cannotReadInventory(inventory));
@@ -109,7 +109,7 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
   }
   try {
     mkdirSync(opts.output!, { recursive: true });
-    for (const o of fleet.outputs) writeAtomically(join(opts.output!, `${o.name}.user-data`), o.output);
+    for (const o of fleet.outputs) writeAtomically(join(opts.output!, outputFileName(o)), o.output);
   } catch (e) {
     process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     process.exitCode = EXIT.internal;
@@ -190,7 +190,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
     .option('--gzip', 'gzip the output (deterministic: no time stamp, no file name)')
     .option('--base64', 'base64-encode the (possibly gzipped) output')
-    .addOption(new Option('--format <format>', 'cloud-config; mime (with --part files); tftpl, a Terraform templatefile() template').choices(['cloud-config', 'mime', 'tftpl']).default('cloud-config'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        "the distro's own by default: cloud-config (or mime, with --part files) for cloud-init distros, ignition (or butane) for fcos and flatcar; tftpl, a Terraform templatefile() template of either",
+      ).choices(['cloud-config', 'mime', 'tftpl', 'ignition', 'butane']),
+    )
     .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
     .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
     .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
@@ -214,8 +219,24 @@ export function buildProgram(): Command {
       }
       const result = hasErrors(diagnostics)
         ? { diagnostics: [] as Diagnostic[], chain: arg }
-        : compileArg(arg, opts.set, opts.format === 'tftpl' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values });
+        : compileArg(arg, opts.set, {
+            ...(opts.format === 'tftpl' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
+            ...(opts.format === 'butane' ? { butane: true } : {}),
+          });
       diagnostics.push(...result.diagnostics);
+      // The format must be one the distro's first-boot system reads.
+      const produced = 'format' in result ? result.format : undefined;
+      if (produced !== undefined) {
+        const ignitionOut = produced !== 'cloud-config';
+        if (ignitionOut && (opts.format === 'cloud-config' || opts.format === 'mime')) {
+          diagnostics.push({ severity: 'error', code: CODES.capability, message: `--format ${opts.format} is cloud-init user-data, but this profile's distro is provisioned by Ignition`, hint: 'use --format ignition (the default here) or butane' });
+        } else if (!ignitionOut && opts.format === 'ignition') {
+          diagnostics.push({ severity: 'error', code: CODES.capability, message: "--format ignition is for fcos and flatcar, but this profile's distro is provisioned by cloud-init", hint: 'use --format cloud-config (the default here), mime or tftpl' });
+        }
+        if (ignitionOut && opts.gzip) {
+          diagnostics.push({ severity: 'error', code: CODES.capability, message: 'Ignition does not read a gzip-compressed config from user-data', hint: 'drop --gzip: crinit already gzips each file inside the config where that is smaller' });
+        }
+      }
       if (opts.part.length > 0 && opts.format !== 'mime') {
         diagnostics.push({ severity: 'error', code: CODES.part, message: '--part needs --format mime', hint: 'add --format mime' });
       }
@@ -229,7 +250,12 @@ export function buildProgram(): Command {
       }
       let bytes: Buffer | undefined;
       if (payload !== undefined && !hasErrors(diagnostics)) {
-        const delivered = deliver(payload, contributors, { platform: opts.platform, ...(opts.gzip ? { gzip: true } : {}), ...(opts.base64 ? { base64: true } : {}) });
+        const delivered = deliver(payload, contributors, {
+          platform: opts.platform,
+          ...(opts.gzip ? { gzip: true } : {}),
+          ...(opts.base64 ? { base64: true } : {}),
+          ...(produced !== 'cloud-config' ? { gzipAccepted: false } : {}),
+        });
         diagnostics.push(...delivered.diagnostics);
         bytes = delivered.bytes;
       }

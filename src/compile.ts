@@ -7,6 +7,7 @@
 import { CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 import { posix } from 'node:path';
 import { emitCloudInit } from './backends/cloud-init/emit.js';
+import { toButane } from './backends/ignition/butane.js';
 import { emitIgnition, type Reporter, type Snippet } from './backends/ignition/emit.js';
 import type { Contributor } from './delivery.js';
 import { fillTemplate, toTemplate } from './tftpl.js';
@@ -20,6 +21,7 @@ import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
 
 export type { BackendName as Backend } from './profile/types.js';
+export type OutputFormat = 'cloud-config' | 'ignition' | 'butane';
 
 export interface CompileOptions {
   /** A built-in DISTRO/RUNTIME name, or a profile file's path and text. */
@@ -28,6 +30,8 @@ export interface CompileOptions {
   readonly set?: readonly string[];
   /** Reads files that a profile extends (paths as resolved from the extending file). */
   readonly readFile?: (path: string) => string | undefined;
+  /** Ignition distros: write the equivalent Butane config instead of Ignition JSON. */
+  readonly butane?: boolean;
   /** Values for the profile's per-node variables (`${name}` placeholders). */
   readonly variables?: Readonly<Record<string, string>>;
   /** Render a Terraform templatefile() template: these names (and the declared ones) stay live. */
@@ -42,6 +46,8 @@ export interface CompileResult {
   readonly chain: string;
   readonly profile?: Profile;
   readonly plan?: RenderedPlan;
+  /** What the output is: cloud-config user-data, Ignition JSON, or Butane YAML. */
+  readonly format?: OutputFormat;
   /** What takes the space in the output, largest parts first when sorted; for size budgets. */
   readonly contributors?: readonly Contributor[];
 }
@@ -71,10 +77,27 @@ function run(options: CompileOptions, variables: VariableOptions): Run {
 
   const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
   const rendered = renderPlan(plan);
-  const emitted = norm.profile.distro.backend === 'ignition' ? ignition(rendered, norm.locator, options, diagnostics) : emitCloudInit(rendered);
+  const distro = norm.profile.distro;
+  if (options.butane && distro.backend !== 'ignition') {
+    diagnostics.push({ severity: 'error', code: CODES.capability, message: `Butane is a source format for Ignition, and ${distro.id} is provisioned by cloud-init`, hint: 'drop --format butane, or target fcos or flatcar', chain });
+    return { diagnostics, chain, sentinels };
+  }
+  const emitted = distro.backend === 'ignition' ? ignition(rendered, norm.locator, options, diagnostics) : emitCloudInit(rendered);
   diagnostics.push(...emitted.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
-  return { output: emitted.text, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
+  let text = emitted.text;
+  let format: OutputFormat = distro.backend === 'ignition' ? 'ignition' : 'cloud-config';
+  if (options.butane && 'config' in emitted && emitted.config) {
+    const b = toButane(emitted.config, distro.osRelease.id === 'flatcar' ? 'flatcar' : 'fcos', name, chain);
+    if ('error' in b) {
+      const at = plan.ignitionVersion?.origin.pointer ?? '/ignition/version';
+      diagnostics.push(norm.locator.diag('error', CODES.ignitionVersion, at, b.error, b.hint));
+      return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
+    }
+    text = b.text;
+    format = 'butane';
+  }
+  return { output: text, format, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
 }
 
 /** ignition emits the Ignition config, with the profile's snippets read through options.readFile. */

@@ -39,6 +39,8 @@ export interface DeliveryOptions {
   readonly platform?: Platform;
   readonly gzip?: boolean;
   readonly base64?: boolean;
+  /** false when the consumer cannot read gzip (Ignition); the platform's gzip-to-fit is then off. */
+  readonly gzipAccepted?: boolean;
 }
 
 export interface Delivered {
@@ -71,7 +73,7 @@ export function deliver(output: string | Buffer, contributors: readonly Contribu
   let payload = raw;
   let gzipped = false;
   let gzipBytes: number | undefined;
-  if (opts.gzip || (rule.limit !== undefined && rule.gzipToFit && measure(raw) > rule.limit)) {
+  if (opts.gzip || (rule.limit !== undefined && rule.gzipToFit && opts.gzipAccepted !== false && measure(raw) > rule.limit)) {
     payload = gzip(raw);
     gzipped = true;
     gzipBytes = payload.length;
@@ -94,7 +96,9 @@ export function deliver(output: string | Buffer, contributors: readonly Contribu
         (gzipBytes !== undefined ? `, ${gzipBytes} gzipped` : '') +
         (rule.measure === 'base64' ? `, ${measure(payload)} as base64` : '') +
         `; the limit is ${rule.limit}`,
-      hint: `the largest parts: ${top.map((c) => `${c.label} (${c.bytes} bytes)`).join(', ')}. Move large files to an image or fetch them at boot`,
+      hint:
+        `the largest parts: ${top.map((c) => `${c.label} (${c.bytes} bytes)`).join(', ')}. Move large files to an image or fetch them at boot` +
+        (opts.gzipAccepted === false ? '; or serve the config over HTTPS and boot a small one that points at it with ignition.config.replace' : ''),
     });
     return { rawBytes: raw.length, ...(gzipBytes !== undefined ? { gzipBytes } : {}), gzipped, diagnostics };
   }

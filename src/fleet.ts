@@ -174,7 +174,16 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
 export interface FleetOutput {
   readonly name: string;
   readonly output: string;
+  /** cloud-config user-data, or an Ignition config (fcos, flatcar). */
+  readonly format: 'cloud-config' | 'ignition';
+  /** The distro's os-release ID (the Ignition boot arguments differ between fcos and flatcar). */
+  readonly os: string;
   readonly node: InventoryNode;
+}
+
+/** The file name of a node's output: NAME.user-data or NAME.ign. */
+export function outputFileName(o: FleetOutput): string {
+  return `${o.name}.${o.format === 'ignition' ? 'ign' : 'user-data'}`;
 }
 
 /**
@@ -232,7 +241,8 @@ export function renderFleet(
         diagnostics.push(err(file, m.position, `a variable of ${m.name} is used in content that has to be encoded`, 'use per-node variables in plain text values only'));
         continue;
       }
-      outputs.push({ name: m.name, output, node: m });
+      const format = prepared.result.format === 'ignition' ? 'ignition' : 'cloud-config';
+      outputs.push({ name: m.name, output, format, os: prepared.result.profile?.distro.osRelease.id ?? '', node: m });
       onProgress?.(++done, nodes.length, m.name);
     }
   }

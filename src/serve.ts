@@ -2,6 +2,8 @@
  * @fileoverview `crinit serve`: an HTTP server for bare-metal boot from an inventory.
  *
  *   GET /nocloud/<mac>/user-data | meta-data | vendor-data   cloud-init's ds=nocloud-net
+ *   GET /ignition?mac=<mac>                                  Ignition's ignition.config.url
+ *                                                            (flatcar.config.url on Flatcar)
  *   GET /boot.ipxe                                           chains to /ipxe?mac=${mac:hexhyp}
  *   GET /ipxe?mac=<mac>                                      the machine's kernel, initrd, args
  *
@@ -34,6 +36,24 @@ export function normalizeMac(value: string): string | undefined {
   return hex.length === 6 && hex.every((h) => /^[0-9a-f]{2}$/.test(h)) ? hex.join(':') : undefined;
 }
 
+/**
+ * configArgs are the kernel arguments that point a machine at its config on this server:
+ * NoCloud's ds= for cloud-init; for Ignition the config URL and the first-boot flag, in each
+ * OS's spelling (Fedora CoreOS: ignition.*, Flatcar: flatcar.*), unless the inventory gave them.
+ */
+export function configArgs(o: FleetOutput, base: string, mac: string): string[] {
+  const given = o.node.boot?.args ?? '';
+  const has = (name: string) => new RegExp(`(^|\\s)${name.replace(/\./g, '\\.')}(=|\\s|$)`).test(given);
+  if (o.format === 'cloud-config') return [`ds=nocloud-net;s=${base}/nocloud/${mac}/`];
+  const url = `${base}/ignition?mac=${mac}`;
+  if (o.os === 'flatcar') return [`flatcar.config.url=${url}`, ...(has('flatcar.first_boot') ? [] : ['flatcar.first_boot=yes'])];
+  return [
+    `ignition.config.url=${url}`,
+    ...(has('ignition.firstboot') ? [] : ['ignition.firstboot']),
+    ...(has('ignition.platform.id') ? [] : ['ignition.platform.id=metal']),
+  ];
+}
+
 export interface Server_ {
   readonly server: Server;
   setState(state: ServeState): void;
@@ -43,8 +63,8 @@ export function createBootServer(initial: ServeState, log: (line: string) => voi
   let state = initial;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://crinit.invalid');
-    const send = (status: number, body: string, node = '-') => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+    const send = (status: number, body: string, node = '-', type = 'text/plain; charset=utf-8') => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
       log(`${req.method} ${url.pathname}${url.search} ${status} ${node}`);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
@@ -54,9 +74,17 @@ export function createBootServer(initial: ServeState, log: (line: string) => voi
       const mac = normalizeMac(nocloud[1]!);
       const hit = mac ? current.byMac.get(mac) : undefined;
       if (!hit) return send(404, 'unknown machine\n');
+      if (hit.format !== 'cloud-config') return send(404, 'this machine boots with Ignition: /ignition?mac=\n', hit.name);
       if (nocloud[2] === 'user-data') return send(200, hit.output, hit.name);
       if (nocloud[2] === 'meta-data') return send(200, `instance-id: ${hit.name}\nlocal-hostname: ${hit.name}\n`, hit.name);
       return send(200, '', hit.name);
+    }
+    if (url.pathname === '/ignition') {
+      const mac = normalizeMac(url.searchParams.get('mac') ?? '');
+      const hit = mac ? current.byMac.get(mac) : undefined;
+      if (!hit) return send(404, 'unknown machine\n');
+      if (hit.format !== 'ignition') return send(404, 'this machine boots with cloud-init: /nocloud/<mac>/\n', hit.name);
+      return send(200, hit.output, hit.name, 'application/vnd.coreos.ignition+json');
     }
     if (url.pathname === '/boot.ipxe') return send(200, '#!ipxe\nchain /ipxe?mac=${mac:hexhyp}\n');
     if (url.pathname === '/ipxe') {
@@ -65,7 +93,7 @@ export function createBootServer(initial: ServeState, log: (line: string) => voi
       if (!hit || !hit.node.boot) return send(404, '#!ipxe\necho crinit: unknown machine\nexit 1\n');
       const host = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(req.headers.host ?? '') ? req.headers.host! : '127.0.0.1';
       const b = hit.node.boot;
-      const args = [b.args ?? '', `ds=nocloud-net;s=http://${host}/nocloud/${mac}/`].filter(Boolean).join(' ');
+      const args = [b.args ?? '', ...configArgs(hit, `http://${host}`, mac!)].filter(Boolean).join(' ');
       return send(200, `#!ipxe\nkernel ${b.kernel} ${args}\ninitrd ${b.initrd}\nboot\n`, hit.name);
     }
     return send(404, 'not found\n');

@@ -128,3 +128,44 @@ describe('crinit serve', () => {
     expect(r.stderr).toContain('nodes.yaml:2:5: error E-INVENTORY: node a names no profile');
   });
 });
+
+describe('crinit serve with Ignition machines', () => {
+  it('serves /ignition?mac= with the rendered config and boots FCOS and Flatcar with their own arguments', async () => {
+    const dir = tempDir();
+    writeTemp(
+      dir,
+      'nodes.yaml',
+      [
+        'defaults:',
+        '  boot: {kernel: "http://10.0.0.1/vmlinuz", initrd: "http://10.0.0.1/initrd.img", args: "console=ttyS0"}',
+        'nodes:',
+        '  - {name: fc-1, mac: "52:54:00:00:00:0a", profile: flatcar/containerd}',
+        '  - {name: fcos-1, mac: "52:54:00:00:00:0b", profile: fcos/containerd}',
+        '  - {name: deb-1, mac: "52:54:00:00:00:0c", profile: debian-12/containerd}',
+        '',
+      ].join('\n'),
+    );
+    const { base, log } = await start(dir);
+    const ign = await raw(base, '/ignition?mac=52-54-00-00-00-0A');
+    expect(ign.status).toBe(200);
+    expect(ign.body).toBe(runCli(['render', 'flatcar/containerd']).stdout);
+    // Each machine gets only the format its OS reads.
+    expect((await raw(base, '/nocloud/52:54:00:00:00:0a/user-data')).status).toBe(404);
+    expect((await raw(base, '/ignition?mac=52:54:00:00:00:0c')).status).toBe(404);
+    expect((await raw(base, '/ignition?mac=52:54:00:00:00:ff')).status).toBe(404);
+    const fc = await raw(base, '/ipxe?mac=52-54-00-00-00-0a');
+    expect(fc.body).toMatch(new RegExp(`^kernel http://10\\.0\\.0\\.1/vmlinuz console=ttyS0 flatcar\\.config\\.url=${base.replace(/[.]/g, '\\.')}/ignition\\?mac=52:54:00:00:00:0a flatcar\\.first_boot=yes$`, 'm'));
+    const fcos = await raw(base, '/ipxe?mac=52-54-00-00-00-0b');
+    expect(fcos.body).toMatch(/ ignition\.config\.url=http:\/\/127\.0\.0\.1:\d+\/ignition\?mac=52:54:00:00:00:0b ignition\.firstboot ignition\.platform\.id=metal$/m);
+    expect(log()).toMatch(/GET \/ignition\?mac=52-54-00-00-00-0A 200 fc-1/);
+  });
+
+  it('render --inventory writes NAME.ign for Ignition machines and NAME.user-data for the rest', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, profile: fcos/containerd}\n  - {name: b, profile: ubuntu-24.04/containerd}\n');
+    const r = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'a.ign'), 'utf8')).toBe(runCli(['render', 'fcos/containerd']).stdout);
+    expect(readFileSync(join(dir, 'out', 'b.user-data'), 'utf8')).toMatch(/^#cloud-config/);
+  });
+});
