@@ -14,6 +14,7 @@ import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
 import { outputFileName, renderInventory } from './fleet.js';
+import { exportMatchbox } from './matchbox.js';
 import { createBootServer, loadState } from './serve.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
@@ -156,10 +157,10 @@ function readParts(specs: readonly string[]): { parts: MimePart[]; diagnostics: 
 }
 
 /** writeAtomically writes via a temporary file in the same directory and a rename. */
-function writeAtomically(path: string, text: string | Buffer): void {
+function writeAtomically(path: string, text: string | Buffer, mode = 0o600): void {
   const tmp = join(dirname(path), `.${basename(path)}.crinit-${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, text, { mode: 0o600 });
+    writeFileSync(tmp, text, { mode });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -279,6 +280,49 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('export')
+    .description('write the machines of an inventory as a matchbox data directory (profiles, groups, ignition)')
+    .argument('<target>', 'matchbox')
+    .requiredOption('--inventory <file>', 'a YAML or CSV inventory with a mac (and boot entry) per machine')
+    .requiredOption('-o, --output <dir>', 'the matchbox data directory to write (-data-path)')
+    .requiredOption('--matchbox-url <url>', "matchbox's HTTP address as the machines reach it, e.g. http://matchbox.example.com:8080")
+    .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
+    .action((target: string, opts: { inventory: string; output: string; matchboxUrl: string; set: string[] }) => {
+      if (target !== 'matchbox' || !/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/.test(opts.matchboxUrl)) {
+        process.stderr.write(target !== 'matchbox' ? `error: unknown export target ${JSON.stringify(target)}; crinit exports to matchbox\n` : 'error: --matchbox-url takes http(s)://HOST[:PORT]\n');
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const text = readText(opts.inventory);
+      if (text === undefined) {
+        report([cannotReadInventory(opts.inventory)]);
+        process.exitCode = EXIT.invalid;
+        return;
+      }
+      const fleet = renderInventory(opts.inventory, text, { readFile: readText, set: opts.set });
+      const exported = hasErrors(fleet.diagnostics) ? { files: [], diagnostics: [] } : exportMatchbox(fleet.outputs, opts.matchboxUrl, opts.inventory);
+      const diagnostics = [...fleet.diagnostics, ...exported.diagnostics];
+      report(diagnostics);
+      const code = exitCodeFor(diagnostics);
+      if (code !== EXIT.ok) {
+        process.exitCode = code;
+        return;
+      }
+      try {
+        for (const f of exported.files) {
+          mkdirSync(dirname(join(opts.output, f.path)), { recursive: true });
+          // Configs may hold secrets (0600: give matchbox's user access); profiles and groups do not.
+          writeAtomically(join(opts.output, f.path), f.text, f.path.startsWith('ignition/') ? 0o600 : 0o644);
+        }
+      } catch (e) {
+        process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        process.exitCode = EXIT.internal;
+        return;
+      }
+      process.stderr.write(`wrote ${fleet.outputs.length} machine${fleet.outputs.length === 1 ? '' : 's'} to ${opts.output} (profiles/, groups/, ignition/)\n`);
+    });
+
+  program
     .command('validate')
     .description('check a profile (and everything it extends) without writing output')
     .argument('<profile>', 'a profile file, or a built-in DISTRO/RUNTIME')
@@ -352,7 +396,8 @@ export function buildProgram(): Command {
           const src = r.sources.find((x) => x.source === s)!;
           if (!src.supported) return '-';
           const what = s === 'builtin' ? `in image ${src.version}` : `${src.package} ${src.version}`;
-          return `${what} (config v${src.configVersion}, ${src.proof === 'boot' ? 'booted' : 'validated'})`;
+          const proof = src.proof === 'boot' ? 'booted' : src.proof === 'stand-in boot' ? 'booted on a stand-in' : 'validated';
+          return `${what} (config v${src.configVersion}, ${proof})`;
         };
         lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-']);
       }

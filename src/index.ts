@@ -3,7 +3,7 @@
  */
 export { compile, type CompileOptions, type CompileResult, type Backend } from './compile.js';
 export { formatDiagnostic, hasErrors, CODES, type Diagnostic, type Position, type Origin } from './diagnostics.js';
-export { listMatrix, PROVEN_BY_BOOT, type MatrixRow, type SourceRow } from './list.js';
+export { listMatrix, PROVEN_BY_BOOT, PROVEN_BY_STAND_IN, type MatrixRow, type SourceRow } from './list.js';
 export type { NodePlan, RenderedPlan, PlanStep, PlanFile, RenderedFile } from './plan/types.js';
 export type { Profile } from './profile/types.js';
 export { CRINIT_VERSION } from './assets.generated.js';

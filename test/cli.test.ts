@@ -113,7 +113,7 @@ describe('crinit list', () => {
   });
 
   it('says "booted" exactly for the combinations the e2e suite boots', async () => {
-    const { PROVEN_BY_BOOT } = await import('../dist/index.js');
+    const { PROVEN_BY_BOOT, PROVEN_BY_STAND_IN } = await import('../dist/index.js');
     const e2e = readFileSync(join(ROOT, 'test/e2e/boot.test.ts'), 'utf8');
     for (const [profile, sources] of Object.entries(PROVEN_BY_BOOT)) {
       // Every booted case renders the profile with runtime.source: distro.
@@ -125,6 +125,16 @@ describe('crinit list', () => {
       for (const s of row.sources) {
         if (s.proof === undefined) continue;
         expect(s.proof === 'boot').toBe((PROVEN_BY_BOOT[row.profile] ?? []).includes(s.source as 'distro'));
+        expect(s.proof === 'stand-in boot').toBe((PROVEN_BY_STAND_IN[row.profile] ?? []).includes(s.source as 'builtin'));
+      }
+    }
+    // The stand-in case boots every profile listed, with the runtime built into the image.
+    expect(e2e).toMatch(/it\('5\. fcos\/containerd and flatcar\/containerd:/);
+    expect(e2e).toContain("for (const distro of ['fcos', 'flatcar'] as const)");
+    expect(Object.keys(PROVEN_BY_STAND_IN).sort()).toEqual(['fcos/containerd', 'flatcar/containerd']);
+    for (const row of rows) {
+      for (const s of row.sources) {
+        if (s.proof === undefined) continue;
       }
     }
   });

@@ -3,7 +3,7 @@
  * traversal attempts, and a SIGHUP reload under a bounded load (loopback only).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -167,5 +167,48 @@ describe('crinit serve with Ignition machines', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out', 'a.ign'), 'utf8')).toBe(runCli(['render', 'fcos/containerd']).stdout);
     expect(readFileSync(join(dir, 'out', 'b.user-data'), 'utf8')).toMatch(/^#cloud-config/);
+  });
+});
+
+describe('crinit export matchbox', () => {
+  const nodes = [
+    'defaults:',
+    '  boot: {kernel: "http://m.example.com/assets/fedora-coreos/kernel", initrd: "http://m.example.com/assets/fedora-coreos/initramfs.img", args: "initrd=initramfs.img console=ttyS0"}',
+    'nodes:',
+    '  - {name: fcos-1, mac: "52:54:00:00:00:21", profile: fcos/containerd}',
+    '  - {name: fc-1, mac: "52:54:00:00:00:22", profile: flatcar/containerd}',
+    '',
+  ].join('\n');
+
+  it('writes a profile, a group selected by MAC and the Ignition config per machine', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'nodes.yaml', nodes);
+    const r = runCli(['export', 'matchbox', '--inventory', 'nodes.yaml', '-o', 'data', '--matchbox-url', 'http://matchbox.example.com:8080'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const read = (p: string) => JSON.parse(readFileSync(join(dir, 'data', p), 'utf8')) as Record<string, unknown>;
+    expect(read('groups/fcos-1.json')).toEqual({ id: 'fcos-1', name: 'fcos-1', profile: 'fcos-1', selector: { mac: '52:54:00:00:00:21' } });
+    expect(read('profiles/fcos-1.json')).toEqual({
+      id: 'fcos-1',
+      name: 'fcos-1',
+      ignition_id: 'fcos-1.ign',
+      boot: {
+        kernel: 'http://m.example.com/assets/fedora-coreos/kernel',
+        initrd: ['http://m.example.com/assets/fedora-coreos/initramfs.img'],
+        args: ['initrd=initramfs.img', 'console=ttyS0', 'ignition.config.url=http://matchbox.example.com:8080/ignition?mac=${mac:hexhyp}', 'ignition.firstboot', 'ignition.platform.id=metal'],
+      },
+    });
+    expect((read('profiles/fc-1.json').boot as { args: string[] }).args).toContain('flatcar.config.url=http://matchbox.example.com:8080/ignition?mac=${mac:hexhyp}');
+    expect(readFileSync(join(dir, 'data', 'ignition', 'fc-1.ign'), 'utf8')).toBe(runCli(['render', 'flatcar/containerd']).stdout);
+  });
+
+  it('refuses cloud-init machines and configs newer than matchbox reads, writing nothing', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'n.yaml', 'extends: fcos/containerd\nignition:\n  version: "3.5.0"\n');
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, mac: "52:54:00:00:00:31", profile: debian-12/containerd}\n  - {name: b, mac: "52:54:00:00:00:32", profile: n.yaml}\n');
+    const r = runCli(['export', 'matchbox', '--inventory', 'nodes.yaml', '-o', 'data', '--matchbox-url', 'http://m:8080'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/nodes\.yaml:2:5: error E-INVENTORY: a is provisioned by cloud-init/);
+    expect(r.stderr).toMatch(/nodes\.yaml:3:5: error E-INVENTORY: b's Ignition config is spec 3\.5\.0, newer than matchbox reads/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 });

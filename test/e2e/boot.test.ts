@@ -13,13 +13,14 @@ import { REQUIRE_TOOLS } from '../helpers.js';
 import { stringify } from 'yaml';
 import { buildFakeDockerRepo } from './apt-repo.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { boot, decode, ensureImage, missingRequirements, serve, VM_MAC, type BootResult, type Image } from './vm.js';
+import { boot, bootIgnition, decode, ensureIgnitionRootfs, ensureImage, ignitionBinaryPresent, missingRequirements, serve, VM_MAC, type BootResult, type Image } from './vm.js';
 
 const missing = missingRequirements();
+if (!ignitionBinaryPresent()) missing.push('/usr/lib/dracut/modules.d/30ignition/ignition (apt-get install ignition)');
 if (missing.length > 0) {
   if (REQUIRE_TOOLS) throw new Error(`CRINIT_REQUIRE_TOOLS=1 but the e2e suite lacks: ${missing.join('; ')}`);
   process.stderr.write(`skipping the e2e suite: this machine lacks ${missing.join('; ')}\n`);
@@ -176,6 +177,61 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
       expect(requests.some((q) => q.startsWith('GET /pool/stable/containerd.io_'))).toBe(true);
     } finally {
       server.close();
+    }
+  }, 3_600_000);
+
+  it('5. fcos/containerd and flatcar/containerd: the real ignition writes the config, and the stand-in boots right', async () => {
+    // A Debian root with containerd in the image stands in for Fedora CoreOS and Flatcar, whose
+    // runtimes are built in (vm-e2e.md). The real ignition binary applies crinit's config to it,
+    // as it does in their initramfs; the machine then boots for the first time.
+    const rootfs = ensureIgnitionRootfs('bookworm');
+    timings.push(rootfs.built ? `image build (Ignition stand-in): ${rootfs.buildSeconds.toFixed(0)} s` : `image (Ignition stand-in): cached ${rootfs.key}`);
+    for (const distro of ['fcos', 'flatcar'] as const) {
+      const r = compile({
+        profile: `${distro}/containerd`,
+        set: [`runtime.sandboxImage=${SANDBOX}`, 'commands=[["sh", "-c", "echo ready > /etc/crinit-ready"]]'],
+      });
+      if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+      const result = await bootIgnition(rootfs, {
+        name: `${distro}-containerd-ignition`,
+        config: r.output,
+        // Fedora CoreOS does not start containerd by itself: only Ignition's preset may enable it.
+        // Flatcar's image starts it, as the Debian package's enablement does here.
+        prepare: (root) => {
+          if (distro === 'fcos') rmSync(join(root, 'etc/systemd/system/multi-user.target.wants/containerd.service'), { force: true });
+        },
+      });
+      timings.push(`case 5 (${distro}/containerd, Ignition stand-in): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
+      const rep = result.report;
+      const context = `--- console tail ---\n${result.consoleTail}`;
+      expect(rep.MODULE_overlay, context).toBe('loaded');
+      expect(rep.MODULE_br_netfilter).toBe('loaded');
+      expect(rep['SYSCTL_net.bridge.bridge-nf-call-iptables']).toBe('1');
+      expect(rep['SYSCTL_net.bridge.bridge-nf-call-ip6tables']).toBe('1');
+      expect(rep['SYSCTL_net.ipv4.ip_forward']).toBe('1');
+      expect(rep.CONTAINERD_ACTIVE, context).toBe('active');
+      expect(rep.CONTAINERD_ENABLED).toBe('enabled');
+      const dump = parseToml(decode(rep, 'CONFIG_DUMP_B64')!) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const cri = dump.plugins['io.containerd.grpc.v1.cri'];
+      expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
+      expect(cri.sandbox_image).toBe(SANDBOX);
+      expect(rep.CTR_OK, decode(rep, 'CTR_VERSION_B64')).toBe('1');
+      const kubelet = parseYaml(decode(rep, 'KUBELET_FRAGMENT_B64')!) as Record<string, string>;
+      expect(kubelet.cgroupDriver).toBe('systemd');
+      expect(decode(rep, 'CRINIT_FAILED_B64'), 'failure record').toBeUndefined();
+      expect(decode(rep, 'CRINIT_DONE_B64')).toMatch(new RegExp(`^profile=${distro}/containerd\nfinished=`));
+      expect(rep.FIRSTBOOT_RESULT).toBe('success');
+      expect(decode(rep, 'USER_READY_B64')).toBe('ready\n');
+      expect(decode(rep, 'CRINIT_STEPS_B64')).toMatch(/^wait-for-containerd-socket \d+ \d+\nuser-command-1 /);
+      if (distro === 'fcos') {
+        expect(rep.DOCKER_SOCKET).toBe('masked');
+        expect(rep.DOCKER_SERVICE).toBe('masked');
+      } else {
+        // The drop-in points the image's unit at crinit's config.
+        expect(decode(rep, 'CONTAINERD_DROPINS_B64')).toContain('/etc/systemd/system/containerd.service.d/10-crinit-config.conf');
+        expect(decode(rep, 'CONTAINERD_EXECSTART_B64')).toMatch(/argv\[\]=\/usr\/bin\/containerd --config \/etc\/containerd\/config\.toml /);
+        expect(rep.EXTENSION_LINK).toBe('/dev/null');
+      }
     }
   }, 3_600_000);
 

@@ -168,6 +168,10 @@ export interface BootOptions {
   readonly kernelArgs?: readonly string[];
   /** Overall limit for one boot, seconds. */
   readonly timeoutSeconds?: number;
+  /** Boot with no NoCloud seed at all (Ignition stand-in machines). */
+  readonly noSeed?: boolean;
+  /** Use this run directory as it is (it holds the disk); default: a fresh one per name. */
+  readonly runDir?: string;
 }
 
 export interface BootResult {
@@ -231,7 +235,7 @@ async function bootOnce(image: Image, dir: string, opts: BootOptions): Promise<A
     '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '2048',
     '-kernel', image.kernel, '-initrd', image.initrd, '-append', append.join(' '),
     '-drive', `file=${overlay},if=virtio,format=qcow2`,
-    ...(opts.seedUrl === undefined ? ['-drive', `file=${join(dir, 'seed.img')},if=virtio,format=raw,readonly=on`] : []),
+    ...(opts.seedUrl === undefined && !opts.noSeed ? ['-drive', `file=${join(dir, 'seed.img')},if=virtio,format=raw,readonly=on`] : []),
     '-netdev', 'user,id=n0', '-device', `virtio-net-pci,netdev=n0,mac=${VM_MAC}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${reportLog}`,
     '-display', 'none', '-monitor', 'none', '-no-reboot',
@@ -278,11 +282,13 @@ async function bootOnce(image: Image, dir: string, opts: BootOptions): Promise<A
  * no report within the limit) is ended and tried once more, and the test log says so.
  */
 export async function boot(image: Image, opts: BootOptions): Promise<BootResult> {
-  const dir = join(CACHE_DIR, 'runs', opts.name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = opts.runDir ?? join(CACHE_DIR, 'runs', opts.name);
+  if (!opts.runDir) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
   const metaData = `instance-id: crinit-e2e-${opts.name}\nlocal-hostname: crinit-e2e\n`;
-  if (opts.seedUrl === undefined) {
+  if (opts.seedUrl === undefined && !opts.noSeed) {
     writeFileSync(join(dir, 'user-data'), opts.userData);
     writeFileSync(join(dir, 'meta-data'), metaData);
     run('cloud-localds', [join(dir, 'seed.img'), join(dir, 'user-data'), join(dir, 'meta-data')]);
@@ -307,4 +313,111 @@ export function decode(report: Record<string, string>, key: string): string | un
   const v = report[key];
   if (v === undefined || v === 'ABSENT') return undefined;
   return Buffer.from(v, 'base64').toString('utf8');
+}
+
+const IGNITION_IMAGE_DIR = join(HERE, 'ignition-image');
+const IGNITION_BIN = '/usr/lib/dracut/modules.d/30ignition/ignition';
+
+/** The Ignition stand-in: Debian with containerd in the image and no cloud-init. */
+const IGNITION_PACKAGES = ['systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'linux-image-amd64', 'initramfs-tools', 'containerd'];
+
+export interface RootfsImage {
+  readonly tar: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly key: string;
+  readonly built: boolean;
+  readonly buildSeconds: number;
+}
+
+/**
+ * ensureIgnitionRootfs builds (or finds in the cache) the stand-in root filesystem as a tar; each
+ * test applies its Ignition config to a fresh copy of it.
+ */
+export function ensureIgnitionRootfs(suite = 'bookworm'): RootfsImage {
+  const mirror = process.env.CRINIT_E2E_MIRROR ?? debianMirror();
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ suite, packages: IGNITION_PACKAGES, mirror, layout: 1 }));
+  for (const f of filesUnder(IGNITION_IMAGE_DIR)) hash.update(f.slice(IGNITION_IMAGE_DIR.length)).update(readFileSync(f));
+  const key = `ignition-${suite}-${hash.digest('hex').slice(0, 16)}`;
+  const dir = join(CACHE_DIR, key);
+  const image = { tar: join(dir, 'rootfs.tar'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), key };
+  if (existsSync(join(dir, 'READY'))) return { ...image, built: false, buildSeconds: 0 };
+  const started = Date.now();
+  const work = `${dir}.build`;
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'tmp'), { recursive: true });
+  run(
+    'mmdebstrap',
+    ['--variant=minbase', '--format=tar', `--include=${IGNITION_PACKAGES.join(',')}`, `--customize-hook=${join(IGNITION_IMAGE_DIR, 'customize.sh')} "$1"`, suite, join(work, 'rootfs.tar'), mirror],
+    { TMPDIR: join(work, 'tmp') },
+  );
+  const names = spawnSync('tar', ['-tf', join(work, 'rootfs.tar')], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout.split('\n');
+  const vmlinuz = names.find((n) => /^\.?\/?boot\/vmlinuz-/.test(n));
+  const initrd = names.find((n) => /^\.?\/?boot\/initrd\.img-/.test(n));
+  if (!vmlinuz || !initrd) throw new Error('no kernel or initrd in the stand-in image');
+  run('tar', ['-xf', join(work, 'rootfs.tar'), '-C', work, vmlinuz, initrd]);
+  renameSync(join(work, vmlinuz), join(work, 'vmlinuz'));
+  renameSync(join(work, initrd), join(work, 'initrd.img'));
+  rmSync(join(work, 'tmp'), { recursive: true, force: true });
+  writeFileSync(join(work, 'READY'), `${key}\n`);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  renameSync(work, dir);
+  for (const old of readdirSync(CACHE_DIR)) {
+    if (old.startsWith(`ignition-${suite}-`) && old !== key) rmSync(join(CACHE_DIR, old), { recursive: true, force: true });
+  }
+  return { ...image, built: true, buildSeconds: (Date.now() - started) / 1000 };
+}
+
+export interface IgnitionBootOptions {
+  readonly name: string;
+  /** The Ignition config under test. */
+  readonly config: string;
+  /** Changes to the fresh root before Ignition runs, to make it more like the OS it stands in for. */
+  readonly prepare?: (root: string) => void;
+}
+
+/**
+ * bootIgnition applies an Ignition config to a fresh copy of the stand-in root with the real
+ * ignition binary (fetch-offline, then files, as in the initramfs), makes the disk, and boots it
+ * as a first boot (machine-id `uninitialized`, so systemd applies Ignition's preset).
+ */
+export async function bootIgnition(image: RootfsImage, opts: IgnitionBootOptions): Promise<BootResult & { ignitionLog: string }> {
+  const dir = join(CACHE_DIR, 'runs', opts.name);
+  rmSync(dir, { recursive: true, force: true });
+  const root = join(dir, 'root');
+  mkdirSync(root, { recursive: true });
+  run('tar', ['-xpf', image.tar, '-C', root, '--numeric-owner']);
+  opts.prepare?.(root);
+  // Debian builds ignition with SELinux relabelling on: a `none` policy and a no-op setfiles
+  // let the files stage run on this root (vm-e2e.md); both are gone before the machine boots.
+  mkdirSync(join(root, 'etc', 'selinux'), { recursive: true });
+  writeFileSync(join(root, 'etc', 'selinux', 'config'), 'SELINUXTYPE=none\n');
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'setfiles'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'config.ign'), opts.config);
+  const env = { IGNITION_CONFIG_FILE: join(dir, 'config.ign'), PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
+  let ignitionLog = '';
+  for (const stage of ['fetch-offline', 'files']) {
+    const r = spawnSync(
+      IGNITION_BIN,
+      ['-stage', stage, '-platform', 'file', '-root', root, '-config-cache', join(dir, 'cache.json'), '-state-file', join(dir, 'state'), '-neednet', join(dir, 'neednet'), '-log-to-stdout'],
+      { encoding: 'utf8', env: { ...process.env, ...env } },
+    );
+    ignitionLog += r.stdout + r.stderr;
+    if (r.status !== 0) throw new Error(`ignition -stage ${stage} failed:\n${ignitionLog.slice(-4000)}`);
+  }
+  rmSync(join(root, 'etc', 'selinux'), { recursive: true, force: true });
+  writeFileSync(join(root, 'etc', 'machine-id'), 'uninitialized\n');
+  const disk = join(dir, 'disk.raw');
+  run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, disk, '3G']);
+  rmSync(root, { recursive: true, force: true });
+  const result = await boot({ disk, kernel: image.kernel, initrd: image.initrd, key: image.key, built: false, buildSeconds: 0 }, { name: opts.name, userData: '', noSeed: true, runDir: dir });
+  rmSync(disk, { force: true });
+  return { ...result, ignitionLog };
+}
+
+export function ignitionBinaryPresent(): boolean {
+  return existsSync(IGNITION_BIN);
 }
