@@ -25,10 +25,6 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'distro.packageManager': both('selects apt, dnf, rpm-ostree or none for package steps'),
   'distro.backend': both('selects the backend itself'),
   'distro.binDir': both("where crinit's first-boot scripts go"),
-  'distro.shippedFiles': {
-    'cloud-init': { rendered: 'no effect needed: write_files replaces any file' },
-    ignition: { rendered: 'overwrite: true on those files' },
-  },
   'distro.osRelease': both('documentation of the target'),
   'distro.cloudInitFloor': {
     'cloud-init': { rendered: 'the capability check of cloud-init keys' },

@@ -243,7 +243,6 @@ export function normalizeProfile(
       ...(distro as Distro),
       backend,
       binDir: distro.binDir ?? DEFAULT_BIN_DIR,
-      shippedFiles: distro.shippedFiles ?? [],
     },
     runtime: {
       name: 'containerd',

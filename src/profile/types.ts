@@ -47,8 +47,6 @@ export interface Distro {
   cloudInitFloor?: string;
   /** Where crinit puts its first-boot scripts (writable, on PATH). */
   binDir: string;
-  /** Paths the image already ships, which the Ignition backend must overwrite. */
-  shippedFiles: readonly string[];
   cgroupVersion: 1 | 2;
   init: 'systemd';
 }

@@ -406,7 +406,10 @@ export async function bootIgnition(image: RootfsImage, opts: IgnitionBootOptions
       { encoding: 'utf8', env: { ...process.env, ...env } },
     );
     ignitionLog += r.stdout + r.stderr;
-    if (r.status !== 0) throw new Error(`ignition -stage ${stage} failed:\n${ignitionLog.slice(-4000)}`);
+    if (r.status !== 0) {
+      const why = ignitionLog.split('\n').filter((l) => /^(CRITICAL|ERROR)/.test(l));
+      throw new Error(`ignition -stage ${stage} failed:\n${why.join('\n') || ignitionLog.slice(-2000)}`);
+    }
   }
   rmSync(join(root, 'etc', 'selinux'), { recursive: true, force: true });
   writeFileSync(join(root, 'etc', 'machine-id'), 'uninitialized\n');

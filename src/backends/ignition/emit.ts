@@ -70,13 +70,16 @@ function owner(name: string): { name: string } | undefined {
   return name === 'root' ? undefined : { name };
 }
 
-function ignFile(f: RenderedFile, shipped: boolean): IgnFile {
+function ignFile(f: RenderedFile): IgnFile {
   const user = owner(f.owner);
   const group = owner(f.group);
   return {
     path: f.path,
-    // Ignition refuses to replace a file the image ships unless told to.
-    ...(shipped ? { overwrite: true } : {}),
+    // Every file is replaced, as cloud-init's write_files does: Ignition fails the whole boot
+    // ("a file exists there already") for a file the image ships unless told to overwrite it
+    // (Fedora CoreOS ships /etc/containerd/config.toml, a Debian containerd package does too),
+    // and crinit owns every path it writes.
+    overwrite: true,
     mode: f.mode,
     ...(user ? { user } : {}),
     ...(group ? { group } : {}),
@@ -112,13 +115,13 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       const u = unit(f.dropin.unit);
       (u.dropins ??= []).push({ name: f.dropin.name, contents: f.contents });
     } else {
-      files.push(ignFile(f, distro.shippedFiles.includes(f.path)));
+      files.push(ignFile(f));
     }
   }
   const context = { profile: plan.name, stepBin };
   files.push(
-    { path: stepBin, mode: 0o755, contents: dataUrl(renderTemplate('crinit-step.sh.hbs', {})) },
-    { path: firstbootScript, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines })) },
+    { path: stepBin, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-step.sh.hbs', {})) },
+    { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines })) },
   );
   const runtimeService = plan.services[0]?.unit ?? '';
   units.set(FIRSTBOOT_UNIT, {
