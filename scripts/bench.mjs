@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { compile, CRINIT_VERSION, gzip } from '../dist/index.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023'];
+const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023', 'fcos', 'flatcar'];
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { compile } from '../dist/index.js';
-import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, IGNITION_DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 /** Evaluates an HCL template with string variables; throws on anything but plain interpolation. */
 export function evaluateHclTemplate(template: string, vars: Record<string, string>): string {
@@ -57,10 +57,11 @@ describe('the HCL template evaluator itself', () => {
 
 describe('crinit render --format tftpl', () => {
   it('every built-in output, evaluated with no variables, is exactly the direct render', () => {
-    for (const d of DISTROS) {
+    for (const d of [...DISTROS, ...IGNITION_DISTROS]) {
       const direct = compile({ profile: `${d}/containerd` }).output!;
       const tpl = compile({ profile: `${d}/containerd`, terraformTemplate: {} }).output!;
-      expect(tpl).not.toBe(direct); // crinit-step's own ${…} had to be escaped
+      // crinit-step's own ${…} had to be escaped in user-data; in Ignition JSON it is encoded.
+      if (!(IGNITION_DISTROS as readonly string[]).includes(d)) expect(tpl).not.toBe(direct);
       expect(evaluateHclTemplate(tpl, {})).toBe(direct);
     }
   });
@@ -72,11 +73,11 @@ describe('crinit render --format tftpl', () => {
 
   it('scripts and files full of ${…} and %{: evaluate(template, vars) equals the render with --var values', () => {
     fc.assert(
-      fc.property(script, script, hostname, ip, (content, command, host, nodeIp) => {
+      fc.property(script, script, hostname, ip, fc.constantFrom('ubuntu-24.04/containerd', 'flatcar/containerd', 'fcos/containerd'), (content, command, host, nodeIp, base) => {
         const profile = {
           path: 'node.yaml',
           text: JSON.stringify({
-            extends: 'ubuntu-24.04/containerd',
+            extends: base,
             terraform: { variables: ['hostname', 'node_ip'] },
             files: [{ path: '/etc/crinit-node', content }],
             commands: [command, ['hostnamectl', 'set-hostname', '${hostname}']],
@@ -103,6 +104,20 @@ describe('crinit render --format tftpl', () => {
       expect(schema.status, schema.stdout + schema.stderr).toBe(0);
       expect(readFileSync(file, 'utf8')).toBe(runCli(['render', 'examples/terraform/node.yaml', '--var', `hostname=${vars.hostname}`, '--var', `node_ip=${vars.node_ip}`]).stdout);
     }
+  });
+
+  it('the examples/terraform Flatcar profile, filled in per node, passes ignition-validate', (ctx) => {
+    needTool(ctx, 'ignition-validate', 'ignition');
+    const dir = tempDir();
+    const r = runCli(['render', 'examples/terraform/flatcar.yaml', '--format', 'tftpl']);
+    expect(r.status, r.stderr).toBe(0);
+    const vars = { hostname: 'worker-3', node_ip: '10.0.0.13' };
+    const file = writeTemp(dir, 'node.ign', evaluateHclTemplate(r.stdout, vars));
+    const v = spawnSync('ignition-validate', [file], { encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout + v.stderr).toBe('');
+    expect(readFileSync(file, 'utf8')).toBe(runCli(['render', 'examples/terraform/flatcar.yaml', '--var', 'hostname=worker-3', '--var', 'node_ip=10.0.0.13']).stdout);
+    expect(readFileSync(file, 'utf8')).toContain('"source":"data:,worker-3%0A"');
   });
 
   it('refuses --var values that cannot go into every file as they are', () => {

@@ -1,5 +1,6 @@
-# Render the template once, outside Terraform:
+# Render the templates once, outside Terraform:
 #   crinit render examples/terraform/node.yaml --format tftpl -o examples/terraform/node.yaml.tftpl
+#   crinit render examples/terraform/flatcar.yaml --format tftpl -o examples/terraform/flatcar.ign.tftpl
 # Terraform then fills in the per-node variables. Every other ${ and %{ in the output is
 # already escaped ($${, %%{), so scripts and configs arrive as crinit wrote them.
 
@@ -12,8 +13,17 @@ variable "workers" {
 }
 
 locals {
+  # cloud-init user-data for Ubuntu workers
   user_data = {
     for name, w in var.workers : name => templatefile("${path.module}/node.yaml.tftpl", {
+      hostname = name
+      node_ip  = w.ip
+    })
+  }
+  # Ignition configs for Flatcar workers: the variables land in plain data: URLs, so the
+  # values must stay simple (letters, digits and . _ : / @ + = , ~ -), as crinit --var requires.
+  ignition = {
+    for name, w in var.workers : name => templatefile("${path.module}/flatcar.ign.tftpl", {
       hostname = name
       node_ip  = w.ip
     })
@@ -27,6 +37,17 @@ locals {
 #   ...
 # }
 
+# On Flatcar the Ignition config is the user data (not gzipped: Ignition reads it as it is):
+# resource "aws_instance" "flatcar_worker" {
+#   for_each  = var.workers
+#   user_data = local.ignition[each.key]
+#   ...
+# }
+
 output "user_data" {
   value = local.user_data
+}
+
+output "ignition" {
+  value = local.ignition
 }
