@@ -397,7 +397,8 @@ export function buildProgram(): Command {
           if (!src.supported) return '-';
           const what = s === 'builtin' ? `in image ${src.version}` : `${src.package} ${src.version}`;
           const proof = src.proof === 'boot' ? 'booted' : src.proof === 'stand-in boot' ? 'booted on a stand-in' : 'validated';
-          return `${what} (config v${src.configVersion}, ${proof})`;
+          const detail = src.configVersion !== undefined ? `config v${src.configVersion}` : `cri-dockerd ${src.criDockerd}`;
+          return `${what} (${detail}, ${proof})`;
         };
         lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-']);
       }
@@ -405,9 +406,9 @@ export function buildProgram(): Command {
       for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
       // Only the sources a distro could have: builtin is an image's, the others a package's.
       const notes = rows.flatMap((r) =>
-        r.sources
-          .filter((s) => !s.supported && (s.source === 'builtin') === r.backends.includes('ignition'))
-          .map((s) => `  ${r.profile} ${s.source}: ${s.reason}`),
+        !r.supported
+          ? [`  ${r.profile}: ${r.reason}`]
+          : r.sources.filter((s) => !s.supported && (s.source === 'builtin') === r.backends.includes('ignition')).map((s) => `  ${r.profile} ${s.source}: ${s.reason}`),
       );
       if (notes.length) process.stdout.write(`\nUnsupported (- above):\n${notes.join('\n')}\n`);
     });

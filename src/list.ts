@@ -38,7 +38,10 @@ export interface SourceRow {
   readonly proof?: 'boot' | 'stand-in boot' | 'validators';
   readonly package?: string;
   readonly version?: string;
+  /** containerd: the config.toml version written. */
   readonly configVersion?: number;
+  /** docker: the cri-dockerd release installed with it. */
+  readonly criDockerd?: string;
   readonly repository?: string;
   readonly note?: string;
   readonly reason?: string;
@@ -50,6 +53,8 @@ export interface MatrixRow {
   readonly distroName: string;
   readonly runtime: string;
   readonly supported: boolean;
+  /** Why the combination does not render at all. */
+  readonly reason?: string;
   readonly defaultSource: RuntimeSource;
   readonly sources: readonly SourceRow[];
   readonly backends: readonly string[];
@@ -75,7 +80,8 @@ export function listMatrix(): MatrixRow[] {
           supported: r.output !== undefined,
           package: p.packaging.package ?? '(in the image)',
           version: p.runtime.version.raw,
-          configVersion: containerdConfigVersion(p.runtime.version.major, p.packaging.configVersion),
+          ...(p.runtime.name === 'containerd' ? { configVersion: containerdConfigVersion(p.runtime.version.major, p.packaging.configVersion) } : {}),
+          ...(p.criDockerd ? { criDockerd: p.criDockerd.version } : {}),
           proof: (PROVEN_BY_BOOT[profile] ?? []).includes(source)
             ? ('boot' as const)
             : (PROVEN_BY_STAND_IN[profile] ?? []).includes(source)
@@ -85,7 +91,9 @@ export function listMatrix(): MatrixRow[] {
           ...(p.packaging.note ? { note: p.packaging.note } : {}),
         };
       });
+      const baseError = base.diagnostics.find((d) => d.severity === 'error');
       rows.push({
+        ...(base.output === undefined && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),
         profile,
         distro,
         distroName: base.profile?.distro.name ?? distro,

@@ -12,6 +12,7 @@ import { DISTROS, IGNITION_DISTROS, ROOT } from './helpers.js';
 
 const CASES: { name: string; profile: string; set?: string[] }[] = [
   ...DISTROS.map((d) => ({ name: `${d}-containerd`, profile: `${d}/containerd` })),
+  ...DISTROS.map((d) => ({ name: `${d}-docker`, profile: `${d}/docker` })),
   {
     name: 'debian-12-containerd-distro-mirrors',
     profile: 'debian-12/containerd',

@@ -29,6 +29,11 @@ function outputs(): { label: string; text: string }[] {
       const r = compile({ profile: `${d}/containerd`, set: v.set });
       expect(r.output, `${d} ${v.name}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
       out.push({ label: `${d} (${v.name})`, text: r.output! });
+      // Docker Engine with cri-dockerd: the same variants (its mirrors are docker.io's only).
+      const set = v.set.map((x) => x.replace(', "_default": ["https://all.example.com"]', ''));
+      const dk = compile({ profile: `${d}/docker`, set });
+      expect(dk.output, `${d}/docker ${v.name}: ${dk.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
+      out.push({ label: `${d}/docker (${v.name})`, text: dk.output! });
     }
     // The distro's own containerd, where the distro has one.
     const r = compile({ profile: `${d}/containerd`, set: ['runtime.source=distro'] });
@@ -42,7 +47,7 @@ describe('cloud-init schema (Debian cloud-init)', () => {
     needTool(ctx, 'cloud-init');
     const dir = tempDir();
     const all = outputs();
-    expect(all.length).toBeGreaterThanOrEqual(DISTROS.length * VARIANTS.length);
+    expect(all.length).toBeGreaterThanOrEqual(DISTROS.length * VARIANTS.length * 2);
     for (const [i, o] of all.entries()) {
       const file = writeTemp(dir, `user-data-${i}.yaml`, o.text);
       const r = spawnSync('cloud-init', ['schema', '-c', file], { encoding: 'utf8' });

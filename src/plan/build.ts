@@ -31,7 +31,6 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   const at = (pointer: string): Origin => L.origin(pointer);
   const crinit = (what: string): Origin => ({ layer: 'crinit', file: '(generated)', pointer: what });
   const rt = profile.runtime;
-  const ctrd = profile.containerd;
   const srcPtr = `/packaging/${rt.name}/${rt.source}`;
   const header = { profile: name, chain: profile.chain };
 
@@ -79,42 +78,28 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   }
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
   // A runtime built into the image has no package: the image's own is used, as it is.
+  const pk = profile.packaging;
   const packages: PlanPackage[] =
-    rt.source === 'builtin' || !profile.packaging.package
+    rt.source === 'builtin' || !pk.package
       ? []
       : [
-          {
-            name: profile.packaging.package,
-            version: rt.version,
-            patchSuffix: profile.packaging.patchSuffix ?? '-',
-            hold: true,
-            origin: versionOrigin,
-          },
+          { name: pk.package, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin: versionOrigin },
+          ...(pk.extraPackages ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: true, origin: at(`${srcPtr}/extraPackages/${i}`) })),
         ];
-  const conflicts = rt.source === 'upstream' ? (profile.packaging.conflicts ?? []) : [];
+  const conflicts = rt.source === 'upstream' ? (pk.conflicts ?? []) : [];
 
-  const socketEndpoint = `unix://${ctrd.socket}`;
-  const mirrors = rt.registryMirrors.map(([host, urls]) => ({ host, server: registryServer(host), urls }));
+  const runtime = profile.docker ? dockerParts(profile, header, at, srcPtr) : containerdParts(profile, header, at, srcPtr);
+  files.push(...runtime.files);
+  const socketEndpoint = runtime.endpoint;
   files.push(
-    ...mirrors.map(
-      (m): PlanFile => ({
-        path: `${ctrd.certsDir}/${m.host}/hosts.toml`,
-        mode: 0o644,
-        owner: 'root',
-        group: 'root',
-        phase: 'before-packages',
-        source: { template: 'containerd/hosts.toml.hbs', context: { ...header, ...m } },
-        origin: at(joinPointer(['runtime', 'registryMirrors', m.host])),
-      }),
-    ),
     {
-      path: ctrd.crictlConfigPath,
+      path: runtime.crictlConfigPath,
       mode: 0o644,
       owner: 'root',
       group: 'root',
       phase: 'before-packages',
       source: { template: 'crictl.yaml.hbs', context: { ...header, endpoint: socketEndpoint } },
-      origin: at('/containerd/crictlConfigPath'),
+      origin: at(runtime.crictlOrigin),
     },
     {
       path: profile.kubelet.configFragmentPath,
@@ -124,49 +109,12 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
       phase: 'before-packages',
       source: {
         template: 'kubelet-config.yaml.hbs',
-        context: { ...header, cgroupDriver: rt.cgroupDriver, endpoint: socketEndpoint },
+        context: { ...header, cgroupDriver: rt.cgroupDriver, endpoint: socketEndpoint, docker: !!profile.docker },
       },
       origin: at('/runtime/cgroupDriver'),
     },
-    {
-      // containerd.io ships /etc/containerd/config.toml with `disabled_plugins = ["cri"]`, as a
-      // dpkg conffile / rpm %config(noreplace). Writing ours after the package is installed
-      // means no package manager can keep its copy over ours, on either family.
-      path: ctrd.configPath,
-      mode: 0o644,
-      owner: 'root',
-      group: 'root',
-      phase: 'after-packages',
-      source: {
-        template:
-          containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
-        context: {
-          ...header,
-          systemdCgroup: rt.cgroupDriver === 'systemd',
-          sandboxImage: rt.sandboxImage,
-          certsDir: ctrd.certsDir,
-        },
-      },
-      origin: at('/runtime'),
-    },
+    ...runtime.lateFiles,
   );
-
-  // A unit that reads its config from elsewhere (Flatcar's, from /usr/share) is pointed at ours.
-  if (profile.packaging.execStart) {
-    files.push({
-      path: `${UNIT_DIR}/${ctrd.service}.d/${RUNTIME_DROPIN}`,
-      mode: 0o644,
-      owner: 'root',
-      group: 'root',
-      phase: 'before-packages',
-      source: {
-        template: 'containerd/use-config.conf.hbs',
-        context: { ...header, execStart: profile.packaging.execStart, configPath: ctrd.configPath },
-      },
-      dropin: { unit: ctrd.service, name: RUNTIME_DROPIN },
-      origin: at(`${srcPtr}/execStart`),
-    });
-  }
 
   // The user's own files, in merge order.
   profile.files.forEach((f, i) => {
@@ -182,18 +130,8 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     });
   });
 
-  const directories: PlanDirectory[] = [{ path: ctrd.certsDir, mode: 0o755, origin: at('/containerd/certsDir') }];
-  // A built-in runtime starts on the config Ignition wrote before systemd ran: no restart.
-  const builtin = rt.source === 'builtin';
-  const services: PlanService[] = [
-    {
-      unit: ctrd.service,
-      enable: profile.packaging.enable ?? true,
-      restart: !builtin,
-      socket: ctrd.socket,
-      origin: at('/containerd/service'),
-    },
-  ];
+  const directories: PlanDirectory[] = runtime.directories;
+  const services: PlanService[] = runtime.services;
   const masks: PlanMask[] = (profile.packaging.mask ?? []).map((unit, i) => ({ unit, origin: at(`${srcPtr}/mask/${i}`) }));
   const links: PlanLink[] = (profile.packaging.disableSysexts ?? []).map((name, i) => ({
     path: `/etc/extensions/${name}.raw`,
@@ -223,15 +161,15 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   }
   const held = packages.filter((p) => p.hold).map((p) => p.name);
   if (held.length > 0) steps.push({ id: 'hold-packages', action: { kind: 'hold-packages', packages: held }, origin: versionOrigin });
-  steps.push(
-    { id: 'create-directories', action: { kind: 'create-directories', paths: directories.map((d) => d.path) }, origin: at('/containerd/certsDir') },
-    { id: 'systemd-daemon-reload', action: { kind: 'daemon-reload' }, origin: crinit('services') },
-  );
+  if (directories.length > 0) {
+    steps.push({ id: 'create-directories', action: { kind: 'create-directories', paths: directories.map((d) => d.path) }, origin: directories[0]!.origin });
+  }
+  steps.push(...runtime.installSteps, { id: 'systemd-daemon-reload', action: { kind: 'daemon-reload' }, origin: crinit('services') });
   if (masks.length > 0) {
     steps.push({ id: 'mask-units', action: { kind: 'mask-units', units: masks.map((m) => m.unit) }, origin: at(`${srcPtr}/mask`) });
   }
   for (const s of services) {
-    const base = s.unit.replace(/\.service$/, '');
+    const base = s.unit.replace(/\.service$/, '').replace(/\.socket$/, '-socket');
     if (s.enable) steps.push({ id: `enable-${base}`, action: { kind: 'enable-service', unit: s.unit }, origin: s.origin });
     if (s.restart) steps.push({ id: `restart-${base}`, action: { kind: 'restart-service', unit: s.unit }, origin: s.origin });
     if (s.socket) steps.push({ id: `wait-for-${base}-socket`, action: { kind: 'wait-for-socket', path: s.socket }, origin: s.origin });
@@ -261,5 +199,130 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     ...(profile.ignition.version ? { ignitionVersion: { value: profile.ignition.version, origin: at('/ignition/version') } } : {}),
     kubelet: { cgroupDriver: rt.cgroupDriver, runtimeEndpoint: socketEndpoint, origin: at('/runtime/cgroupDriver') },
     steps,
+  };
+}
+
+type At = (pointer: string) => Origin;
+type Header = { readonly profile: string; readonly chain: string };
+
+/** What one runtime adds to the plan; the rest (kernel, packages, kubelet, crictl) is shared. */
+interface RuntimeParts {
+  /** Files written before the shared crictl and kubelet files, and after them. */
+  readonly files: PlanFile[];
+  readonly lateFiles: PlanFile[];
+  readonly directories: PlanDirectory[];
+  /** In start order. */
+  readonly services: PlanService[];
+  /** Steps between the packages and daemon-reload (a download the runtime needs). */
+  readonly installSteps: PlanStep[];
+  /** The kubelet's and crictl's CRI endpoint. */
+  readonly endpoint: string;
+  readonly crictlConfigPath: string;
+  readonly crictlOrigin: string;
+}
+
+function file(path: string, template: string, context: Record<string, unknown>, origin: Origin, extra: Partial<PlanFile> = {}): PlanFile {
+  return { path, mode: 0o644, owner: 'root', group: 'root', phase: 'before-packages', source: { template, context }, origin, ...extra };
+}
+
+function containerdParts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
+  const ctrd = profile.containerd!;
+  const rt = profile.runtime;
+  const mirrors = rt.registryMirrors.map(([host, urls]) => ({ host, server: registryServer(host), urls }));
+  const files = mirrors.map((m) =>
+    file(`${ctrd.certsDir}/${m.host}/hosts.toml`, 'containerd/hosts.toml.hbs', { ...header, ...m }, at(joinPointer(['runtime', 'registryMirrors', m.host]))),
+  );
+  const lateFiles: PlanFile[] = [
+    // containerd.io ships /etc/containerd/config.toml with `disabled_plugins = ["cri"]`, as a
+    // dpkg conffile / rpm %config(noreplace). Writing ours after the package is installed
+    // means no package manager can keep its copy over ours, on either family.
+    file(
+      ctrd.configPath,
+      containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
+      { ...header, systemdCgroup: rt.cgroupDriver === 'systemd', sandboxImage: rt.sandboxImage, certsDir: ctrd.certsDir },
+      at('/runtime'),
+      { phase: 'after-packages' },
+    ),
+  ];
+  // A unit that reads its config from elsewhere (Flatcar's, from /usr/share) is pointed at ours.
+  if (profile.packaging.execStart) {
+    lateFiles.push(
+      file(
+        `${UNIT_DIR}/${ctrd.service}.d/${RUNTIME_DROPIN}`,
+        'containerd/use-config.conf.hbs',
+        { ...header, execStart: profile.packaging.execStart, configPath: ctrd.configPath },
+        at(`${srcPtr}/execStart`),
+        { dropin: { unit: ctrd.service, name: RUNTIME_DROPIN } },
+      ),
+    );
+  }
+  return {
+    files,
+    lateFiles,
+    directories: [{ path: ctrd.certsDir, mode: 0o755, origin: at('/containerd/certsDir') }],
+    // A built-in runtime starts on the config Ignition wrote before systemd ran: no restart.
+    services: [
+      { unit: ctrd.service, enable: profile.packaging.enable ?? true, restart: rt.source !== 'builtin', socket: ctrd.socket, origin: at('/containerd/service') },
+    ],
+    installSteps: [],
+    endpoint: `unix://${ctrd.socket}`,
+    crictlConfigPath: ctrd.crictlConfigPath,
+    crictlOrigin: '/containerd/crictlConfigPath',
+  };
+}
+
+/** The cri-dockerd release tarball for an architecture, and the binary inside it. */
+export function criDockerdArtifact(profile: Profile): { url: string; sha256: string; member: string } {
+  const cri = profile.criDockerd!;
+  return {
+    url: cri.url.replace(/\{version\}/g, cri.version).replace(/\{arch\}/g, profile.arch),
+    sha256: cri.sha256[profile.arch]!,
+    member: 'cri-dockerd/cri-dockerd',
+  };
+}
+
+/**
+ * Docker Engine with cri-dockerd. dockerd takes its cgroup driver from daemon.json only (dockerd
+ * refuses an option given both there and as a flag); cri-dockerd runs from crinit's own units,
+ * since only a release tarball exists for every distro, and a drop-in carries the values from
+ * the profile (the pause image) so the units themselves never change.
+ */
+function dockerParts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
+  const docker = profile.docker!;
+  const cri = profile.criDockerd!;
+  const rt = profile.runtime;
+  const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
+  const artifact = criDockerdArtifact(profile);
+  const files: PlanFile[] = [
+    file(docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt: `native.cgroupdriver=${rt.cgroupDriver}`, mirrors }, at('/runtime/cgroupDriver')),
+    file(`${UNIT_DIR}/${cri.socketUnit}`, 'docker/cri-docker.socket.hbs', { ...header, socket: cri.socket, service: cri.service }, at('/criDockerd/socketUnit')),
+    file(`${UNIT_DIR}/${cri.service}`, 'docker/cri-docker.service.hbs', { ...header, binary: cri.binary, socketUnit: cri.socketUnit, dockerService: docker.service }, at('/criDockerd/service')),
+    file(
+      `${UNIT_DIR}/${cri.service}.d/${RUNTIME_DROPIN}`,
+      'docker/cri-docker-flags.conf.hbs',
+      { ...header, binary: cri.binary, sandboxImage: rt.sandboxImage },
+      at('/runtime/sandboxImage'),
+      { dropin: { unit: cri.service, name: RUNTIME_DROPIN } },
+    ),
+  ];
+  return {
+    files,
+    lateFiles: [],
+    directories: [],
+    services: [
+      { unit: docker.service, enable: profile.packaging.enable ?? true, restart: rt.source !== 'builtin', socket: docker.socket, origin: at('/docker/service') },
+      { unit: cri.socketUnit, enable: true, restart: true, origin: at('/criDockerd/socketUnit') },
+      { unit: cri.service, enable: true, restart: true, socket: cri.socket, origin: at('/criDockerd/service') },
+    ],
+    installSteps: [
+      {
+        id: 'install-cri-dockerd',
+        action: { kind: 'install-archive', url: artifact.url, sha256: artifact.sha256, arch: profile.arch, member: artifact.member, dest: cri.binary },
+        origin: at('/criDockerd/version'),
+      },
+    ],
+    endpoint: `unix://${cri.socket}`,
+    crictlConfigPath: docker.crictlConfigPath,
+    crictlOrigin: '/docker/crictlConfigPath',
   };
 }

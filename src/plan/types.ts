@@ -4,7 +4,7 @@
  * carries its origin: the profile layer and key it came from, or crinit itself.
  */
 import type { Origin } from '../diagnostics.js';
-import type { Distro, RuntimeSource, VersionSpec } from '../profile/types.js';
+import type { Distro, RuntimeName, RuntimeSource, VersionSpec } from '../profile/types.js';
 
 export interface Sourced {
   readonly origin: Origin;
@@ -52,6 +52,8 @@ export interface PlanPackage extends Sourced {
   readonly name: string;
   /** undefined: any version the repositories offer. */
   readonly version?: VersionSpec;
+  /** The version epoch the pin needs (docker-ce: 5 on apt, 3 on dnf). */
+  readonly epoch?: string;
   /** What follows the upstream version in the package's version string (for release pins). */
   readonly patchSuffix: '-' | '~';
   readonly hold: boolean;
@@ -98,6 +100,8 @@ export type StepAction =
   | { readonly kind: 'daemon-reload' }
   | { readonly kind: 'enable-service'; readonly unit: string }
   | { readonly kind: 'mask-units'; readonly units: readonly string[] }
+  /** Download a release tarball, check its sha256 before anything else, install one member. */
+  | { readonly kind: 'install-archive'; readonly url: string; readonly sha256: string; readonly arch: string; readonly member: string; readonly dest: string }
   | { readonly kind: 'restart-service'; readonly unit: string }
   | { readonly kind: 'wait-for-socket'; readonly path: string }
   | { readonly kind: 'run-command'; readonly argv: readonly string[] }
@@ -110,7 +114,7 @@ export type PlanStep = Sourced & {
 };
 
 export interface NodePlan<F = PlanFile> {
-  readonly target: { readonly distro: Distro; readonly runtime: 'containerd'; readonly source: RuntimeSource };
+  readonly target: { readonly distro: Distro; readonly runtime: RuntimeName; readonly source: RuntimeSource };
   /** The profile's name as the user gave it, e.g. ubuntu-24.04/containerd or node.yaml. */
   readonly name: string;
   readonly chain: string;

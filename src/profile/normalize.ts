@@ -119,7 +119,7 @@ export function normalizeProfile(
       rt.source === 'upstream'
         ? 'Docker publishes no repository for this distro'
         : rt.source === 'distro'
-          ? 'this distro has no package of its own'
+          ? `crinit knows no ${rt.name} package of this distro's own`
           : `${rt.name} is not part of this distro's image`;
     err(
       '/runtime/source',
@@ -143,7 +143,11 @@ export function normalizeProfile(
   const versionPtr = rt.version !== undefined ? '/runtime/version' : `/packaging/${rt.name}/${rt.source}/version`;
   const version = versionRaw !== undefined ? parseVersion(versionRaw) : undefined;
   if (packaging && !version) {
-    err(versionPtr, 'runtime.version is not a containerd version', 'write a quoted minor such as "2.3"', CODES.badVersion);
+    err(versionPtr, `runtime.version is not a ${rt.name} version`, `write a quoted version such as "${rt.name === 'docker' ? '29' : '2.3'}"`, CODES.badVersion);
+  } else if (rt.name === 'docker') {
+    if (version && version.major < 20) {
+      err(versionPtr, `Docker Engine ${version.raw} is older than any cri-dockerd supports`, 'use a current release such as "29"', CODES.badVersion);
+    }
   } else if (version && (version.major < 1 || version.major > 2)) {
     err(
       versionPtr,
@@ -201,16 +205,42 @@ export function normalizeProfile(
 
   // A user file may not take over a file that crinit generates from profile keys.
   const files = data.files ?? [];
-  const containerd = data.containerd;
-  if (!containerd?.configPath || !containerd.certsDir || !containerd.socket || !containerd.service || !containerd.crictlConfigPath) {
-    err('', `the ${rt.name} runtime layer is incomplete`, `extend a built-in DISTRO/${rt.name} profile`, CODES.incomplete);
+  const isContainerd = rt.name === 'containerd';
+  const containerd = isContainerd ? data.containerd : undefined;
+  const docker = rt.name === 'docker' ? data.docker : undefined;
+  const cri = rt.name === 'docker' ? data.criDockerd : undefined;
+  const arch = data.arch ?? 'amd64';
+  const complete = isContainerd
+    ? !!(containerd?.configPath && containerd.certsDir && containerd.socket && containerd.service && containerd.crictlConfigPath)
+    : !!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
+  if (!complete) err('', `the ${rt.name} runtime layer is incomplete`, `extend a built-in DISTRO/${rt.name} profile`, CODES.incomplete);
+  if (cri && !cri.sha256?.[arch]) {
+    err('/criDockerd/sha256', `criDockerd.sha256 has no checksum for ${arch}`, `add criDockerd.sha256.${arch}: the sha256 of the ${arch} tarball; crinit never installs an unverified download`, CODES.incomplete);
+  }
+  // Docker's registry-mirrors apply to Docker Hub only.
+  if (rt.name === 'docker') {
+    for (const host of Object.keys(rt.registryMirrors ?? {})) {
+      if (host !== 'docker.io') {
+        err(
+          joinPointer(['runtime', 'registryMirrors', host]),
+          `Docker Engine can mirror docker.io only, not ${host}`,
+          'keep only runtime.registryMirrors["docker.io"] for docker (daemon.json registry-mirrors), or use containerd',
+          CODES.unsupported,
+        );
+      }
+    }
   }
   const kubeletPath = data.kubelet?.configFragmentPath;
   if (!kubeletPath) err('/kubelet', 'kubelet.configFragmentPath is not set', 'extend a built-in profile, or set it', CODES.incomplete);
 
   const reserved: [string, string][] = [
     [containerd?.configPath ?? '', 'runtime.* (cgroupDriver, sandboxImage, registryMirrors)'],
-    [containerd?.crictlConfigPath ?? '', 'the runtime socket'],
+    [containerd?.crictlConfigPath ?? docker?.crictlConfigPath ?? '', 'the runtime socket'],
+    [docker?.daemonJsonPath ?? '', 'runtime.cgroupDriver and runtime.registryMirrors'],
+    [cri?.binary ?? '', 'criDockerd (version and checksums)'],
+    [cri?.service ? `${UNIT_DIR}/${cri.service}` : '', 'criDockerd'],
+    [cri?.socketUnit ? `${UNIT_DIR}/${cri.socketUnit}` : '', 'criDockerd.socket'],
+    [cri?.service ? `${UNIT_DIR}/${cri.service}.d/${RUNTIME_DROPIN}` : '', 'runtime.sandboxImage'],
     [kubeletPath ?? '', 'runtime.cgroupDriver and the runtime socket'],
     [MODULES_LOAD_PATH, 'kernel.modules'],
     [SYSCTL_PATH, 'kernel.sysctls'],
@@ -233,19 +263,20 @@ export function normalizeProfile(
     }
   });
 
-  if (diagnostics.some((d) => d.severity === 'error') || !packaging || !version || !containerd || !kubeletPath) {
+  if (diagnostics.some((d) => d.severity === 'error') || !packaging || !version || !complete || !kubeletPath) {
     return { locator: L, diagnostics };
   }
 
   const profile: Profile = {
     chain,
+    arch,
     distro: {
       ...(distro as Distro),
       backend,
       binDir: distro.binDir ?? DEFAULT_BIN_DIR,
     },
     runtime: {
-      name: 'containerd',
+      name: rt.name as Profile['runtime']['name'],
       source: rt.source,
       version,
       cgroupDriver: rt.cgroupDriver,
@@ -256,7 +287,9 @@ export function normalizeProfile(
     },
     packaging,
     ...(repo ? { repo } : {}),
-    containerd: containerd as Profile['containerd'],
+    ...(containerd ? { containerd: containerd as NonNullable<Profile['containerd']> } : {}),
+    ...(docker ? { docker: docker as NonNullable<Profile['docker']> } : {}),
+    ...(cri ? { criDockerd: cri as NonNullable<Profile['criDockerd']> } : {}),
     kernel: {
       modules,
       sysctls: Object.keys(sysctls)

@@ -27,6 +27,9 @@ export interface WrittenProfile {
     registryMirrors?: Record<string, string[]>;
   };
   containerd?: Partial<ContainerdFacts>;
+  docker?: Partial<DockerFacts>;
+  criDockerd?: Partial<CriDockerdFacts>;
+  arch?: Arch;
   kernel?: { modules?: string[]; sysctls?: Record<string, string> };
   kubelet?: { configFragmentPath?: string };
   files?: UserFile[];
@@ -72,6 +75,10 @@ export interface SourcePackaging {
   version: string;
   patchSuffix?: '-' | '~';
   conflicts?: string[];
+  /** Installed and held with the package, unpinned (docker-ce-cli, containerd.io). */
+  extraPackages?: string[];
+  /** The version epoch the pin needs (docker-ce: 5 on apt, 3 on dnf). */
+  epoch?: string;
   note?: string;
   /** The config.toml version to write, when the version alone cannot tell (builtin runtimes). */
   configVersion?: 2 | 3;
@@ -83,6 +90,27 @@ export interface SourcePackaging {
   mask?: string[];
   /** Flatcar system extensions to switch off (linked to /dev/null in /etc/extensions). */
   disableSysexts?: string[];
+}
+
+export type RuntimeName = 'containerd' | 'docker';
+export type Arch = 'amd64' | 'arm64';
+
+export interface DockerFacts {
+  service: string;
+  socket: string;
+  daemonJsonPath: string;
+  crictlConfigPath: string;
+}
+
+export interface CriDockerdFacts {
+  version: string;
+  /** With {version} and {arch} placeholders. */
+  url: string;
+  sha256: Partial<Record<Arch, string>>;
+  binary: string;
+  service: string;
+  socketUnit: string;
+  socket: string;
 }
 
 export interface ContainerdFacts {
@@ -116,8 +144,9 @@ export interface VersionSpec {
 export interface Profile {
   readonly chain: string;
   readonly distro: Distro;
+  readonly arch: Arch;
   readonly runtime: {
-    readonly name: 'containerd';
+    readonly name: RuntimeName;
     readonly source: RuntimeSource;
     readonly version: VersionSpec;
     readonly cgroupDriver: CgroupDriver;
@@ -126,7 +155,11 @@ export interface Profile {
   };
   readonly packaging: SourcePackaging;
   readonly repo?: Repo;
-  readonly containerd: ContainerdFacts;
+  /** Set when runtime.name is containerd. */
+  readonly containerd?: ContainerdFacts;
+  /** Set when runtime.name is docker. */
+  readonly docker?: DockerFacts;
+  readonly criDockerd?: CriDockerdFacts;
   readonly kernel: { readonly modules: readonly string[]; readonly sysctls: readonly (readonly [string, string])[] };
   readonly kubelet: { readonly configFragmentPath: string };
   readonly files: readonly UserFile[];

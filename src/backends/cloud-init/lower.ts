@@ -45,7 +45,7 @@ export function versionGlob(v: VersionSpec, patchSuffix: '-' | '~'): string {
 
 export function packageSpec(p: PlanPackage, distro: Distro): string {
   if (!p.version) return p.name;
-  const glob = versionGlob(p.version, p.patchSuffix);
+  const glob = `${p.epoch !== undefined && p.version.kind !== 'exact' ? `${p.epoch}:` : ''}${versionGlob(p.version, p.patchSuffix)}`;
   return distro.packageManager === 'apt' ? `${p.name}=${glob}` : `${p.name}-${glob}`;
 }
 
@@ -63,6 +63,24 @@ function removeInstalled(apt: boolean, packages: readonly string[]): string[] {
   const script = `for p in "$@"; do shift; if ${installed}; then set -- "$@" "$p"; fi; done; if [ "$#" -eq 0 ]; then exit 0; fi; ${remove}`;
   return ['sh', '-c', script, 'sh', ...packages];
 }
+
+/**
+ * installArchive downloads a release tarball, checks its sha256 before it is opened, and
+ * installs one member. The architecture is the profile's; a machine of another one stops here
+ * rather than run a binary it cannot execute.
+ */
+const INSTALL_ARCHIVE = [
+  'set -eu',
+  'url=$1; sum=$2; arch=$3; member=$4; dest=$5',
+  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
+  'if [ "$have" != "$arch" ]; then echo "crinit: this machine is $have, but the profile says arch: $arch" >&2; exit 1; fi',
+  'tmp=$(mktemp -d)',
+  'trap \'rm -rf "$tmp"\' EXIT',
+  'curl -fsSL --retry 5 --retry-delay 5 -o "$tmp/archive.tgz" "$url"',
+  'echo "$sum  $tmp/archive.tgz" | sha256sum -c --quiet -',
+  'tar -xzf "$tmp/archive.tgz" -C "$tmp" "$member"',
+  'install -D -m 0755 "$tmp/$member" "$dest"',
+].join('; ');
 
 /** lowerStep returns the runcmd lines for one plan step on this distro. */
 export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
@@ -123,6 +141,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['systemctl', 'enable', a.unit] }];
     case 'mask-units':
       return [{ id: step.id, argv: ['systemctl', 'mask', '--now', ...a.units] }];
+    case 'install-archive':
+      return [{ id: step.id, argv: ['sh', '-c', INSTALL_ARCHIVE, 'sh', a.url, a.sha256, a.arch, a.member, a.dest], retries: 3, delay: 15 }];
     case 'restart-service':
       return [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }];
     case 'wait-for-socket':

@@ -45,6 +45,8 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
         kind: 'refused',
         reason: `step ${step.id} installs packages, which the Ignition backend cannot do on ${distro.name} (${distro.packageManager === 'none' ? 'it has no package manager' : 'rpm-ostree layering is not built into crinit yet'})`,
       };
+    case 'install-archive':
+      return { kind: 'refused', reason: `step ${step.id} installs a downloaded archive, which the Ignition backend does not lower yet on ${distro.name}` };
     case 'restart-service':
       return { kind: 'firstboot', lines: [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }] };
     case 'wait-for-socket':

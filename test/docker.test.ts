@@ -1,0 +1,212 @@
+/**
+ * Docker Engine with cri-dockerd on the cloud-init distros: daemon.json, cri-dockerd's units and
+ * flags, the verified download, and the rule that every download carries a checksum.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { compile } from '../dist/index.js';
+import { fileContent, type CloudConfig } from './cloud-config.js';
+import { DISTROS, hasTool, needTool, REQUIRE_TOOLS, runCli, tempDir, writeTemp } from './helpers.js';
+
+function doc(profile: string, set: string[] = []): CloudConfig {
+  const r = compile({ profile, set });
+  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+}
+
+/**
+ * systemdSplit splits an ExecStart= value the way systemd does for the cases crinit writes:
+ * words separated by spaces, double-quoted words with \\ escapes, %% for % and $$ for $.
+ */
+function systemdSplit(line: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ') i++;
+    if (i >= line.length) break;
+    let w = '';
+    if (line[i] === '"') {
+      i++;
+      while (i < line.length && line[i] !== '"') {
+        if (line[i] === '\\') i++;
+        w += line[i++];
+      }
+      i++;
+    } else {
+      while (i < line.length && line[i] !== ' ') w += line[i++];
+    }
+    words.push(w.replace(/%%/g, '%').replace(/\$\$/g, '$'));
+  }
+  return words;
+}
+
+function execStart(dropin: string): string[] {
+  const lines = dropin.split('\n').filter((l) => l.startsWith('ExecStart='));
+  expect(lines[0]).toBe('ExecStart=');
+  return systemdSplit(lines[1]!.slice('ExecStart='.length));
+}
+
+describe('docker: daemon.json, units and kubelet wiring', () => {
+  for (const d of DISTROS) {
+    it(`${d}/docker: daemon.json holds the cgroup driver; kubelet and crictl point at cri-dockerd`, () => {
+      for (const driver of ['systemd', 'cgroupfs']) {
+        const c = doc(`${d}/docker`, [`runtime.cgroupDriver=${driver}`]);
+        const daemon = JSON.parse(fileContent(c, '/etc/docker/daemon.json')!) as Record<string, unknown>;
+        expect(daemon['exec-opts']).toEqual([`native.cgroupdriver=${driver}`]);
+        const kubelet = parseYaml(fileContent(c, '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf')!) as Record<string, string>;
+        expect(kubelet.cgroupDriver).toBe(driver);
+        expect(kubelet.containerRuntimeEndpoint).toBe('unix:///run/cri-dockerd.sock');
+        expect(fileContent(c, '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf')).toContain('--cri-socket unix:///run/cri-dockerd.sock');
+        expect((parseYaml(fileContent(c, '/etc/crictl.yaml')!) as Record<string, string>)['runtime-endpoint']).toBe('unix:///run/cri-dockerd.sock');
+        expect(fileContent(c, '/etc/systemd/system/cri-docker.socket')).toMatch(/^ListenStream=\/run\/cri-dockerd\.sock$/m);
+        // The cgroup driver is given once: never also as a dockerd flag.
+        expect(JSON.stringify(c)).not.toContain('--exec-opt');
+      }
+    });
+  }
+
+  it('the drop-in gives cri-dockerd the pause image as one argument, and --network-plugin=cni', () => {
+    const c = doc('ubuntu-24.04/docker', ['runtime.sandboxImage=registry.example.com:5000/k8s/pause:3.10.2@sha256:' + 'ab'.repeat(32)]);
+    expect(execStart(fileContent(c, '/etc/systemd/system/cri-docker.service.d/10-crinit-config.conf')!)).toEqual([
+      '/usr/local/bin/cri-dockerd',
+      '--container-runtime-endpoint',
+      'fd://',
+      '--network-plugin=cni',
+      '--pod-infra-container-image',
+      'registry.example.com:5000/k8s/pause:3.10.2@sha256:' + 'ab'.repeat(32),
+    ]);
+  });
+
+  it('adversarial pause images are refused at line:col or arrive as one exact argument', () => {
+    const nasty = fc.constantFrom('"', "'", '\\', ' ', '$', '%', '\n', ';', '`', 'é', ':', '@', '/');
+    const image = fc.tuple(fc.constantFrom('registry.k8s.io/pause:3.10', 'r.example.com/p:1'), nasty, fc.nat(20)).map(([b, n, at]) => b.slice(0, at) + n + b.slice(at));
+    fc.assert(
+      fc.property(image, (img) => {
+        const r = compile({ profile: { path: 'n.yaml', text: JSON.stringify({ extends: 'debian-12/docker', runtime: { sandboxImage: img } }) } });
+        if (r.output === undefined) {
+          const e = r.diagnostics.find((x) => x.severity === 'error')!;
+          expect(e.message).toMatch(/sandboxImage/);
+          expect(e.file).toBe('n.yaml');
+          return;
+        }
+        const c = parseYaml(r.output, { version: '1.1' }) as CloudConfig;
+        expect(execStart(fileContent(c, '/etc/systemd/system/cri-docker.service.d/10-crinit-config.conf')!).at(-1)).toBe(img);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('docker.io mirrors go to daemon.json; a mirror for any other registry is refused at line:col', () => {
+    const c = doc('debian-13/docker', ['runtime.registryMirrors={"docker.io": ["https://mirror.example.com"]}']);
+    expect((JSON.parse(fileContent(c, '/etc/docker/daemon.json')!) as Record<string, unknown>)['registry-mirrors']).toEqual(['https://mirror.example.com']);
+    const file = writeTemp(tempDir(), 'n.yaml', 'extends: debian-13/docker\nruntime:\n  registryMirrors:\n    registry.k8s.io: ["https://m.example.com"]\n');
+    const r = runCli(['render', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/n\.yaml:4:22: error E-RULE-UNSUPPORTED: Docker Engine can mirror docker\.io only, not registry\.k8s\.io/);
+  });
+
+  it('pins docker-ce with its epoch, installs and holds the CLI and containerd.io, and starts docker before cri-dockerd', () => {
+    const ubuntu = JSON.stringify(doc('ubuntu-24.04/docker').runcmd);
+    expect(ubuntu).toContain('"docker-ce=5:29.*","docker-ce-cli","containerd.io"');
+    expect(ubuntu).toContain('"apt-mark","hold","docker-ce","docker-ce-cli","containerd.io"');
+    const rhel = JSON.stringify(doc('rhel-9/docker').runcmd);
+    expect(rhel).toContain('"docker-ce-3:29.*","docker-ce-cli","containerd.io"');
+    const al = JSON.stringify(doc('amazonlinux-2023/docker').runcmd);
+    expect(al).toContain('"docker-25.*"');
+    const ids = (doc('debian-12/docker').runcmd as string[][]).map((l) => l[1]);
+    const order = ['install-packages', 'install-cri-dockerd', 'restart-docker', 'wait-for-docker-socket', 'restart-cri-docker-socket', 'restart-cri-docker', 'wait-for-cri-docker-socket'];
+    expect(order.map((id) => ids.indexOf(id))).toEqual([...order.map((id) => ids.indexOf(id))].sort((a, b) => a - b));
+    expect(order.every((id) => ids.includes(id))).toBe(true);
+  });
+
+  it('refuses a checksum that is not 64 hex digits, at line:col', () => {
+    const file = writeTemp(tempDir(), 'n.yaml', 'extends: ubuntu-22.04/docker\narch: arm64\ncriDockerd:\n  sha256:\n    arm64: sha256:abc\n');
+    const r = runCli(['render', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/n\.yaml:5:12: error E-SCHEMA: criDockerd\.sha256\.arm64 /);
+  });
+});
+
+describe('every download is verified', () => {
+  it('every URL a first-boot step fetches carries its sha256; every repository carries its pinned key', () => {
+    let checked = 0;
+    for (const d of DISTROS) {
+      for (const rt of ['containerd', 'docker']) {
+        for (const arch of ['amd64', 'arm64']) {
+          const c = doc(`${d}/${rt}`, [`arch=${arch}`]);
+          for (const line of (c.runcmd as string[][]) ?? []) {
+            const urls = line.join(' ').match(/https?:\/\/[^\s'"]+/g) ?? [];
+            for (const u of urls) {
+              expect(line.some((w) => /^[0-9a-f]{64}$/.test(w)), `${d}/${rt}: ${u} has no sha256 in its step`).toBe(true);
+              checked++;
+            }
+          }
+          const apt = (c.apt as { sources?: Record<string, { source: string; key?: string }> } | undefined)?.sources ?? {};
+          for (const s of Object.values(apt)) {
+            expect(s.source).toContain('[signed-by=$KEY_FILE]');
+            expect(s.key).toMatch(/BEGIN PGP PUBLIC KEY BLOCK/);
+          }
+          for (const r of Object.values((c.yum_repos as Record<string, { gpgcheck: boolean; gpgkey: string }> | undefined) ?? {})) {
+            expect(r.gpgcheck).toBe(true);
+            expect(r.gpgkey).toMatch(/^file:\/\//);
+          }
+        }
+      }
+    }
+    expect(checked).toBe(DISTROS.length * 2);
+  });
+});
+
+describe('the cri-dockerd install step, run for real', () => {
+  it('installs the binary only when the sha256 matches, and refuses another architecture', async (ctx) => {
+    needTool(ctx, 'curl');
+    if (!hasTool('tar') && REQUIRE_TOOLS) throw new Error('tar missing');
+    // A stand-in release tarball with the same layout: cri-dockerd/cri-dockerd.
+    const dir = tempDir();
+    mkdirSync(join(dir, 'src', 'cri-dockerd'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'cri-dockerd', 'cri-dockerd'), '#!/bin/sh\necho stand-in\n');
+    expect(spawnSync('tar', ['-czf', join(dir, 'rel.tgz'), '-C', join(dir, 'src'), 'cri-dockerd']).status).toBe(0);
+    const sum = createHash('sha256').update(readFileSync(join(dir, 'rel.tgz'))).digest('hex');
+    const server = createServer((req, res) => (req.url === '/rel.tgz' ? res.end(readFileSync(join(dir, 'rel.tgz'))) : res.writeHead(404).end()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+    try {
+      const c = doc('debian-12/docker', [`arch=${arch}`, `criDockerd.url=http://127.0.0.1:${port}/rel.tgz`, `criDockerd.sha256={"${arch}": "${sum}"}`]);
+      const line = (c.runcmd as string[][]).find((l) => l[1] === 'install-cri-dockerd')!;
+      const argv = line.slice(line.indexOf('--') + 1);
+      // Asynchronous, so that this process's server can answer the download.
+      const run = (args: string[]) =>
+        new Promise<{ status: number | null; stderr: string }>((resolve) => {
+          const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('close', (status) => resolve({ status, stderr }));
+        });
+      const dest = join(dir, 'bin', 'cri-dockerd');
+      const withDest = (a: string[]) => [...a.slice(0, -1), dest];
+      expect((await run(withDest(argv))).status).toBe(0);
+      expect(readFileSync(dest, 'utf8')).toContain('stand-in');
+      // A wrong checksum: nothing is installed.
+      const bad = withDest(argv).map((w) => (w === sum ? 'f'.repeat(64) : w));
+      const dest2 = join(dir, 'bin2', 'cri-dockerd');
+      const r = await run([...bad.slice(0, -1), dest2]);
+      expect(r.status).not.toBe(0);
+      expect(existsSync(dest2)).toBe(false);
+      // Another architecture: refused before any download.
+      const other = withDest(argv).map((w) => (w === arch ? (arch === 'amd64' ? 'arm64' : 'amd64') : w));
+      const o = await run(other);
+      expect(o.status).not.toBe(0);
+      expect(o.stderr).toContain('but the profile says arch');
+    } finally {
+      server.close();
+    }
+  });
+});
