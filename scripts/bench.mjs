@@ -40,8 +40,7 @@ function timeProcess(args, runs = 15) {
 console.log(`crinit ${CRINIT_VERSION}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('');
 console.log('profile                      in-process render (median ms)  output bytes  gzipped');
-for (const d of DISTROS) {
-  const profile = `${d}/containerd`;
+for (const profile of [...DISTROS.map((d) => `${d}/containerd`), ...DISTROS.slice(0, 6).map((d) => `${d}/docker`)]) {
   const out = compile({ profile }).output ?? '';
   const raw = Buffer.from(out, 'utf8');
   console.log(`${profile.padEnd(29)}${timeInProcess(profile).toFixed(3).padStart(29)}  ${String(raw.length).padStart(12)}  ${String(gzip(raw).length).padStart(7)}`);
