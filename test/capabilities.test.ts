@@ -48,6 +48,9 @@ const REFUSED_EXAMPLES: Record<string, { extends: string; body: string; at: stri
     ['service', 'socket', 'daemonJsonPath', 'crictlConfigPath'].map((k) => [`docker.${k}@ignition`, { extends: 'fcos/containerd', body: `docker:\n  ${k}: ${k === 'service' ? 'x.service' : '/x'}\n`, at: `3:${k.length + 5}` }]),
   ),
   ...Object.fromEntries(
+    ['service', 'socket', 'dropinPath', 'registriesPath', 'crictlConfigPath'].map((k) => [`crio.${k}@ignition`, { extends: 'fcos/containerd', body: `crio:\n  ${k}: ${k === 'service' ? 'x.service' : '/x'}\n`, at: `3:${k.length + 5}` }]),
+  ),
+  ...Object.fromEntries(
     [
       ['version', '"0.3.24"'],
       ['url', 'https://example.com/x.tgz'],

@@ -91,15 +91,16 @@ describe('crinit list', () => {
     const r = runCli(['list', '--json']);
     expect(r.status).toBe(0);
     const rows = JSON.parse(r.stdout) as { profile: string; supported: boolean; defaultSource: string; sources: { source: string; supported: boolean; configVersion?: number; reason?: string }[] }[];
-    expect(rows.map((x) => x.profile).sort()).toEqual([...DISTROS, ...IGNITION_DISTROS].flatMap((d) => [`${d}/containerd`, `${d}/docker`]).sort());
+    expect(rows.map((x) => x.profile).sort()).toEqual([...DISTROS, ...IGNITION_DISTROS].flatMap((d) => [`${d}/containerd`, `${d}/cri-o`, `${d}/docker`]).sort());
     for (const row of rows) {
-      // Docker on fcos and flatcar is not built yet; every other combination renders.
-      expect(row.supported, row.profile).toBe(!/^(fcos|flatcar)\/docker$/.test(row.profile));
+      // Docker and CRI-O on fcos and flatcar are not built yet; CRI-O on Debian 13 and Amazon
+      // Linux 2023 is refused as unconfirmed; every other combination renders.
+      expect(row.supported, row.profile).toBe(!/^(fcos|flatcar)\/(docker|cri-o)$|^(debian-13|amazonlinux-2023)\/cri-o$/.test(row.profile));
       for (const s of row.sources) {
         // What list says is what render does.
         const out = compile({ profile: row.profile, set: [`runtime.source=${s.source}`] });
         expect(out.output !== undefined).toBe(s.supported);
-        if (!s.supported) expect(s.reason).toMatch(/not available|cannot render/);
+        if (!s.supported) expect(s.reason).toMatch(/not available|cannot render|not supported on/);
       }
     }
     const al = rows.find((x) => x.profile === 'amazonlinux-2023/containerd')!;

@@ -13,6 +13,12 @@ import { DISTROS, IGNITION_DISTROS, ROOT } from './helpers.js';
 const CASES: { name: string; profile: string; set?: string[] }[] = [
   ...DISTROS.map((d) => ({ name: `${d}-containerd`, profile: `${d}/containerd` })),
   ...DISTROS.map((d) => ({ name: `${d}-docker`, profile: `${d}/docker` })),
+  ...['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'].map((d) => ({ name: `${d}-cri-o`, profile: `${d}/cri-o` })),
+  {
+    name: 'rhel-9-cri-o-cgroupfs-mirrors',
+    profile: 'rhel-9/cri-o',
+    set: ['runtime.cgroupDriver=cgroupfs', 'runtime.version="1.35"', 'runtime.registryMirrors={"docker.io": ["https://mirror.example.com"]}'],
+  },
   {
     name: 'debian-12-containerd-distro-mirrors',
     profile: 'debian-12/containerd',

@@ -34,6 +34,12 @@ function outputs(): { label: string; text: string }[] {
       const dk = compile({ profile: `${d}/docker`, set });
       expect(dk.output, `${d}/docker ${v.name}: ${dk.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
       out.push({ label: `${d}/docker (${v.name})`, text: dk.output! });
+      // CRI-O where it is supported (not Debian 13 or Amazon Linux 2023); no catch-all mirror.
+      if (d !== 'debian-13' && d !== 'amazonlinux-2023') {
+        const co = compile({ profile: `${d}/cri-o`, set });
+        expect(co.output, `${d}/cri-o ${v.name}: ${co.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
+        out.push({ label: `${d}/cri-o (${v.name})`, text: co.output! });
+      }
     }
     // The distro's own containerd, where the distro has one.
     const r = compile({ profile: `${d}/containerd`, set: ['runtime.source=distro'] });

@@ -11,6 +11,11 @@ import type { Profile } from '../profile/types.js';
 import type { NodePlan, PlanDirectory, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
+/** Where a repository's key is installed: apt reads armored keys from signed-by, dnf from gpgkey. */
+export function repoKeyPath(packageManager: string, repoId: string): string {
+  return packageManager === 'apt' ? `/etc/apt/keyrings/crinit-${repoId}.asc` : `/etc/pki/rpm-gpg/crinit-${repoId}.asc`;
+}
+
 /** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
 export function registryServer(host: string): string | undefined {
   if (host === '_default') return undefined;
@@ -70,7 +75,7 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     repos.push({
       id: r.id,
       description: r.description ?? r.id,
-      key: { name: r.key.name, fingerprint: r.key.fingerprint, armored: r.key.armored },
+      key: { name: r.key.name, fingerprint: r.key.fingerprint, ...(r.key.armored ? { armored: r.key.armored } : { url: r.key.url! }) },
       ...(r.apt ? { apt: r.apt } : {}),
       ...(r.yum ? { yum: r.yum } : {}),
       origin: at(joinPointer(['repos', r.id])),
@@ -85,10 +90,15 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
       : [
           { name: pk.package, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin: versionOrigin },
           ...(pk.extraPackages ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: true, origin: at(`${srcPtr}/extraPackages/${i}`) })),
+          ...(pk.requires ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: false, origin: at(`${srcPtr}/requires/${i}`) })),
         ];
   const conflicts = rt.source === 'upstream' ? (pk.conflicts ?? []) : [];
 
-  const runtime = profile.docker ? dockerParts(profile, header, at, srcPtr) : containerdParts(profile, header, at, srcPtr);
+  const runtime = profile.docker
+    ? dockerParts(profile, header, at, srcPtr)
+    : profile.crio
+      ? crioParts(profile, header, at)
+      : containerdParts(profile, header, at, srcPtr);
   files.push(...runtime.files);
   const socketEndpoint = runtime.endpoint;
   files.push(
@@ -148,6 +158,16 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   ];
   if (conflicts.length > 0) {
     steps.push({ id: 'remove-conflicting-packages', action: { kind: 'remove-packages', packages: conflicts }, origin: at(`${srcPtr}/conflicts`) });
+  }
+  // A key pinned by fingerprint only is fetched and checked before the index is refreshed.
+  for (const r of repos) {
+    if (r.key.url) {
+      steps.push({
+        id: `fetch-key-${r.id}`,
+        action: { kind: 'fetch-key', url: r.key.url, fingerprint: r.key.fingerprint, dest: repoKeyPath(profile.distro.packageManager, r.id) },
+        origin: r.origin,
+      });
+    }
   }
   if (packages.length > 0) {
     steps.push(
@@ -324,5 +344,44 @@ function dockerParts(profile: Profile, header: Header, at: At, srcPtr: string): 
     endpoint: `unix://${cri.socket}`,
     crictlConfigPath: docker.crictlConfigPath,
     crictlOrigin: '/docker/crictlConfigPath',
+  };
+}
+
+/** A mirror URL as containers-registries.conf(5) writes it: host[:port][/path], insecure for http. */
+function registriesMirror(url: string): { location: string; insecure: boolean } {
+  const u = new URL(url);
+  return { location: `${u.host}${u.pathname.replace(/\/+$/, '')}`, insecure: u.protocol === 'http:' };
+}
+
+/**
+ * CRI-O: a drop-in after the package's own 10-crio.conf with the cgroup manager (and
+ * conmon_cgroup = "pod" exactly when it is cgroupfs) and the pause image, and a registries.conf.d
+ * drop-in for mirrors. The package does not start crio, so the first start reads both; a
+ * restart (a start here) is used, not a reload, which needs a running service.
+ */
+function crioParts(profile: Profile, header: Header, at: At): RuntimeParts {
+  const crio = profile.crio!;
+  const rt = profile.runtime;
+  const files: PlanFile[] = [
+    file(
+      crio.dropinPath,
+      'crio/crinit.conf.hbs',
+      { ...header, cgroupManager: rt.cgroupDriver, cgroupfs: rt.cgroupDriver === 'cgroupfs', sandboxImage: rt.sandboxImage },
+      at('/runtime'),
+    ),
+  ];
+  if (rt.registryMirrors.length > 0) {
+    const registries = rt.registryMirrors.map(([host, urls]) => ({ prefix: host, mirrors: urls.map(registriesMirror) }));
+    files.push(file(crio.registriesPath, 'crio/registries.conf.hbs', { ...header, registries }, at('/runtime/registryMirrors')));
+  }
+  return {
+    files,
+    lateFiles: [],
+    directories: [],
+    services: [{ unit: crio.service, enable: true, restart: true, socket: crio.socket, origin: at('/crio/service') }],
+    installSteps: [],
+    endpoint: `unix://${crio.socket}`,
+    crictlConfigPath: crio.crictlConfigPath,
+    crictlOrigin: '/crio/crictlConfigPath',
   };
 }

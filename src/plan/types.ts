@@ -43,7 +43,11 @@ export interface PlanDirectory extends Sourced {
 export interface PlanRepo extends Sourced {
   readonly id: string;
   readonly description: string;
-  readonly key: { readonly name: string; readonly fingerprint: string; readonly armored: string };
+  /**
+   * The signing key: inline (armored), or fetched on first boot from `url` and installed only if
+   * its fingerprint is the pinned one.
+   */
+  readonly key: { readonly name: string; readonly fingerprint: string; readonly armored?: string; readonly url?: string };
   readonly apt?: { readonly uri: string; readonly suite: string; readonly components: readonly string[] };
   readonly yum?: { readonly baseurl: string };
 }
@@ -100,6 +104,8 @@ export type StepAction =
   | { readonly kind: 'daemon-reload' }
   | { readonly kind: 'enable-service'; readonly unit: string }
   | { readonly kind: 'mask-units'; readonly units: readonly string[] }
+  /** Fetch a repository's key, install it only if its fingerprint is the pinned one. */
+  | { readonly kind: 'fetch-key'; readonly url: string; readonly fingerprint: string; readonly dest: string }
   /** Download a release tarball, check its sha256 before anything else, install one member. */
   | { readonly kind: 'install-archive'; readonly url: string; readonly sha256: string; readonly arch: string; readonly member: string; readonly dest: string }
   | { readonly kind: 'restart-service'; readonly unit: string }

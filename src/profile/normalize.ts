@@ -127,6 +127,13 @@ export function normalizeProfile(
       available.length ? `use runtime.source: ${available.join(' or ')} (${why})` : `crinit has no ${rt.name} packaging for ${distro.id}`,
       CODES.unsupported,
     );
+  } else if (packaging.unsupported) {
+    err(
+      `/packaging/${rt.name}/${rt.source}`,
+      `${rt.name} is not supported on ${distro.id}: ${packaging.unsupported}`,
+      (['upstream', 'distro', 'builtin'] as const).some((x) => x !== rt.source && byRuntime[x]) ? 'choose another runtime.source' : 'choose another runtime or distro (see `crinit list`)',
+      CODES.unsupported,
+    );
   } else if (rt.source === 'builtin' && runtime.version !== undefined) {
     err(
       '/runtime/version',
@@ -144,6 +151,10 @@ export function normalizeProfile(
   const version = versionRaw !== undefined ? parseVersion(versionRaw) : undefined;
   if (packaging && !version) {
     err(versionPtr, `runtime.version is not a ${rt.name} version`, `write a quoted version such as "${rt.name === 'docker' ? '29' : '2.3'}"`, CODES.badVersion);
+  } else if (rt.name === 'cri-o') {
+    if (version && (version.major !== 1 || version.minor === undefined)) {
+      err(versionPtr, `CRI-O ${version.raw} is not a 1.x minor`, 'write the minor of the Kubernetes release the node runs, e.g. "1.36" (CRI-O minors follow Kubernetes)', CODES.badVersion);
+    }
   } else if (rt.name === 'docker') {
     if (version && version.major < 20) {
       err(versionPtr, `Docker Engine ${version.raw} is older than any cri-dockerd supports`, 'use a current release such as "29"', CODES.badVersion);
@@ -166,7 +177,7 @@ export function normalizeProfile(
 
   // The repository and its key.
   let repo: Profile['repo'];
-  if (packaging?.repo !== undefined) {
+  if (packaging?.repo !== undefined && !packaging.unsupported) {
     const r = data.repos?.[packaging.repo];
     const keyName = r?.key;
     const key = keyName !== undefined ? data.keys?.[keyName] : undefined;
@@ -178,8 +189,23 @@ export function normalizeProfile(
       err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} has no apt: entry for apt-based ${distro.id}`, 'add repos.<id>.apt with uri, suite and components', CODES.reference);
     } else if (distro.packageManager === 'dnf' && !r.yum) {
       err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} has no yum: entry for dnf-based ${distro.id}`, 'add repos.<id>.yum with a baseurl', CODES.reference);
+    } else if (!key.armored && !key.url) {
+      err(joinPointer(['keys', keyName]), `key ${JSON.stringify(keyName)} has neither the armored key nor a url to fetch it from`, 'add keys.<name>.armored (preferred), or keys.<name>.url', CODES.reference);
     } else {
-      repo = { id: packaging.repo, ...r, key: { name: keyName, ...key } };
+      // {minor} in a repository or key URL is the runtime's minor version (CRI-O's streams).
+      const minor = version && version.minor !== undefined ? `${version.major}.${version.minor}` : undefined;
+      const fill = (u: string): string => (minor ? u.replace(/\{minor\}/g, minor) : u);
+      const text = JSON.stringify({ r, key });
+      if (text.includes('{minor}') && !minor) {
+        err(versionPtr, `the ${packaging.repo} repository is per minor version, and runtime.version ${JSON.stringify(versionRaw)} names none`, 'write a minor such as "1.36"', CODES.badVersion);
+      }
+      repo = {
+        id: packaging.repo,
+        ...r,
+        ...(r.apt ? { apt: { ...r.apt, uri: fill(r.apt.uri) } } : {}),
+        ...(r.yum ? { yum: { ...r.yum, baseurl: fill(r.yum.baseurl) } } : {}),
+        key: { name: keyName, ...key, ...(key.url ? { url: fill(key.url) } : {}) },
+      };
     }
   }
 
@@ -208,14 +234,21 @@ export function normalizeProfile(
   const isContainerd = rt.name === 'containerd';
   const containerd = isContainerd ? data.containerd : undefined;
   const docker = rt.name === 'docker' ? data.docker : undefined;
+  const crio = rt.name === 'cri-o' ? data.crio : undefined;
   const cri = rt.name === 'docker' ? data.criDockerd : undefined;
   const arch = data.arch ?? 'amd64';
   const complete = isContainerd
     ? !!(containerd?.configPath && containerd.certsDir && containerd.socket && containerd.service && containerd.crictlConfigPath)
-    : !!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
+    : rt.name === 'cri-o'
+      ? !!(crio?.service && crio.socket && crio.dropinPath && crio.registriesPath && crio.crictlConfigPath)
+      : !!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
   if (!complete) err('', `the ${rt.name} runtime layer is incomplete`, `extend a built-in DISTRO/${rt.name} profile`, CODES.incomplete);
   if (cri && !cri.sha256?.[arch]) {
     err('/criDockerd/sha256', `criDockerd.sha256 has no checksum for ${arch}`, `add criDockerd.sha256.${arch}: the sha256 of the ${arch} tarball; crinit never installs an unverified download`, CODES.incomplete);
+  }
+  // containers-registries.conf has no catch-all mirror.
+  if (rt.name === 'cri-o' && rt.registryMirrors && '_default' in rt.registryMirrors) {
+    err(joinPointer(['runtime', 'registryMirrors', '_default']), 'CRI-O has no mirror for every registry (_default)', 'name each registry host to mirror, e.g. docker.io', CODES.unsupported);
   }
   // Docker's registry-mirrors apply to Docker Hub only.
   if (rt.name === 'docker') {
@@ -235,7 +268,9 @@ export function normalizeProfile(
 
   const reserved: [string, string][] = [
     [containerd?.configPath ?? '', 'runtime.* (cgroupDriver, sandboxImage, registryMirrors)'],
-    [containerd?.crictlConfigPath ?? docker?.crictlConfigPath ?? '', 'the runtime socket'],
+    [containerd?.crictlConfigPath ?? docker?.crictlConfigPath ?? crio?.crictlConfigPath ?? '', 'the runtime socket'],
+    [crio?.dropinPath ?? '', 'runtime.cgroupDriver and runtime.sandboxImage'],
+    [crio?.registriesPath ?? '', 'runtime.registryMirrors'],
     [docker?.daemonJsonPath ?? '', 'runtime.cgroupDriver and runtime.registryMirrors'],
     [cri?.binary ?? '', 'criDockerd (version and checksums)'],
     [cri?.service ? `${UNIT_DIR}/${cri.service}` : '', 'criDockerd'],
@@ -289,6 +324,7 @@ export function normalizeProfile(
     ...(repo ? { repo } : {}),
     ...(containerd ? { containerd: containerd as NonNullable<Profile['containerd']> } : {}),
     ...(docker ? { docker: docker as NonNullable<Profile['docker']> } : {}),
+    ...(crio ? { crio: crio as NonNullable<Profile['crio']> } : {}),
     ...(cri ? { criDockerd: cri as NonNullable<Profile['criDockerd']> } : {}),
     kernel: {
       modules,

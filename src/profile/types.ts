@@ -28,6 +28,7 @@ export interface WrittenProfile {
   };
   containerd?: Partial<ContainerdFacts>;
   docker?: Partial<DockerFacts>;
+  crio?: Partial<CrioFacts>;
   criDockerd?: Partial<CriDockerdFacts>;
   arch?: Arch;
   kernel?: { modules?: string[]; sysctls?: Record<string, string> };
@@ -57,7 +58,9 @@ export interface Distro {
 export interface SigningKey {
   description?: string;
   fingerprint: string;
-  armored: string;
+  /** The key itself, shipped inline; or, when only the fingerprint is pinned, where to fetch it. */
+  armored?: string;
+  url?: string;
 }
 
 export interface Repo {
@@ -75,6 +78,10 @@ export interface SourcePackaging {
   version: string;
   patchSuffix?: '-' | '~';
   conflicts?: string[];
+  /** Installed with the package, neither pinned nor held (container-selinux). */
+  requires?: string[];
+  /** Why this source cannot be used on this distro: crinit refuses it with this reason. */
+  unsupported?: string;
   /** Installed and held with the package, unpinned (docker-ce-cli, containerd.io). */
   extraPackages?: string[];
   /** The version epoch the pin needs (docker-ce: 5 on apt, 3 on dnf). */
@@ -92,8 +99,16 @@ export interface SourcePackaging {
   disableSysexts?: string[];
 }
 
-export type RuntimeName = 'containerd' | 'docker';
+export type RuntimeName = 'containerd' | 'cri-o' | 'docker';
 export type Arch = 'amd64' | 'arm64';
+
+export interface CrioFacts {
+  service: string;
+  socket: string;
+  dropinPath: string;
+  registriesPath: string;
+  crictlConfigPath: string;
+}
 
 export interface DockerFacts {
   service: string;
@@ -159,6 +174,8 @@ export interface Profile {
   readonly containerd?: ContainerdFacts;
   /** Set when runtime.name is docker. */
   readonly docker?: DockerFacts;
+  /** Set when runtime.name is cri-o. */
+  readonly crio?: CrioFacts;
   readonly criDockerd?: CriDockerdFacts;
   readonly kernel: { readonly modules: readonly string[]; readonly sysctls: readonly (readonly [string, string])[] };
   readonly kubelet: { readonly configFragmentPath: string };

@@ -16,6 +16,7 @@ import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { renderTemplate } from '../../render/handlebars.js';
 import { octalMode, STEP_NAME } from '../../paths.js';
+import { repoKeyPath } from '../../plan/build.js';
 import { lowerStep, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
@@ -101,12 +102,13 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
     const sources: Record<string, unknown> = {};
     for (const r of plan.repos) {
       if (!r.apt) throw new Error(`internal: repository ${r.id} has no apt entry`);
-      // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
-      // in place of $KEY_FILE, so the repository trusts this key alone.
-      sources[`crinit-${r.id}`] = {
-        source: `deb [signed-by=$KEY_FILE] ${r.apt.uri} ${r.apt.suite} ${r.apt.components.join(' ')}`,
-        key: r.key.armored,
-      };
+      const where = [r.apt.uri, r.apt.suite, ...r.apt.components].join(' ');
+      sources[`crinit-${r.id}`] = r.key.armored
+        ? // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
+          // in place of $KEY_FILE, so the repository trusts this key alone.
+          { source: `deb [signed-by=$KEY_FILE] ${where}`, key: r.key.armored }
+        : // A key pinned by fingerprint only: the fetch-key step installs it there once checked.
+          { source: `deb [signed-by=${repoKeyPath('apt', r.id)}] ${where}` };
     }
     // Keep the image's own sources.list; crinit only adds repositories.
     doc.apt = { preserve_sources_list: true, sources };
@@ -115,10 +117,11 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
     const repos: Record<string, unknown> = {};
     for (const r of plan.repos) {
       if (!r.yum) throw new Error(`internal: repository ${r.id} has no yum entry`);
-      const keyPath = `/etc/pki/rpm-gpg/crinit-${r.id}.asc`;
+      const keyPath = repoKeyPath('dnf', r.id);
       // The key is written by write_files (init stage), before yum_repos (config stage) runs:
       // dnf then checks packages against this pinned key and fetches no key from the network.
-      writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
+      // A key pinned by fingerprint only is installed by the fetch-key step, once checked.
+      if (r.key.armored) writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
       repos[`crinit-${r.id}`] = {
         name: r.description,
         baseurl: r.yum.baseurl,

@@ -82,6 +82,46 @@ const INSTALL_ARCHIVE = [
   'install -D -m 0755 "$tmp/$member" "$dest"',
 ].join('; ');
 
+/**
+ * FETCH_KEY downloads a repository key and installs it only if it holds exactly one primary key
+ * whose OpenPGP v4 fingerprint (SHA-1 over 0x99, the length and the public-key packet) is the
+ * pinned one. It is Python because python3 is on every machine cloud-init runs on, and gpg is not.
+ */
+const FETCH_KEY = [
+  'import base64, hashlib, os, sys, urllib.request',
+  'url, want, dest = sys.argv[1:4]',
+  'text = urllib.request.urlopen(url, timeout=60).read().decode("ascii")',
+  'lines = text.strip().splitlines()',
+  'begin, end = "-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----END PGP PUBLIC KEY BLOCK-----"',
+  'if lines.count(begin) != 1 or lines.count(end) != 1: sys.exit("crinit: %s must hold exactly one armored key block" % url)',
+  'body = lines[lines.index(begin) + 1:lines.index(end)]',
+  'body = body[body.index("") + 1:] if "" in body else body',
+  'raw = base64.b64decode("".join(l for l in body if not l.startswith("=")))',
+  'i, primaries = 0, []',
+  'while i < len(raw):',
+  '    h = raw[i]',
+  '    if h & 0x40:',
+  '        tag, l = h & 0x3F, raw[i + 1]',
+  '        if l < 192: n, i = l, i + 2',
+  '        elif l < 224: n, i = ((l - 192) << 8) + raw[i + 2] + 192, i + 3',
+  '        elif l == 255: n, i = int.from_bytes(raw[i + 2:i + 6], "big"), i + 6',
+  '        else: sys.exit("crinit: unexpected partial packet in %s" % url)',
+  '    else:',
+  '        tag, size = (h >> 2) & 0xF, (1, 2, 4, 0)[h & 3]',
+  '        if size == 0: sys.exit("crinit: unexpected packet length in %s" % url)',
+  '        n, i = int.from_bytes(raw[i + 1:i + 1 + size], "big"), i + 1 + size',
+  '    if tag == 6: primaries.append(raw[i:i + n])',
+  '    i += n',
+  'if len(primaries) != 1: sys.exit("crinit: %s holds %d primary keys, not 1" % (url, len(primaries)))',
+  'pk = primaries[0]',
+  'got = hashlib.sha1(b"\\x99" + len(pk).to_bytes(2, "big") + pk).hexdigest().upper() if pk[0] == 4 else "(not a v4 key)"',
+  'if got != want: sys.exit("crinit: the key at %s has fingerprint %s, not the pinned %s" % (url, got, want))',
+  'os.makedirs(os.path.dirname(dest), exist_ok=True)',
+  'with open(dest + ".tmp", "w") as f: f.write(text.strip() + "\\n")',
+  'os.chmod(dest + ".tmp", 0o644)',
+  'os.replace(dest + ".tmp", dest)',
+].join('\n');
+
 /** lowerStep returns the runcmd lines for one plan step on this distro. */
 export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
   const distro = plan.target.distro;
@@ -141,6 +181,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['systemctl', 'enable', a.unit] }];
     case 'mask-units':
       return [{ id: step.id, argv: ['systemctl', 'mask', '--now', ...a.units] }];
+    case 'fetch-key':
+      return [{ id: step.id, argv: ['python3', '-c', FETCH_KEY, a.url, a.fingerprint, a.dest], retries: 5, delay: 15 }];
     case 'install-archive':
       return [{ id: step.id, argv: ['sh', '-c', INSTALL_ARCHIVE, 'sh', a.url, a.sha256, a.arch, a.member, a.dest], retries: 3, delay: 15 }];
     case 'restart-service':

@@ -45,6 +45,8 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
         kind: 'refused',
         reason: `step ${step.id} installs packages, which the Ignition backend cannot do on ${distro.name} (${distro.packageManager === 'none' ? 'it has no package manager' : 'rpm-ostree layering is not built into crinit yet'})`,
       };
+    case 'fetch-key':
+      return { kind: 'refused', reason: `step ${step.id} sets up a package repository, which the Ignition backend cannot do on ${distro.name}` };
     case 'install-archive':
       return { kind: 'refused', reason: `step ${step.id} installs a downloaded archive, which the Ignition backend does not lower yet on ${distro.name}` };
     case 'restart-service':

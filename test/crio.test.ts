@@ -1,0 +1,187 @@
+/**
+ * CRI-O on the cloud-init distros: the crio.conf.d drop-in and the registries drop-in parsed back
+ * as TOML, the cgroupfs rule, the per-minor repository, the refusals, and the step that fetches
+ * the repository key and installs it only with the pinned fingerprint (run for real against keys
+ * made by gpg).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parse as parseToml } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { compile } from '../dist/index.js';
+import { fileContent, type CloudConfig } from './cloud-config.js';
+import { needTool, runCli, tempDir, writeTemp } from './helpers.js';
+
+/** The distros where CRI-O renders; Debian 13 and Amazon Linux 2023 are refused (below). */
+export const CRIO_DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'] as const;
+
+function doc(profile: string, set: string[] = []): CloudConfig {
+  const r = compile({ profile, set });
+  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+}
+
+const DROPIN = '/etc/crio/crio.conf.d/90-crinit.conf';
+const REGISTRIES = '/etc/containers/registries.conf.d/90-crinit-mirrors.conf';
+
+describe('cri-o: drop-in, kubelet and crictl', () => {
+  for (const d of CRIO_DISTROS) {
+    it(`${d}/cri-o: systemd has no conmon_cgroup; cgroupfs has conmon_cgroup = "pod", for crio and the kubelet alike`, () => {
+      const sys = doc(`${d}/cri-o`);
+      const t = parseToml(fileContent(sys, DROPIN)!) as { crio: { runtime: Record<string, string>; image: Record<string, string> } };
+      expect(t.crio.runtime).toEqual({ cgroup_manager: 'systemd' });
+      expect(t.crio.image.pause_image).toBe('registry.k8s.io/pause:3.10.2');
+      const kubelet = parseYaml(fileContent(sys, '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf')!) as Record<string, string>;
+      expect(kubelet).toMatchObject({ cgroupDriver: 'systemd', containerRuntimeEndpoint: 'unix:///var/run/crio/crio.sock' });
+      expect((parseYaml(fileContent(sys, '/etc/crictl.yaml')!) as Record<string, string>)['runtime-endpoint']).toBe('unix:///var/run/crio/crio.sock');
+
+      const fs = doc(`${d}/cri-o`, ['runtime.cgroupDriver=cgroupfs']);
+      const tf = parseToml(fileContent(fs, DROPIN)!) as { crio: { runtime: Record<string, string> } };
+      expect(tf.crio.runtime).toEqual({ cgroup_manager: 'cgroupfs', conmon_cgroup: 'pod' });
+      expect((parseYaml(fileContent(fs, '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf')!) as Record<string, string>).cgroupDriver).toBe('cgroupfs');
+    });
+  }
+
+  it('installs cri-o pinned to its minor from that minor\'s repository, holds it, then starts crio', () => {
+    const u = doc('ubuntu-24.04/cri-o', ['runtime.version="1.35"']);
+    const sources = (u.apt as { sources: Record<string, { source: string }> }).sources;
+    expect(sources['crinit-cri-o']!.source).toBe('deb [signed-by=/etc/apt/keyrings/crinit-cri-o.asc] https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.35/deb/ /');
+    const run = JSON.stringify(u.runcmd);
+    expect(run).toContain('"cri-o=1.35.*"');
+    expect(run).toContain('"apt-mark","hold","cri-o"');
+    expect(run).toContain('https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.35/deb/Release.key","85B67D5C50100B1AC8CEFE49CBA9C85640A2B579","/etc/apt/keyrings/crinit-cri-o.asc"');
+    const ids = (u.runcmd as string[][]).map((l) => l[1]);
+    expect(ids.indexOf('fetch-key-cri-o')).toBeLessThan(ids.indexOf('refresh-package-index'));
+    expect(ids.slice(-4)).toEqual(['enable-crio', 'restart-crio', 'wait-for-crio-socket', '--finish']);
+    const r = doc('rhel-9/cri-o');
+    expect((r.yum_repos as Record<string, { baseurl: string; gpgkey: string }>)['crinit-cri-o']).toMatchObject({
+      baseurl: 'https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.36/rpm/',
+      gpgkey: 'file:///etc/pki/rpm-gpg/crinit-cri-o.asc',
+    });
+    expect(JSON.stringify(r.runcmd)).toContain('"cri-o-1.36.*","container-selinux"');
+    // container-selinux is installed, not held.
+    expect(JSON.stringify(r.runcmd)).toContain('"versionlock","add","cri-o"]');
+  });
+
+  it('refuses Debian 13 and Amazon Linux 2023 with the reason, and a version that is not a 1.x minor', () => {
+    for (const d of ['debian-13', 'amazonlinux-2023']) {
+      const r = runCli(['render', `${d}/cri-o`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`error E-RULE-UNSUPPORTED: cri-o is not supported on ${d}: .*UNCONFIRMED`));
+    }
+    const file = writeTemp(tempDir(), 'n.yaml', 'extends: ubuntu-24.04/cri-o\nruntime:\n  version: "1"\n');
+    const r = runCli(['render', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/n\.yaml:3:12: error E-RULE-VERSION: CRI-O 1 is not a 1\.x minor/);
+    const list = JSON.parse(runCli(['list', '--json']).stdout) as { profile: string; supported: boolean; reason?: string }[];
+    for (const d of ['debian-13', 'amazonlinux-2023']) {
+      const row = list.find((x) => x.profile === `${d}/cri-o`)!;
+      expect(row.supported).toBe(false);
+      expect(row.reason).toMatch(/UNCONFIRMED/);
+    }
+    for (const d of CRIO_DISTROS) expect(list.find((x) => x.profile === `${d}/cri-o`)!.supported).toBe(true);
+  });
+});
+
+describe('cri-o: registry mirrors', () => {
+  it('become a registries.conf.d drop-in: a [[registry]] per host, its mirrors in order, http as insecure', () => {
+    const c = doc('debian-12/cri-o', ['runtime.registryMirrors={"docker.io": ["https://mirror.example.com/dockerhub/", "http://10.0.0.5:5000"], "registry.k8s.io": ["https://k8s.example.com"]}']);
+    const t = parseToml(fileContent(c, REGISTRIES)!) as { registry: { prefix: string; location: string; mirror: { location: string; insecure: boolean }[] }[] };
+    expect(t.registry).toEqual([
+      { prefix: 'docker.io', location: 'docker.io', mirror: [{ location: 'mirror.example.com/dockerhub', insecure: false }, { location: '10.0.0.5:5000', insecure: true }] },
+      { prefix: 'registry.k8s.io', location: 'registry.k8s.io', mirror: [{ location: 'k8s.example.com', insecure: false }] },
+    ]);
+    // No mirrors, no drop-in.
+    expect(((doc('debian-12/cri-o').write_files as { path: string }[]) ?? []).map((f) => f.path)).not.toContain(REGISTRIES);
+    const file = writeTemp(tempDir(), 'n.yaml', 'extends: debian-12/cri-o\nruntime:\n  registryMirrors:\n    _default: ["https://m.example.com"]\n');
+    const r = runCli(['render', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/n\.yaml:4:15: error E-RULE-UNSUPPORTED: CRI-O has no mirror for every registry/);
+  });
+
+  it('adversarial pause images and mirror URLs are refused at their field or round-trip through TOML', () => {
+    const nasty = fc.constantFrom('"', "'", '\\', ' ', '$', '%', '\n', ']', '[', '#', 'é', ':', '@', '/', '=');
+    const spliced = (base: string) => fc.tuple(nasty, fc.nat(base.length)).map(([n, at]) => base.slice(0, at) + n + base.slice(at));
+    fc.assert(
+      fc.property(spliced('registry.k8s.io/pause:3.10'), spliced('https://m.example.com/p'), (img, url) => {
+        const r = compile({ profile: { path: 'n.yaml', text: JSON.stringify({ extends: 'ubuntu-22.04/cri-o', runtime: { sandboxImage: img, registryMirrors: { 'docker.io': [url] } } }) } });
+        if (r.output === undefined) {
+          const errors = r.diagnostics.filter((x) => x.severity === 'error');
+          expect(errors.length).toBeGreaterThan(0);
+          for (const e of errors) {
+            expect(e.file).toBe('n.yaml');
+            expect(e.message).toMatch(/sandboxImage|registryMirrors/);
+          }
+          return;
+        }
+        const c = parseYaml(r.output, { version: '1.1' }) as CloudConfig;
+        expect((parseToml(fileContent(c, DROPIN)!) as { crio: { image: { pause_image: string } } }).crio.image.pause_image).toBe(img);
+        const u = new URL(url);
+        expect((parseToml(fileContent(c, REGISTRIES)!) as { registry: { mirror: { location: string }[] }[] }).registry[0]!.mirror[0]!.location).toBe(`${u.host}${u.pathname.replace(/\/+$/, '')}`);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('the repository key step, run for real', () => {
+  it('installs the key only when it holds exactly one primary key with the pinned fingerprint', async (ctx) => {
+    needTool(ctx, 'gpg', 'gnupg');
+    needTool(ctx, 'python3');
+    const dir = tempDir();
+    const home = join(dir, 'gnupg');
+    const gpg = (...args: string[]) => spawnSync('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { encoding: 'utf8' });
+    spawnSync('mkdir', ['-m', '700', home]);
+    for (const uid of ['crinit test one <one@example.com>', 'crinit test two <two@example.com>']) {
+      expect(gpg('--quick-gen-key', uid, 'rsa2048', 'sign', '1d').status).toBe(0);
+    }
+    const fprs = gpg('--with-colons', '--list-keys').stdout.split('\n').filter((l) => l.startsWith('fpr:')).map((l) => l.split(':')[9]!);
+    expect(fprs).toHaveLength(2);
+    writeFileSync(join(dir, 'one.asc'), gpg('--armor', '--export', fprs[0]!).stdout);
+    writeFileSync(join(dir, 'both.asc'), gpg('--armor', '--export').stdout);
+    const server = createServer((req, res) => {
+      const f = join(dir, (req.url ?? '').replace(/^\//, ''));
+      if (/^\/(one|both)\.asc$/.test(req.url ?? '') && existsSync(f)) res.end(readFileSync(f));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The step exactly as the output carries it, with the URL, fingerprint and destination swapped in.
+    const line = (doc('ubuntu-24.04/cri-o').runcmd as string[][]).find((l) => l[1] === 'fetch-key-cri-o')!;
+    const argv = line.slice(line.indexOf('--') + 1);
+    expect(argv.slice(0, 2)).toEqual(['python3', '-c']);
+    const run = (url: string, fpr: string, dest: string) =>
+      new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn('python3', ['-c', argv[2]!, url, fpr, dest], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+    try {
+      const good = join(dir, 'keyrings', 'good.asc');
+      expect((await run(`${base}/one.asc`, fprs[0]!, good)).status).toBe(0);
+      expect(readFileSync(good, 'utf8')).toBe(readFileSync(join(dir, 'one.asc'), 'utf8').trim() + '\n');
+      // gpg reads the installed file as the one key.
+      expect(gpg('--show-keys', '--with-colons', good).stdout).toContain(`fpr:::::::::${fprs[0]}:`);
+
+      const wrong = join(dir, 'keyrings', 'wrong.asc');
+      const w = await run(`${base}/one.asc`, fprs[1]!, wrong);
+      expect(w.status).not.toBe(0);
+      expect(w.stderr).toContain(`has fingerprint ${fprs[0]}, not the pinned ${fprs[1]}`);
+      expect(existsSync(wrong)).toBe(false);
+
+      const both = join(dir, 'keyrings', 'both.asc');
+      const b = await run(`${base}/both.asc`, fprs[0]!, both);
+      expect(b.status).not.toBe(0);
+      expect(b.stderr).toContain('holds 2 primary keys, not 1');
+      expect(existsSync(both)).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+});
