@@ -117,7 +117,7 @@ export function normalizeProfile(
     const available = SOURCES.filter((s) => byRuntime[s]);
     const why =
       rt.source === 'upstream'
-        ? 'Docker publishes no repository for this distro'
+        ? `${rt.name === 'cri-o' ? "CRI-O's project" : 'Docker'} publishes no repository for this distro`
         : rt.source === 'distro'
           ? `crinit knows no ${rt.name} package of this distro's own`
           : `${rt.name} is not part of this distro's image`;
@@ -131,7 +131,7 @@ export function normalizeProfile(
     err(
       `/packaging/${rt.name}/${rt.source}`,
       `${rt.name} is not supported on ${distro.id}: ${packaging.unsupported}`,
-      (['upstream', 'distro', 'builtin'] as const).some((x) => x !== rt.source && byRuntime[x]) ? 'choose another runtime.source' : 'choose another runtime or distro (see `crinit list`)',
+      SOURCES.some((x) => x !== rt.source && byRuntime[x]) ? 'choose another runtime.source' : 'choose another runtime or distro (see `crinit list`)',
       CODES.unsupported,
     );
   } else if (rt.source === 'builtin' && runtime.version !== undefined) {
