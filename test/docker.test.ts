@@ -221,3 +221,17 @@ describe('the cri-dockerd install step, run for real', () => {
     }
   });
 });
+
+describe('mcr', () => {
+  it('is refused on every distro with its reason and line:col, naming the unconfirmed facts or the distro Mirantis does not support', () => {
+    const ub = runCli(['render', 'ubuntu-24.04/mcr']);
+    expect(ub.status).toBe(1);
+    expect(ub.stderr).toMatch(/^profiles\/distros\/ubuntu-24\.04\.yaml:\d+:7: error E-RULE-UNSUPPORTED: mcr is not supported on ubuntu-24\.04: .*UNCONFIRMED/m);
+    const file = writeTemp(tempDir(), 'n.yaml', 'extends: debian-12/mcr\n');
+    const deb = runCli(['render', file]);
+    expect(deb.status).toBe(1);
+    expect(deb.stderr).toContain('mcr is not supported on debian-12: Mirantis does not support MCR on Debian');
+    // One reason, not a cascade of follow-on errors.
+    expect(deb.stderr.match(/ error /g)).toHaveLength(1);
+  });
+});

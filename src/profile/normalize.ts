@@ -99,7 +99,6 @@ export function normalizeProfile(
     if (distro[k] === undefined) err('/distro', `distro ${distro.id} does not set distro.${k}`, `add distro.${k} to the distro layer`, CODES.incomplete);
   }
   const backend = distro.backend ?? 'cloud-init';
-  diagnostics.push(...checkCapabilities(data, backend, L));
   if (backend === 'cloud-init' && distro.cloudInitFloor === undefined) {
     err('/distro', `distro ${distro.id} does not set distro.cloudInitFloor`, 'add distro.cloudInitFloor (the oldest cloud-init its images ship) to the distro layer', CODES.incomplete);
   }
@@ -134,6 +133,8 @@ export function normalizeProfile(
       SOURCES.some((x) => x !== rt.source && byRuntime[x]) ? 'choose another runtime.source' : 'choose another runtime or distro (see `crinit list`)',
       CODES.unsupported,
     );
+    // An unsupported combination is refused for that reason alone.
+    return { locator: L, diagnostics };
   } else if (rt.source === 'builtin' && runtime.version !== undefined) {
     err(
       '/runtime/version',
@@ -144,6 +145,8 @@ export function normalizeProfile(
   } else if (rt.source !== 'builtin' && !packaging.package) {
     err(`/packaging/${rt.name}/${rt.source}`, `packaging.${rt.name}.${rt.source} names no package`, 'add its package: name', CODES.incomplete);
   }
+
+  diagnostics.push(...checkCapabilities(data, backend, L));
 
   // The version: the user's, else the distro's pinned default for that source.
   const versionRaw = rt.version ?? packaging?.version;
