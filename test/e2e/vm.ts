@@ -360,6 +360,7 @@ export function ensureIgnitionRootfs(suite = 'bookworm'): RootfsImage {
   run('tar', ['-xf', join(work, 'rootfs.tar'), '-C', work, vmlinuz, initrd]);
   renameSync(join(work, vmlinuz), join(work, 'vmlinuz'));
   renameSync(join(work, initrd), join(work, 'initrd.img'));
+  rmSync(join(work, 'boot'), { recursive: true, force: true });
   rmSync(join(work, 'tmp'), { recursive: true, force: true });
   writeFileSync(join(work, 'READY'), `${key}\n`);
   mkdirSync(CACHE_DIR, { recursive: true });
