@@ -7,11 +7,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compile, type IgnConfig } from '../dist/index.js';
 import { IGNITION_DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { decodeDataUrl } from './ignition-config.js';
 
 /** Butane docs/specs.md: the Ignition spec each variant version produces. */
 const SPECS: Record<string, Record<string, string>> = {
@@ -47,9 +47,7 @@ function decoded(c: IgnConfig): unknown {
     if (key !== 'contents' || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
     const r = value as { source?: string; compression?: string };
     if (!r.source?.startsWith('data:')) return value;
-    const m = /^data:([^,]*),(.*)$/s.exec(r.source)!;
-    const raw = m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
-    return { text: (r.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8') };
+    return { text: decodeDataUrl(r.source, r.compression) };
   });
 }
 

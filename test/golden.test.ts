@@ -6,9 +6,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gunzipSync } from 'node:zlib';
 import { compile, type IgnConfig } from '../dist/index.js';
 import { DISTROS, IGNITION_DISTROS, ROOT } from './helpers.js';
+import { decodeDataUrl } from './ignition-config.js';
 
 const CASES: { name: string; profile: string; set?: string[] }[] = [
   ...DISTROS.map((d) => ({ name: `${d}-containerd`, profile: `${d}/containerd` })),
@@ -36,17 +36,12 @@ const CASES: { name: string; profile: string; set?: string[] }[] = [
  */
 function ignitionReview(text: string): string {
   const c = JSON.parse(text) as IgnConfig;
-  const decode = (source: string, compression?: string): string => {
-    const m = /^data:([^,]*),(.*)$/s.exec(source)!;
-    const raw = m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
-    return (compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-  };
   const out: string[] = [`ignition.version ${c.ignition.version}`];
   for (const d of c.storage?.directories ?? []) out.push(`directory ${d.path} mode ${d.mode!.toString(8)}`);
   for (const l of c.storage?.links ?? []) out.push(`link ${l.path} -> ${l.target}${l.overwrite ? ' (overwrite)' : ''}`);
   for (const f of c.storage?.files ?? []) {
     out.push(`file ${f.path} mode ${f.mode!.toString(8)}${f.overwrite ? ' (overwrite)' : ''}${f.contents?.compression ? ` [${f.contents.compression}]` : ''}`);
-    out.push(...decode(f.contents!.source!, f.contents!.compression).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
+    out.push(...decodeDataUrl(f.contents!.source!, f.contents!.compression).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
   }
   for (const u of c.systemd?.units ?? []) {
     out.push(`unit ${u.name}${u.enabled ? ' enabled' : ''}${u.mask ? ' masked' : ''}`);

@@ -9,13 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, FIELD_SINCE, SPEC_VERSIONS, type CompileResult, type IgnConfig } from '../dist/index.js';
 import { IGNITION_DISTROS, needTool, REQUIRE_TOOLS, runCli, tempDir, writeTemp } from './helpers.js';
-
-const IGNITION_BIN = '/usr/lib/dracut/modules.d/30ignition/ignition';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN } from './ignition-config.js';
 
 function needIgnitionBinary(ctx: { skip: (note?: string) => void }): void {
   if (existsSync(IGNITION_BIN)) return;
@@ -51,29 +49,15 @@ function validate(text: string): { status: number | null; out: string } {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-/**
- * applyWithIgnition runs the real ignition binary's fetch-offline and files stages against a
- * scratch root. Debian builds it with SELinux relabelling on: a `none` policy and a no-op
- * setfiles first on PATH let it run on a root without SELinux (../shared/reference/vm-e2e.md).
- */
+/** applyWithIgnition writes a config into a fresh scratch root with the real ignition binary. */
 function applyWithIgnition(text: string): string {
   const work = tempDir('crinit-ign-');
   const root = join(work, 'root');
-  mkdirSync(join(root, 'etc', 'selinux'), { recursive: true });
-  writeFileSync(join(root, 'etc', 'selinux', 'config'), 'SELINUXTYPE=none\n');
+  mkdirSync(join(root, 'etc'), { recursive: true });
   // The users and groups Fedora CoreOS and Flatcar images have, for files owned by them.
   writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\ncore:x:500:500:Core:/home/core:/bin/bash\n');
   writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\nadm:x:4:core\ncore:x:500:\n');
-  mkdirSync(join(work, 'bin'));
-  writeFileSync(join(work, 'bin', 'setfiles'), '#!/bin/sh\nexit 0\n');
-  chmodSync(join(work, 'bin', 'setfiles'), 0o755);
-  const config = writeTemp(work, 'config.ign', text);
-  const env = { ...process.env, IGNITION_CONFIG_FILE: config, PATH: `${join(work, 'bin')}:${process.env.PATH ?? ''}` };
-  const common = ['-platform', 'file', '-root', root, '-config-cache', join(work, 'cache.json'), '-state-file', join(work, 'state'), '-neednet', join(work, 'neednet'), '-log-to-stdout'];
-  for (const stage of ['fetch-offline', 'files']) {
-    const r = spawnSync(IGNITION_BIN, ['-stage', stage, ...common], { encoding: 'utf8', env });
-    expect(r.status, `ignition -stage ${stage}:\n${r.stdout.split('\n').filter((l) => /CRITICAL|ERROR|error/.test(l)).join('\n')}`).toBe(0);
-  }
+  applyIgnition(text, root, work);
   return root;
 }
 
@@ -85,7 +69,7 @@ function tree(root: string, dir = ''): string[] {
     if (e.isDirectory()) out.push(...tree(root, rel));
     else out.push(rel);
   }
-  return out.filter((p) => !['/etc/.ignition-result.json', '/etc/selinux/config', '/etc/passwd', '/etc/group'].includes(p)).sort();
+  return out.filter((p) => !['/etc/.ignition-result.json', '/etc/passwd', '/etc/group'].includes(p)).sort();
 }
 
 /** checkApplied compares what the real Ignition wrote with what the plan says. */
@@ -342,12 +326,10 @@ describe('snippets', () => {
   });
 });
 
-/** The text of a file in an Ignition config, decoded here (base64, percent-encoding, gzip). */
+/** The text of a file in an Ignition config, decoded here. */
 function fileText(config: IgnConfig, path: string): string {
   const f = config.storage!.files!.find((x) => x.path === path)!;
-  const m = /^data:([^,]*),(.*)$/s.exec(f.contents!.source!)!;
-  const raw = m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
-  return (f.contents!.compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+  return decodeDataUrl(f.contents!.source!, f.contents!.compression);
 }
 
 describe('crinit-firstboot', () => {

@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyIgnition, IGNITION_BIN } from '../ignition-config.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const IMAGE_DIR = join(HERE, 'image');
@@ -316,7 +317,6 @@ export function decode(report: Record<string, string>, key: string): string | un
 }
 
 const IGNITION_IMAGE_DIR = join(HERE, 'ignition-image');
-const IGNITION_BIN = '/usr/lib/dracut/modules.d/30ignition/ignition';
 
 /** The Ignition stand-in: Debian with containerd in the image and no cloud-init. */
 const IGNITION_PACKAGES = ['systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'linux-image-amd64', 'initramfs-tools', 'containerd'];
@@ -391,28 +391,7 @@ export async function bootIgnition(image: RootfsImage, opts: IgnitionBootOptions
   mkdirSync(root, { recursive: true });
   run('tar', ['-xpf', image.tar, '-C', root, '--numeric-owner']);
   opts.prepare?.(root);
-  // Debian builds ignition with SELinux relabelling on: a `none` policy and a no-op setfiles
-  // let the files stage run on this root (vm-e2e.md); both are gone before the machine boots.
-  mkdirSync(join(root, 'etc', 'selinux'), { recursive: true });
-  writeFileSync(join(root, 'etc', 'selinux', 'config'), 'SELINUXTYPE=none\n');
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'setfiles'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  writeFileSync(join(dir, 'config.ign'), opts.config);
-  const env = { IGNITION_CONFIG_FILE: join(dir, 'config.ign'), PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
-  let ignitionLog = '';
-  for (const stage of ['fetch-offline', 'files']) {
-    const r = spawnSync(
-      IGNITION_BIN,
-      ['-stage', stage, '-platform', 'file', '-root', root, '-config-cache', join(dir, 'cache.json'), '-state-file', join(dir, 'state'), '-neednet', join(dir, 'neednet'), '-log-to-stdout'],
-      { encoding: 'utf8', env: { ...process.env, ...env } },
-    );
-    ignitionLog += r.stdout + r.stderr;
-    if (r.status !== 0) {
-      const why = ignitionLog.split('\n').filter((l) => /^(CRITICAL|ERROR)/.test(l));
-      throw new Error(`ignition -stage ${stage} failed:\n${why.join('\n') || ignitionLog.slice(-2000)}`);
-    }
-  }
-  rmSync(join(root, 'etc', 'selinux'), { recursive: true, force: true });
+  const ignitionLog = applyIgnition(opts.config, root, dir);
   writeFileSync(join(root, 'etc', 'machine-id'), 'uninitialized\n');
   const disk = join(dir, 'disk.raw');
   run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, disk, '3G']);

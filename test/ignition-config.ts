@@ -1,0 +1,49 @@
+/**
+ * Reading crinit's Ignition output back, independently of crinit: data: URLs decoded here
+ * (base64, percent-encoding, gzip), and the real ignition binary of Debian's `ignition` package
+ * run against a root directory. The unit tests and the e2e suite share both.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+/** The full ignition binary (the initramfs one), which Debian ships in its dracut module. */
+export const IGNITION_BIN = '/usr/lib/dracut/modules.d/30ignition/ignition';
+
+/** decodeDataUrl returns the text a data: URL resource carries, after its compression. */
+export function decodeDataUrl(source: string, compression?: string): string {
+  const m = /^data:([^,]*),(.*)$/s.exec(source);
+  if (!m) throw new Error(`not a data: URL: ${source.slice(0, 40)}`);
+  const raw = m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
+  return (compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+}
+
+/**
+ * applyIgnition runs the real ignition binary's fetch-offline and files stages, as in the
+ * initramfs, writing `config` into `root`; `work` holds its cache and state. Debian builds it
+ * with SELinux relabelling on: a `none` policy and a no-op setfiles first on PATH let it run on a
+ * root without SELinux (vm-e2e.md), and both are removed afterwards. Returns the stages' output,
+ * or throws with ignition's error lines.
+ */
+export function applyIgnition(config: string, root: string, work: string): string {
+  const selinux = join(root, 'etc', 'selinux');
+  mkdirSync(selinux, { recursive: true });
+  writeFileSync(join(selinux, 'config'), 'SELINUXTYPE=none\n');
+  mkdirSync(join(work, 'bin'), { recursive: true });
+  writeFileSync(join(work, 'bin', 'setfiles'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  writeFileSync(join(work, 'config.ign'), config);
+  const env = { ...process.env, IGNITION_CONFIG_FILE: join(work, 'config.ign'), PATH: `${join(work, 'bin')}:${process.env.PATH ?? ''}` };
+  const common = ['-platform', 'file', '-root', root, '-config-cache', join(work, 'cache.json'), '-state-file', join(work, 'state'), '-neednet', join(work, 'neednet'), '-log-to-stdout'];
+  let log = '';
+  for (const stage of ['fetch-offline', 'files']) {
+    const r = spawnSync(IGNITION_BIN, ['-stage', stage, ...common], { encoding: 'utf8', env });
+    log += r.stdout + r.stderr;
+    if (r.status !== 0) {
+      const why = log.split('\n').filter((l) => /^(CRITICAL|ERROR)/.test(l));
+      throw new Error(`ignition -stage ${stage} failed:\n${why.join('\n') || log.slice(-2000)}`);
+    }
+  }
+  rmSync(selinux, { recursive: true, force: true });
+  return log;
+}
