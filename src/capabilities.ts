@@ -12,6 +12,16 @@ export type Capability = { readonly rendered: string } | { readonly refused: str
 
 const both = (rendered: string): Record<BackendName, Capability> => ({ 'cloud-init': { rendered }, ignition: { rendered } });
 
+/** An option of a runtime that only the cloud-init distros have so far. */
+const cloudInitOnly =
+  (runtime: string) =>
+  (rendered: string): Record<BackendName, Capability> => ({
+    'cloud-init': { rendered },
+    ignition: { refused: `${runtime} is not built for Fedora CoreOS and Flatcar yet`, hint: 'use runtime containerd (built into the image) on fcos and flatcar' },
+  });
+const dockerOnCloudInit = cloudInitOnly('Docker Engine with cri-dockerd');
+const crioOnCloudInit = cloudInitOnly('CRI-O');
+
 /**
  * Keys are option paths as in the schema; `*` stands for any runtime or source name. An option
  * not in the table is not a profile option.
@@ -61,22 +71,22 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'containerd.configPath': both('where config.toml is written'),
   'containerd.certsDir': both('where hosts.toml files are written'),
   'containerd.crictlConfigPath': both('where crictl.yaml is written'),
-  'docker.service': { 'cloud-init': { rendered: 'the unit enabled, restarted and checked' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'docker.socket': { 'cloud-init': { rendered: 'the first-boot check' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'docker.daemonJsonPath': { 'cloud-init': { rendered: 'where daemon.json is written' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'docker.crictlConfigPath': { 'cloud-init': { rendered: 'where crictl.yaml is written' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.version': { 'cloud-init': { rendered: 'the release downloaded' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.url': { 'cloud-init': { rendered: 'where the release is downloaded from' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.sha256': { 'cloud-init': { rendered: 'checked before the download is unpacked' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.binary': { 'cloud-init': { rendered: 'where the binary is installed' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.service': { 'cloud-init': { rendered: 'the unit written, enabled and restarted' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.socketUnit': { 'cloud-init': { rendered: 'the socket unit written and enabled' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'criDockerd.socket': { 'cloud-init': { rendered: 'the kubelet endpoint, crictl and the first-boot check' }, ignition: { refused: 'Docker Engine with cri-dockerd is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'crio.service': { 'cloud-init': { rendered: 'the unit enabled, started and checked' }, ignition: { refused: 'CRI-O is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'crio.socket': { 'cloud-init': { rendered: 'the kubelet endpoint, crictl and the first-boot check' }, ignition: { refused: 'CRI-O is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'crio.dropinPath': { 'cloud-init': { rendered: 'where the crio.conf.d drop-in is written' }, ignition: { refused: 'CRI-O is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'crio.registriesPath': { 'cloud-init': { rendered: 'where the registries.conf.d mirrors drop-in is written' }, ignition: { refused: 'CRI-O is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
-  'crio.crictlConfigPath': { 'cloud-init': { rendered: 'where crictl.yaml is written' }, ignition: { refused: 'CRI-O is not built for Fedora CoreOS and Flatcar yet', hint: 'use runtime containerd (built into the image) on fcos and flatcar' } },
+  'docker.service': dockerOnCloudInit('the unit enabled, restarted and checked'),
+  'docker.socket': dockerOnCloudInit('the first-boot check'),
+  'docker.daemonJsonPath': dockerOnCloudInit('where daemon.json is written'),
+  'docker.crictlConfigPath': dockerOnCloudInit('where crictl.yaml is written'),
+  'criDockerd.version': dockerOnCloudInit('the release downloaded'),
+  'criDockerd.url': dockerOnCloudInit('where the release is downloaded from'),
+  'criDockerd.sha256': dockerOnCloudInit('checked before the download is unpacked'),
+  'criDockerd.binary': dockerOnCloudInit('where the binary is installed'),
+  'criDockerd.service': dockerOnCloudInit('the unit written, enabled and restarted'),
+  'criDockerd.socketUnit': dockerOnCloudInit('the socket unit written and enabled'),
+  'criDockerd.socket': dockerOnCloudInit('the kubelet endpoint, crictl and the first-boot check'),
+  'crio.service': crioOnCloudInit('the unit enabled, started and checked'),
+  'crio.socket': crioOnCloudInit('the kubelet endpoint, crictl and the first-boot check'),
+  'crio.dropinPath': crioOnCloudInit('where the crio.conf.d drop-in is written'),
+  'crio.registriesPath': crioOnCloudInit('where the registries.conf.d mirrors drop-in is written'),
+  'crio.crictlConfigPath': crioOnCloudInit('where crictl.yaml is written'),
   'packaging.*.*.requires': both('installed with the package, not held'),
   'packaging.*.*.unsupported': both('refuses the source with this reason'),
   arch: both('selects downloaded binaries (cri-dockerd) and is checked against the machine on first boot'),
