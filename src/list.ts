@@ -87,7 +87,7 @@ export function listMatrix(): MatrixRow[] {
             : (PROVEN_BY_STAND_IN[profile] ?? []).includes(source)
               ? ('stand-in boot' as const)
               : ('validators' as const),
-          ...(p.repo ? { repository: p.repo.apt?.uri ?? p.repo.yum?.baseurl ?? p.repo.id } : {}),
+          ...(p.repos[0] ? { repository: p.repos[0].apt?.uri ?? p.repos[0].yum?.baseurl ?? p.repos[0].id } : {}),
           ...(p.packaging.note ? { note: p.packaging.note } : {}),
         };
       });

@@ -17,6 +17,12 @@ export const STEP_NAME = 'crinit-step';
 export const FIRSTBOOT_NAME = 'crinit-firstboot';
 export const FIRSTBOOT_UNIT = 'crinit-firstboot.service';
 export const UNIT_DIR = '/etc/systemd/system';
+/** The drop-in that gives a service the proxy environment. */
+export const PROXY_DROPIN = '20-crinit-proxy.conf';
+/** The proxy environment of crinit's own first-boot steps (it may hold credentials: mode 0600). */
+export const PROXY_ENV_PATH = `${STATE_DIR}/proxy.env`;
+/** apt's proxy setting. */
+export const APT_PROXY_PATH = '/etc/apt/apt.conf.d/90crinit-proxy.conf';
 
 /** The paths of crinit's own first-boot machinery on a distro: no user file may take them. */
 export function crinitPaths(binDir: string): string[] {

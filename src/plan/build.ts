@@ -4,11 +4,11 @@
  * order, so every backend sees the same sequence.
  */
 import type { Origin } from '../diagnostics.js';
-import { MODULES_LOAD_PATH, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
+import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
 import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
-import type { NodePlan, PlanDirectory, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
+import type { NodePlan, PlanArtifact, PlanDirectory, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
 /** Where a repository's key is installed: apt reads armored keys from signed-by, dnf from gpgkey. */
@@ -31,11 +31,34 @@ export function containerdConfigVersion(major: number, configured?: 2 | 3): 2 | 
   return configured ?? (major >= 2 ? 3 : 2);
 }
 
+/** What dnf keeps out of the Kubernetes repository unless an install names it (the kubeadm guide's exclude=). */
+export const KUBERNETES_EXCLUDE = ['kubelet', 'kubeadm', 'kubectl', 'cri-tools', 'kubernetes-cni'];
+
+/** mirrorFn rewrites a URL or image reference by the longest matching `mirrors:` prefix. */
+export function mirrorFn(mirrors: Profile['mirrors']): (value: string) => string {
+  return (value) => {
+    const hit = mirrors.find(([from]) => value.startsWith(from));
+    return hit ? hit[1] + value.slice(hit[0].length) : value;
+  };
+}
+
+/** The registry host of an image reference, as containerd resolves it (no host: docker.io). */
+export function imageRegistry(ref: string): string {
+  const first = ref.split('/')[0]!;
+  return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
+
 /** buildPlan turns a Profile into a NodePlan. It does not render file contents. */
-export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan {
+export function buildPlan(original: Profile, name: string, L: Locator): NodePlan {
   const at = (pointer: string): Origin => L.origin(pointer);
   const crinit = (what: string): Origin => ({ layer: 'crinit', file: '(generated)', pointer: what });
+  const mirror = mirrorFn(original.mirrors);
+  // Everything below sees the pause image as the node pulls it: through the mirrors.
+  const profile: Profile = { ...original, runtime: { ...original.runtime, sandboxImage: mirror(original.runtime.sandboxImage) } };
   const rt = profile.runtime;
+  const k8s = profile.kubernetes;
+  const k8sOrigin = at('/kubernetes/version');
+  const artifacts: PlanArtifact[] = [];
   const srcPtr = `/packaging/${rt.name}/${rt.source}`;
   const header = { profile: name, chain: profile.chain };
 
@@ -69,18 +92,23 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   ];
 
   // The runtime: repository, package, configuration, service.
-  const repos: PlanRepo[] = [];
-  if (profile.repo) {
-    const r = profile.repo;
-    repos.push({
+  const repos: PlanRepo[] = profile.repos.map((r): PlanRepo => {
+    const origin = at(joinPointer(['repos', r.id]));
+    const keyUrl = r.key.url ? mirror(r.key.url) : undefined;
+    const repo: PlanRepo = {
       id: r.id,
       description: r.description ?? r.id,
-      key: { name: r.key.name, fingerprint: r.key.fingerprint, ...(r.key.armored ? { armored: r.key.armored } : { url: r.key.url! }) },
-      ...(r.apt ? { apt: r.apt } : {}),
-      ...(r.yum ? { yum: r.yum } : {}),
-      origin: at(joinPointer(['repos', r.id])),
-    });
-  }
+      key: { name: r.key.name, fingerprint: r.key.fingerprint, ...(r.key.armored ? { armored: r.key.armored } : { url: keyUrl! }) },
+      ...(r.apt ? { apt: { ...r.apt, uri: mirror(r.apt.uri) } } : {}),
+      ...(r.yum ? { yum: { baseurl: mirror(r.yum.baseurl) } } : {}),
+      ...(k8s && r.id === k8s.repo ? { exclude: KUBERNETES_EXCLUDE } : {}),
+      origin,
+    };
+    const upstream = r.apt?.uri ?? r.yum?.baseurl ?? '';
+    artifacts.push({ kind: 'repository', url: repo.apt?.uri ?? repo.yum?.baseurl ?? '', upstream, fingerprint: r.key.fingerprint, origin });
+    if (r.key.url) artifacts.push({ kind: 'key', url: keyUrl!, upstream: r.key.url, fingerprint: r.key.fingerprint, origin: at(joinPointer(['keys', r.key.name])) });
+    return repo;
+  });
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
   // A runtime built into the image has no package: the image's own is used, as it is.
   const pk = profile.packaging;
@@ -119,12 +147,65 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
       phase: 'before-packages',
       source: {
         template: 'kubelet-config.yaml.hbs',
-        context: { ...header, cgroupDriver: rt.cgroupDriver, endpoint: socketEndpoint, docker: !!profile.docker },
+        context: {
+          ...header,
+          cgroupDriver: rt.cgroupDriver,
+          endpoint: socketEndpoint,
+          docker: !!profile.docker,
+          failCgroupV1Set: k8s?.failCgroupV1 !== undefined,
+          failCgroupV1: k8s?.failCgroupV1 ?? true,
+        },
       },
       origin: at('/runtime/cgroupDriver'),
     },
     ...runtime.lateFiles,
   );
+
+  // Kubernetes: kubelet reads the fragment's directory (--config-dir), through the variable its
+  // package's unit passes on. The package ships that file, so it is placed after the packages.
+  const k8sPackages: PlanPackage[] = (k8s?.packages ?? []).map((pkg) => ({
+    name: pkg,
+    // cri-tools has its own patch releases within the Kubernetes minor.
+    version: pkg === 'cri-tools' ? { raw: k8s!.minor, kind: 'minor', major: k8s!.version.major, minor: k8s!.version.minor! } : k8s!.version,
+    patchSuffix: '-',
+    hold: k8s!.hold,
+    origin: at(pkg === 'cri-tools' ? '/kubernetes/packages' : '/kubernetes/version'),
+  }));
+  if (k8s) {
+    files.push(
+      file(
+        k8s.kubeletDefaultsPath,
+        'kubernetes/kubelet-defaults.hbs',
+        { ...header, configDir: profile.kubelet.configFragmentPath.replace(/\/[^/]*$/, '') },
+        at('/kubernetes/kubeletDefaultsPath'),
+        { phase: 'after-packages' },
+      ),
+    );
+  }
+
+  // The proxy: crinit's own steps, the package manager, and every service that fetches.
+  const proxy = profile.proxy;
+  const proxyOrigin = at('/proxy');
+  const proxyVars = proxy
+    ? [
+        ...(proxy.http ? [['HTTP_PROXY', proxy.http], ['http_proxy', proxy.http]] : []),
+        ...(proxy.https ? [['HTTPS_PROXY', proxy.https], ['https_proxy', proxy.https]] : []),
+        ['NO_PROXY', proxy.noProxy.join(',')],
+        ['no_proxy', proxy.noProxy.join(',')],
+      ].map(([key, value]) => ({ key: key!, value: value! }))
+    : [];
+  if (proxy) {
+    files.push(file(PROXY_ENV_PATH, 'proxy/env.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o600 }));
+    if (profile.distro.packageManager === 'apt') {
+      files.push(file(APT_PROXY_PATH, 'proxy/apt.conf.hbs', { ...header, http: proxy.http ?? '', https: proxy.https ?? '' }, proxyOrigin, { mode: 0o600 }));
+    }
+    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), ...(k8s ? ['kubelet.service'] : [])];
+    for (const unit of units) {
+      files.push(
+        file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o640, dropin: { unit, name: PROXY_DROPIN } }),
+      );
+    }
+  }
 
   // The user's own files, in merge order.
   profile.files.forEach((f, i) => {
@@ -141,8 +222,13 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
   });
 
   const directories: PlanDirectory[] = runtime.directories;
-  const services: PlanService[] = runtime.services;
-  const masks: PlanMask[] = (profile.packaging.mask ?? []).map((unit, i) => ({ unit, origin: at(`${srcPtr}/mask/${i}`) }));
+  // kubelet is enabled, not started: it restarts in a loop until kubeadm init or join configures it.
+  const services: PlanService[] = [...runtime.services, ...(k8s ? [{ unit: 'kubelet.service', enable: true, restart: false, origin: k8sOrigin }] : [])];
+  const masks: PlanMask[] = [
+    ...(profile.packaging.mask ?? []).map((unit, i) => ({ unit, origin: at(`${srcPtr}/mask/${i}`) })),
+    // kubelet refuses to run with swap on by default; swap.target masked keeps swap units from coming back.
+    ...(k8s ? [{ unit: 'swap.target', origin: k8sOrigin }] : []),
+  ];
   const links: PlanLink[] = (profile.packaging.disableSysexts ?? []).map((name, i) => ({
     path: `/etc/extensions/${name}.raw`,
     target: '/dev/null',
@@ -156,6 +242,11 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     { id: 'load-kernel-modules', action: { kind: 'load-modules', modules: modules.map((m) => m.name) }, origin: at('/kernel/modules') },
     { id: 'apply-sysctls', action: { kind: 'apply-sysctls' }, origin: at('/kernel/sysctls') },
   ];
+  if (k8s) steps.push({ id: 'disable-swap', action: { kind: 'disable-swap' }, origin: k8sOrigin });
+  // dnf reads its proxy from dnf.conf only; set before its first network call.
+  if (proxy && profile.distro.packageManager === 'dnf') {
+    steps.push({ id: 'configure-dnf-proxy', action: { kind: 'configure-dnf-proxy', url: (proxy.https ?? proxy.http)! }, origin: proxyOrigin });
+  }
   if (conflicts.length > 0) {
     steps.push({ id: 'remove-conflicting-packages', action: { kind: 'remove-packages', packages: conflicts }, origin: at(`${srcPtr}/conflicts`) });
   }
@@ -169,17 +260,18 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
       });
     }
   }
-  if (packages.length > 0) {
-    steps.push(
-      { id: 'refresh-package-index', action: { kind: 'refresh-package-index' }, origin: crinit('packages') },
-      { id: 'install-packages', action: { kind: 'install-packages', packages }, origin: versionOrigin },
-    );
+  if (packages.length > 0 || k8sPackages.length > 0) {
+    steps.push({ id: 'refresh-package-index', action: { kind: 'refresh-package-index' }, origin: crinit('packages') });
+  }
+  if (packages.length > 0) steps.push({ id: 'install-packages', action: { kind: 'install-packages', packages }, origin: versionOrigin });
+  if (k8s && k8sPackages.length > 0) {
+    steps.push({ id: 'install-kubernetes-packages', action: { kind: 'install-packages', packages: k8sPackages, fromRepo: k8s.repo }, origin: k8sOrigin });
   }
   const late = files.filter((f) => f.phase === 'after-packages');
   if (late.length > 0) {
     steps.push({ id: 'install-config-files', action: { kind: 'place-files', paths: late.map((f) => f.path) }, origin: at('/runtime') });
   }
-  const held = packages.filter((p) => p.hold).map((p) => p.name);
+  const held = [...packages, ...k8sPackages].filter((p) => p.hold).map((p) => p.name);
   if (held.length > 0) steps.push({ id: 'hold-packages', action: { kind: 'hold-packages', packages: held }, origin: versionOrigin });
   if (directories.length > 0) {
     steps.push({ id: 'create-directories', action: { kind: 'create-directories', paths: directories.map((d) => d.path) }, origin: directories[0]!.origin });
@@ -218,6 +310,8 @@ export function buildPlan(profile: Profile, name: string, L: Locator): NodePlan 
     ignitionSnippets: profile.ignition.snippets.map((path, i) => ({ path, origin: at(`/ignition/snippets/${i}`) })),
     ...(profile.ignition.version ? { ignitionVersion: { value: profile.ignition.version, origin: at('/ignition/version') } } : {}),
     kubelet: { cgroupDriver: rt.cgroupDriver, runtimeEndpoint: socketEndpoint, origin: at('/runtime/cgroupDriver') },
+    ...(proxy ? { proxy: { ...proxy, origin: proxyOrigin } } : {}),
+    artifacts: [...artifacts, ...runtime.artifacts, sandboxArtifact(original, profile, at(!!k8s && L.isBuiltin('/runtime/sandboxImage') ? '/kubernetes/pauseImages' : '/runtime/sandboxImage'))],
     steps,
   };
 }
@@ -239,6 +333,22 @@ interface RuntimeParts {
   readonly endpoint: string;
   readonly crictlConfigPath: string;
   readonly crictlOrigin: string;
+  /** What the runtime downloads (cri-dockerd's release). */
+  readonly artifacts: PlanArtifact[];
+}
+
+/** The pause image as an artifact: where the node pulls it, through the runtime's registry mirrors. */
+function sandboxArtifact(original: Profile, profile: Profile, origin: Origin): PlanArtifact {
+  const ref = profile.runtime.sandboxImage;
+  const registry = imageRegistry(ref);
+  const mirrors = profile.runtime.registryMirrors.find(([host]) => host === registry)?.[1] ?? profile.runtime.registryMirrors.find(([host]) => host === '_default')?.[1];
+  return {
+    kind: 'image',
+    url: ref,
+    upstream: original.runtime.sandboxImage,
+    ...(mirrors ? { registryMirrors: mirrors } : {}),
+    origin,
+  };
 }
 
 function file(path: string, template: string, context: Record<string, unknown>, origin: Origin, extra: Partial<PlanFile> = {}): PlanFile {
@@ -288,14 +398,17 @@ function containerdParts(profile: Profile, header: Header, at: At, srcPtr: strin
     endpoint: `unix://${ctrd.socket}`,
     crictlConfigPath: ctrd.crictlConfigPath,
     crictlOrigin: '/containerd/crictlConfigPath',
+    artifacts: [],
   };
 }
 
 /** The cri-dockerd release tarball for an architecture, and the binary inside it. */
-export function criDockerdArtifact(profile: Profile): { url: string; sha256: string; member: string } {
+export function criDockerdArtifact(profile: Profile): { url: string; upstream: string; sha256: string; member: string } {
   const cri = profile.criDockerd!;
+  const upstream = cri.url.replace(/\{version\}/g, cri.version).replace(/\{arch\}/g, profile.arch);
   return {
-    url: cri.url.replace(/\{version\}/g, cri.version).replace(/\{arch\}/g, profile.arch),
+    url: mirrorFn(profile.mirrors)(upstream),
+    upstream,
     sha256: cri.sha256[profile.arch]!,
     member: 'cri-dockerd/cri-dockerd',
   };
@@ -344,6 +457,7 @@ function dockerParts(profile: Profile, header: Header, at: At, srcPtr: string): 
     endpoint: `unix://${cri.socket}`,
     crictlConfigPath: docker.crictlConfigPath,
     crictlOrigin: '/docker/crictlConfigPath',
+    artifacts: [{ kind: 'download', url: artifact.url, upstream: artifact.upstream, sha256: artifact.sha256, version: cri.version, origin: at('/criDockerd/version') }],
   };
 }
 
@@ -383,5 +497,6 @@ function crioParts(profile: Profile, header: Header, at: At): RuntimeParts {
     endpoint: `unix://${crio.socket}`,
     crictlConfigPath: crio.crictlConfigPath,
     crictlOrigin: '/crio/crictlConfigPath',
+    artifacts: [],
   };
 }

@@ -50,6 +50,23 @@ export interface PlanRepo extends Sourced {
   readonly key: { readonly name: string; readonly fingerprint: string; readonly armored?: string; readonly url?: string };
   readonly apt?: { readonly uri: string; readonly suite: string; readonly components: readonly string[] };
   readonly yum?: { readonly baseurl: string };
+  /** Packages dnf must not take from this repository unless asked (exclude=); installed with --disableexcludes. */
+  readonly exclude?: readonly string[];
+}
+
+/**
+ * Something the node fetches from the network: the manifest lists these, and the offline check
+ * reads their hosts. `url` is what the node fetches (after mirrors), `upstream` where it comes from.
+ */
+export interface PlanArtifact extends Sourced {
+  readonly kind: 'repository' | 'key' | 'download' | 'image';
+  readonly url: string;
+  readonly upstream: string;
+  readonly sha256?: string;
+  readonly fingerprint?: string;
+  readonly version?: string;
+  /** An image pulled through the runtime's registry mirrors: the mirror URLs tried first. */
+  readonly registryMirrors?: readonly string[];
 }
 
 export interface PlanPackage extends Sourced {
@@ -97,7 +114,12 @@ export type StepAction =
   | { readonly kind: 'apply-sysctls' }
   | { readonly kind: 'remove-packages'; readonly packages: readonly string[] }
   | { readonly kind: 'refresh-package-index' }
-  | { readonly kind: 'install-packages'; readonly packages: readonly PlanPackage[] }
+  /** fromRepo: packages a repository excludes (dnf's exclude=) unless the install names it. */
+  | { readonly kind: 'install-packages'; readonly packages: readonly PlanPackage[]; readonly fromRepo?: string }
+  /** swapoff, and every swap line of /etc/fstab commented out, so swap stays off. */
+  | { readonly kind: 'disable-swap' }
+  /** dnf's own proxy setting (dnf.conf [main] proxy=). */
+  | { readonly kind: 'configure-dnf-proxy'; readonly url: string }
   | { readonly kind: 'place-files'; readonly paths: readonly string[] }
   | { readonly kind: 'hold-packages'; readonly packages: readonly string[] }
   | { readonly kind: 'create-directories'; readonly paths: readonly string[] }
@@ -138,6 +160,9 @@ export interface NodePlan<F = PlanFile> {
   readonly ignitionVersion?: { readonly value: string } & Sourced;
   /** kubelet and runtime share this one value, so they cannot disagree. */
   readonly kubelet: { readonly cgroupDriver: 'systemd' | 'cgroupfs'; readonly runtimeEndpoint: string } & Sourced;
+  /** The proxy, for backends that set it themselves (Ignition's ignition.proxy). */
+  readonly proxy?: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] } & Sourced;
+  readonly artifacts: readonly PlanArtifact[];
   readonly steps: readonly PlanStep[];
 }
 

@@ -3,6 +3,7 @@
  * ajv (schema formats) and by the rules. They exist so that a value that would break the file it
  * lands in (a newline in a sysctl, a quote in an image reference) is refused at the input.
  */
+import { isIP } from 'node:net';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
@@ -76,4 +77,51 @@ export function isHttpUrl(value: string): boolean {
     return false;
   }
   return url.username === '' && url.password === '' && url.hash === '' && url.hostname !== '';
+}
+
+/**
+ * isProxyUrl accepts an http:// or https:// proxy URL: a host, an optional port, optional
+ * credentials (percent-encoded), and nothing after the host but an optional "/". Quotes,
+ * whitespace and backslashes are refused: the value goes into apt.conf, systemd units and a shell
+ * environment file.
+ */
+export function isProxyUrl(value: string): boolean {
+  if (value.length > 2048 || !/^https?:\/\//.test(value)) return false;
+  if (!/^[A-Za-z0-9\-._~:/?[\]@!$&()*+,;=%]+$/.test(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return url.hostname !== '' && (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '';
+}
+
+/** isNoProxyEntry accepts one NO_PROXY entry: *, a host or .domain (with an optional port), an IP address or a CIDR. */
+export function isNoProxyEntry(value: string): boolean {
+  if (value === '*') return true;
+  if (value.length > 253) return false;
+  if (isCidr(value) || isIP(value) !== 0) return true;
+  if (/^\[[0-9a-fA-F:.]+\](?::[0-9]{1,5})?$/.test(value)) return isIP(value.slice(1, value.indexOf(']'))) === 6;
+  return /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$/.test(value);
+}
+
+/** isCidr accepts an IPv4 or IPv6 network in CIDR notation, such as 10.244.0.0/16. */
+export function isCidr(value: string): boolean {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(value);
+  if (!m) return false;
+  const family = isIP(m[1]!);
+  const bits = Number(m[2]);
+  return (family === 4 && bits <= 32) || (family === 6 && bits <= 128);
+}
+
+/** An image prefix: a registry host and optional repository path, as image references start. */
+const IMAGE_PREFIX = new RegExp(`^${domain}(?:/${pathComponent})*/?$`);
+
+/**
+ * isMirrorPrefix accepts what `mirrors:` rewrites: an http(s) URL prefix (no credentials), or an
+ * image prefix such as registry.k8s.io/ or registry.example.com:5000/k8s/.
+ */
+export function isMirrorPrefix(value: string): boolean {
+  return isHttpUrl(value) || (value.length <= 255 && IMAGE_PREFIX.test(value) && value.includes('.'));
 }

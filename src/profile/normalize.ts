@@ -5,10 +5,10 @@
  */
 import { checkCapabilities } from '../capabilities.js';
 import { CODES, type Diagnostic, type Origin, type Severity } from '../diagnostics.js';
-import { crinitPaths, DEFAULT_BIN_DIR, MODULES_LOAD_PATH, STATE_DIR, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
+import { APT_PROXY_PATH, crinitPaths, DEFAULT_BIN_DIR, MODULES_LOAD_PATH, PROXY_DROPIN, STATE_DIR, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
 import { originOf, type OriginMap } from './merge.js';
 import { joinPointer, locate, type SourceLayer } from './source.js';
-import type { Distro, Profile, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
+import type { Distro, Profile, Repo, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
 
 /** The sysctls and modules the Kubernetes container-runtime guide requires, with their values. */
 export const REQUIRED_SYSCTLS: Readonly<Record<string, string>> = {
@@ -30,6 +30,11 @@ export class Locator {
   origin(pointer: string): Origin {
     const o = originOf(this.origins, pointer);
     return o ? { layer: o.layer.name, file: o.layer.file, pointer: o.pointer } : { layer: 'crinit', file: '(generated)', pointer };
+  }
+
+  /** Whether the value at pointer comes from one of crinit's built-in layers (not the user's). */
+  isBuiltin(pointer: string): boolean {
+    return originOf(this.origins, pointer)?.layer.id.startsWith('builtin:') ?? false;
   }
 
   diag(severity: Severity, code: string, pointer: string, message: string, hint?: string, key?: string): Diagnostic {
@@ -107,6 +112,37 @@ export function normalizeProfile(
   const byName = data.packaging?.[runtime.name];
   const defaultSource: RuntimeSource = SOURCES.find((s) => byName?.[s]) ?? 'upstream';
   const rt = { source: defaultSource, cgroupDriver: 'systemd' as const, registryMirrors: {}, ...runtime, name: runtime.name };
+
+  // Kubernetes: its minor drives its repository, the pause image and the CRI-O minor.
+  const k8s = data.kubernetes ?? {};
+  const k8sVersion = k8s.version !== undefined ? parseVersion(k8s.version) : undefined;
+  const k8sMinor = k8sVersion?.minor !== undefined ? `${k8sVersion.major}.${k8sVersion.minor}` : undefined;
+  let k8sOk = k8sVersion !== undefined && k8sMinor !== undefined;
+  if (k8s.version !== undefined && k8s.unsupported) {
+    k8sOk = false;
+    err('/kubernetes/version', `the Kubernetes packages are not supported on ${distro.id}: ${k8s.unsupported}`, 'remove kubernetes.version and install kubelet by your own means, or choose another distro (see `crinit list`)', CODES.unsupported);
+  } else if (k8sVersion && k8sMinor && (k8sVersion.major !== 1 || k8sVersion.minor! < 31)) {
+    k8sOk = false;
+    err('/kubernetes/version', `Kubernetes ${k8sMinor} is older than crinit supports`, 'use 1.31 or later: crinit wires its kubelet fragment in with --config-dir, on by default from 1.31 (and past end of life before that anyway)', CODES.badVersion);
+  }
+  // CRI-O's minor follows Kubernetes': a built-in default follows it, the user's own must match.
+  if (k8sMinor && rt.name === 'cri-o') {
+    if (runtime.version === undefined) rt.version = k8sMinor;
+    else {
+      const v = parseVersion(runtime.version);
+      if (v && v.minor !== undefined && `${v.major}.${v.minor}` !== k8sMinor) {
+        err('/runtime/version', `CRI-O ${v.major}.${v.minor} does not match Kubernetes ${k8sMinor}`, `CRI-O releases one minor per Kubernetes minor: set runtime.version to "${k8sMinor}", or remove it and crinit follows kubernetes.version`, CODES.incompatible);
+      }
+    }
+  }
+  // The pause image: the one the Kubernetes minor expects, unless the user's layers name one.
+  if (k8sMinor && L.isBuiltin('/runtime/sandboxImage')) {
+    const pause = k8s.pauseImages?.[k8sMinor];
+    if (pause) rt.sandboxImage = pause;
+    else {
+      warn('/kubernetes/version', CODES.pauseImage, `crinit does not know the pause image Kubernetes ${k8sMinor} expects, so the runtime's default ${rt.sandboxImage ?? ''} stays`, 'set runtime.sandboxImage to the image `kubeadm config images list` prints for this version');
+    }
+  }
   if (!rt.sandboxImage) err('/runtime', 'runtime.sandboxImage is not set', 'set runtime.sandboxImage, e.g. registry.k8s.io/pause:3.10.2', CODES.incomplete);
 
   // The runtime source must exist on this distro.
@@ -178,39 +214,107 @@ export function normalizeProfile(
     );
   }
 
-  // The repository and its key.
-  let repo: Profile['repo'];
-  if (packaging?.repo !== undefined && !packaging.unsupported) {
-    const r = data.repos?.[packaging.repo];
+  // A repository and its key; {minor} in its URLs is the minor of what it serves.
+  const resolveRepo = (repoId: string, repoPtr: string, minor: string | undefined, minorPtr: string, minorWhat: string): Repo | undefined => {
+    const r = data.repos?.[repoId];
     const keyName = r?.key;
     const key = keyName !== undefined ? data.keys?.[keyName] : undefined;
-    const repoPtr = `/packaging/${rt.name}/${rt.source}/repo`;
-    if (!r) err(repoPtr, `repository ${JSON.stringify(packaging.repo)} is not defined`, 'define it under repos:', CODES.reference);
+    if (!r) err(repoPtr, `repository ${JSON.stringify(repoId)} is not defined`, 'define it under repos:', CODES.reference);
     else if (!keyName || !key) {
-      err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} names no known signing key`, 'set repos.<id>.key to a key defined under keys:, so that its packages are verified', CODES.reference);
+      err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} names no known signing key`, 'set repos.<id>.key to a key defined under keys:, so that its packages are verified', CODES.reference);
     } else if (distro.packageManager === 'apt' && !r.apt) {
-      err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} has no apt: entry for apt-based ${distro.id}`, 'add repos.<id>.apt with uri, suite and components', CODES.reference);
+      err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} has no apt: entry for apt-based ${distro.id}`, 'add repos.<id>.apt with uri, suite and components', CODES.reference);
     } else if (distro.packageManager === 'dnf' && !r.yum) {
-      err(joinPointer(['repos', packaging.repo]), `repository ${JSON.stringify(packaging.repo)} has no yum: entry for dnf-based ${distro.id}`, 'add repos.<id>.yum with a baseurl', CODES.reference);
+      err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} has no yum: entry for dnf-based ${distro.id}`, 'add repos.<id>.yum with a baseurl', CODES.reference);
     } else if (!key.armored && !key.url) {
       err(joinPointer(['keys', keyName]), `key ${JSON.stringify(keyName)} has neither the armored key nor a url to fetch it from`, 'add keys.<name>.armored (preferred), or keys.<name>.url', CODES.reference);
     } else {
-      // {minor} in a repository or key URL is the runtime's minor version (CRI-O's streams).
-      const minor = version && version.minor !== undefined ? `${version.major}.${version.minor}` : undefined;
       const fill = (u: string): string => (minor ? u.replace(/\{minor\}/g, minor) : u);
-      const text = JSON.stringify({ r, key });
-      if (text.includes('{minor}') && !minor) {
-        err(versionPtr, `the ${packaging.repo} repository is per minor version, and runtime.version ${JSON.stringify(versionRaw)} names none`, 'write a minor such as "1.36"', CODES.badVersion);
+      if (JSON.stringify({ r, key }).includes('{minor}') && !minor) {
+        err(minorPtr, `the ${repoId} repository is per minor version, and ${minorWhat} names none`, 'write a minor such as "1.36"', CODES.badVersion);
       }
-      repo = {
-        id: packaging.repo,
-        ...r,
-        ...(r.apt ? { apt: { ...r.apt, uri: fill(r.apt.uri) } } : {}),
-        ...(r.yum ? { yum: { ...r.yum, baseurl: fill(r.yum.baseurl) } } : {}),
+      // Only what the package manager in use reads is kept.
+      const { apt, yum, ...rest } = r;
+      return {
+        ...rest,
+        id: repoId,
+        ...(apt && distro.packageManager === 'apt' ? { apt: { ...apt, uri: fill(apt.uri) } } : {}),
+        ...(yum && distro.packageManager === 'dnf' ? { yum: { ...yum, baseurl: fill(yum.baseurl) } } : {}),
         key: { name: keyName, ...key, ...(key.url ? { url: fill(key.url) } : {}) },
       };
     }
+    return undefined;
+  };
+
+  const repos: Repo[] = [];
+  if (packaging?.repo !== undefined && !packaging.unsupported) {
+    const minor = version && version.minor !== undefined ? `${version.major}.${version.minor}` : undefined;
+    const r = resolveRepo(packaging.repo, `/packaging/${rt.name}/${rt.source}/repo`, minor, versionPtr, `runtime.version ${JSON.stringify(versionRaw)}`);
+    if (r) repos.push(r);
   }
+
+  // Kubernetes: the packages, and the combinations that cannot work.
+  let kubernetes: Profile['kubernetes'];
+  if (k8sOk && k8sVersion && k8sMinor) {
+    const minorNum = k8sVersion.minor!;
+    const packages = k8s.packages ?? ['kubelet'];
+    if (!packages.includes('kubelet')) {
+      err('/kubernetes/packages', 'kubernetes.packages lacks kubelet', 'add kubelet: it is what crinit wires to the runtime (kubeadm needs it too)', CODES.required);
+    }
+    if (!k8s.kubeletDefaultsPath) err('/kubernetes', 'kubernetes.kubeletDefaultsPath is not set', 'extend a built-in profile, or set it', CODES.incomplete);
+    if (!k8s.repo) err('/kubernetes', 'kubernetes.repo is not set', 'extend a built-in profile, or set it', CODES.incomplete);
+    const r = k8s.repo ? resolveRepo(k8s.repo, '/kubernetes/repo', k8sMinor, '/kubernetes/version', `kubernetes.version ${JSON.stringify(k8s.version)}`) : undefined;
+    if (r) repos.push(r);
+    // containerd's release matrix and KubeletCgroupDriverFromCRI (kubelet 1.36 takes the cgroup
+    // driver from the runtime only, which containerd does from 2.0).
+    if (rt.name === 'containerd' && version && rt.source !== 'builtin') {
+      if (minorNum >= 36 && version.major < 2) {
+        err(versionPtr, `Kubernetes ${k8sMinor} cannot run on containerd ${version.raw}`, 'kubelet 1.36 takes the cgroup driver from the runtime (KubeletCgroupDriverFromCRI), which containerd does only from 2.0; containerd lists 2.2+ for 1.36: use runtime.source: upstream or runtime.version "2.3"', CODES.incompatible);
+      } else if (minorNum >= 35 && version.major === 1 && (version.minor ?? 0) < 7) {
+        err(versionPtr, `Kubernetes ${k8sMinor} cannot run on containerd ${version.raw}`, "containerd's release matrix supports Kubernetes 1.35 on 1.7.28+ and 2.1.5+ only: use runtime.source: upstream", CODES.incompatible);
+      } else if (minorNum >= 36 && version.major === 2 && (version.minor ?? 0) < 2) {
+        warn(versionPtr, CODES.eolRuntime, `containerd's release matrix lists 2.2.0+ for Kubernetes ${k8sMinor}, not ${version.raw}`, 'use runtime.version "2.3"');
+      }
+    }
+    if (distro.cgroupVersion === 1 && minorNum >= 35 && k8s.failCgroupV1 !== false) {
+      err('/kubernetes/version', `kubelet ${k8sMinor} does not start on a cgroup v1 host such as ${distro.id} by default`, 'boot the host with cgroup v2, or set kubernetes.failCgroupV1: false (deprecated by Kubernetes)', CODES.incompatible);
+    }
+    kubernetes = {
+      version: k8sVersion,
+      minor: k8sMinor,
+      packages,
+      hold: k8s.hold ?? true,
+      repo: k8s.repo ?? '',
+      kubeletDefaultsPath: k8s.kubeletDefaultsPath ?? '',
+      ...(k8s.failCgroupV1 !== undefined ? { failCgroupV1: k8s.failCgroupV1 } : {}),
+      ...(k8s.podSubnet ? { podSubnet: k8s.podSubnet } : {}),
+      ...(k8s.serviceSubnet ? { serviceSubnet: k8s.serviceSubnet } : {}),
+    };
+  }
+
+  // The proxy, and the addresses that must bypass it.
+  let proxy: Profile['proxy'];
+  if (data.proxy) {
+    const p = data.proxy;
+    if (!p.http && !p.https) err('/proxy', 'proxy names neither an http nor an https proxy', 'set proxy.http and/or proxy.https, e.g. http://proxy.example.com:3128', CODES.required);
+    const noProxy = [...(p.noProxy ?? []), 'localhost', '127.0.0.1', '::1', '169.254.169.254', ...(k8s.podSubnet ? [k8s.podSubnet] : []), ...(k8s.serviceSubnet ? [k8s.serviceSubnet] : [])];
+    if (backend === 'ignition' && p.https?.startsWith('http://')) {
+      warn('/proxy/https', CODES.proxyPlaintext, 'Ignition warns about an http:// proxy for https:// resources ("insecure plaintext HTTP proxy")', 'the TLS of each download still runs end to end through the proxy (CONNECT); use an https:// proxy URL to silence the warning');
+    }
+    proxy = { ...(p.http ? { http: p.http } : {}), ...(p.https ? { https: p.https } : {}), noProxy: noProxy.filter((x, i) => noProxy.indexOf(x) === i) };
+  }
+
+  // Mirrors: a URL prefix maps to a URL prefix, an image prefix to an image prefix.
+  const mirrors = Object.entries(data.mirrors ?? {});
+  for (const [from, to] of mirrors) {
+    const isUrl = (x: string): boolean => /^https?:\/\//.test(x);
+    if (isUrl(from) !== isUrl(to)) {
+      err(joinPointer(['mirrors', from]), `mirror ${JSON.stringify(from)} maps ${isUrl(from) ? 'a URL prefix to an image prefix' : 'an image prefix to a URL'}`, 'map a URL prefix to a URL prefix (https://pkgs.k8s.io/: https://mirror.example.com/k8s/), or an image prefix to an image prefix (registry.k8s.io/: registry.example.com/k8s/)', CODES.reference);
+    } else if (from.endsWith('/') !== to.endsWith('/')) {
+      err(joinPointer(['mirrors', from]), `mirror ${JSON.stringify(from)} and its target disagree on the trailing /`, 'end both with / (a directory prefix), or neither', CODES.reference);
+    }
+  }
+  mirrors.sort(([a], [b]) => b.length - a.length || (a < b ? -1 : 1));
 
   // The guide's kernel prerequisites cannot be switched off.
   const sysctls = data.kernel?.sysctls ?? {};
@@ -280,6 +384,9 @@ export function normalizeProfile(
     [cri?.socketUnit ? `${UNIT_DIR}/${cri.socketUnit}` : '', 'criDockerd.socket'],
     [cri?.service ? `${UNIT_DIR}/${cri.service}.d/${RUNTIME_DROPIN}` : '', 'runtime.sandboxImage'],
     [kubeletPath ?? '', 'runtime.cgroupDriver and the runtime socket'],
+    [data.kubernetes?.version !== undefined ? (data.kubernetes.kubeletDefaultsPath ?? '') : '', 'kubernetes.version (it sets KUBELET_EXTRA_ARGS)'],
+    [data.proxy ? APT_PROXY_PATH : '', 'proxy'],
+    ...(data.proxy ? [rt.name === 'containerd' ? containerd?.service : rt.name === 'cri-o' ? crio?.service : docker?.service, 'kubelet.service'].map((u): [string, string] => [`${UNIT_DIR}/${u}.d/${PROXY_DROPIN}`, 'proxy']) : []),
     [MODULES_LOAD_PATH, 'kernel.modules'],
     [SYSCTL_PATH, 'kernel.sysctls'],
   ];
@@ -324,7 +431,10 @@ export function normalizeProfile(
         .map((h) => [h, rt.registryMirrors![h]!] as const),
     },
     packaging,
-    ...(repo ? { repo } : {}),
+    repos,
+    ...(kubernetes ? { kubernetes } : {}),
+    ...(proxy ? { proxy } : {}),
+    mirrors,
     ...(containerd ? { containerd: containerd as NonNullable<Profile['containerd']> } : {}),
     ...(docker ? { docker: docker as NonNullable<Profile['docker']> } : {}),
     ...(crio ? { crio: crio as NonNullable<Profile['crio']> } : {}),

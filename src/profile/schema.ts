@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { ASSETS } from '../assets.generated.js';
 import { CODES, type Diagnostic } from '../diagnostics.js';
-import { isAbsPath, isHttpUrl, isImageReference, isRegistryHost, isSafeText, isSysctlName } from './formats.js';
+import { isAbsPath, isCidr, isHttpUrl, isImageReference, isMirrorPrefix, isNoProxyEntry, isProxyUrl, isRegistryHost, isSafeText, isSysctlName } from './formats.js';
 import { displayPath, locate, type SourceLayer } from './source.js';
 
 export const PROFILE_SCHEMA: Record<string, unknown> = JSON.parse(ASSETS['profiles/profile.schema.json']!);
@@ -19,6 +19,10 @@ const FORMAT_HINTS: Record<string, string> = {
   'abs-path': 'an absolute path such as /etc/example.conf, with no .. segments, newlines or NUL bytes',
   'http-url': 'an http:// or https:// URL with no credentials, spaces, quotes or fragment',
   'safe-text': 'text without NUL, control characters other than tab and newline, or Unicode line separators',
+  'proxy-url': 'a proxy URL such as http://proxy.example.com:3128 or http://user:password@proxy:3128 (percent-encode special characters in the credentials; no path, quotes or spaces)',
+  'no-proxy-entry': 'a host (example.com), a domain (.example.com), an IP address or a CIDR such as 10.0.0.0/8',
+  cidr: 'a CIDR such as 10.244.0.0/16 or fd00::/64',
+  'mirror-prefix': 'a URL prefix such as https://mirror.example.com/pkgs.k8s.io/, or an image prefix such as registry.example.com/k8s/',
 };
 
 const TYPE_HINTS: Record<string, string> = {
@@ -40,6 +44,10 @@ function validator(): ValidateFunction {
   ajv.addFormat('abs-path', isAbsPath);
   ajv.addFormat('http-url', isHttpUrl);
   ajv.addFormat('safe-text', isSafeText);
+  ajv.addFormat('proxy-url', isProxyUrl);
+  ajv.addFormat('no-proxy-entry', isNoProxyEntry);
+  ajv.addFormat('cidr', isCidr);
+  ajv.addFormat('mirror-prefix', isMirrorPrefix);
   compiled = ajv.compile(PROFILE_SCHEMA);
   return compiled;
 }

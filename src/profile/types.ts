@@ -33,10 +33,41 @@ export interface WrittenProfile {
   arch?: Arch;
   kernel?: { modules?: string[]; sysctls?: Record<string, string> };
   kubelet?: { configFragmentPath?: string };
+  kubernetes?: Partial<KubernetesLayer>;
+  proxy?: ProxySettings;
+  mirrors?: Record<string, string>;
   files?: UserFile[];
   commands?: (string | string[])[];
   ignition?: { version?: string; snippets?: string[] };
   terraform?: { variables?: string[] };
+}
+
+/**
+ * The `kubernetes:` section. Built-in layers carry the facts (repository, defaults file, pause
+ * images); the user's `version` switches the packages on.
+ */
+export interface KubernetesLayer {
+  /** A minor ("1.36"), a release ("1.36.1") or an exact package version ("1.36.1-1.1"). */
+  version: string;
+  packages: string[];
+  hold: boolean;
+  repo: string;
+  /** Where the kubelet package reads KUBELET_EXTRA_ARGS from (/etc/default/kubelet, /etc/sysconfig/kubelet). */
+  kubeletDefaultsPath: string;
+  /** The pause image each Kubernetes minor expects. */
+  pauseImages: Record<string, string>;
+  /** Written into the KubeletConfiguration fragment; false lets kubelet >= 1.35 start on cgroup v1. */
+  failCgroupV1: boolean;
+  podSubnet: string;
+  serviceSubnet: string;
+  /** Why this distro cannot take the Kubernetes packages: crinit refuses them with this reason. */
+  unsupported: string;
+}
+
+export interface ProxySettings {
+  http?: string;
+  https?: string;
+  noProxy?: string[];
 }
 
 export interface Distro {
@@ -169,7 +200,25 @@ export interface Profile {
     readonly registryMirrors: readonly (readonly [host: string, urls: readonly string[]])[];
   };
   readonly packaging: SourcePackaging;
-  readonly repo?: Repo;
+  /** The runtime's repository, then the Kubernetes one, as the plan adds them. */
+  readonly repos: readonly Repo[];
+  /** Set when kubernetes.version is: the Kubernetes packages and the kubelet wiring. */
+  readonly kubernetes?: {
+    readonly version: VersionSpec;
+    /** "1.36": the repository, the pause image and the compatibility rules follow it. */
+    readonly minor: string;
+    readonly packages: readonly string[];
+    readonly hold: boolean;
+    /** The repository id they come from. */
+    readonly repo: string;
+    readonly kubeletDefaultsPath: string;
+    readonly failCgroupV1?: boolean;
+    readonly podSubnet?: string;
+    readonly serviceSubnet?: string;
+  };
+  readonly proxy?: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] };
+  /** URL or image prefixes and what replaces them, longest prefix first. */
+  readonly mirrors: readonly (readonly [from: string, to: string])[];
   /** Set when runtime.name is containerd. */
   readonly containerd?: ContainerdFacts;
   /** Set when runtime.name is docker. */

@@ -5,15 +5,17 @@
  */
 import Handlebars from 'handlebars';
 import { ASSETS } from '../assets.generated.js';
-import { jsonString, shellWord, systemdWord, tomlString } from './helpers.js';
+import { aptString, jsonString, shellWord, systemdEnv, systemdWord, tomlString } from './helpers.js';
 
-const KNOWN_HELPERS = { toml: true, json: true, shell: true, systemd: true } as const;
+const KNOWN_HELPERS = { toml: true, json: true, shell: true, systemd: true, systemdEnv: true, apt: true } as const;
 
 const env = Handlebars.create();
 env.registerHelper('toml', (v: unknown) => tomlString(String(v)));
 env.registerHelper('json', (v: unknown) => jsonString(v));
 env.registerHelper('shell', (v: unknown) => shellWord(String(v)));
 env.registerHelper('systemd', (v: unknown) => systemdWord(String(v)));
+env.registerHelper('systemdEnv', (k: unknown, v: unknown) => systemdEnv(String(k), String(v)));
+env.registerHelper('apt', (v: unknown) => aptString(String(v)));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 

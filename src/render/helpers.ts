@@ -42,3 +42,19 @@ export function systemdWord(value: string): string {
   if (/[\0\n\r]/.test(value)) throw new Error('a systemd command-line word cannot hold a NUL or a line break');
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
 }
+
+/**
+ * systemdEnv writes one assignment of a unit's Environment= line: "KEY=value" in double quotes,
+ * with \\ and \" escaped and `%` doubled (specifiers). systemd does not expand `$` there.
+ */
+export function systemdEnv(key: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not an environment variable name: ${key}`);
+  if (/[\0\n\r]/.test(value)) throw new Error('a systemd Environment= value cannot hold a NUL or a line break');
+  return `"${key}=${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%')}"`;
+}
+
+/** aptString writes an apt.conf(5) string. apt has no escapes inside quotes: a quote or line break is refused. */
+export function aptString(value: string): string {
+  if (/["\0\n\r]/.test(value)) throw new Error('an apt.conf string cannot hold a quote or a line break');
+  return `"${value}"`;
+}

@@ -17,7 +17,7 @@ import { isSafeText } from '../../profile/formats.js';
 import { renderTemplate } from '../../render/handlebars.js';
 import { octalMode, STEP_NAME } from '../../paths.js';
 import { repoKeyPath } from '../../plan/build.js';
-import { lowerStep, stagedPath, wrap } from './lower.js';
+import { lowerStep, repoName, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
 export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
@@ -103,7 +103,7 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
     for (const r of plan.repos) {
       if (!r.apt) throw new Error(`internal: repository ${r.id} has no apt entry`);
       const where = [r.apt.uri, r.apt.suite, ...r.apt.components].join(' ');
-      sources[`crinit-${r.id}`] = r.key.armored
+      sources[repoName(r.id)] = r.key.armored
         ? // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
           // in place of $KEY_FILE, so the repository trusts this key alone.
           { source: `deb [signed-by=$KEY_FILE] ${where}`, key: r.key.armored }
@@ -122,12 +122,15 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
       // dnf then checks packages against this pinned key and fetches no key from the network.
       // A key pinned by fingerprint only is installed by the fetch-key step, once checked.
       if (r.key.armored) writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
-      repos[`crinit-${r.id}`] = {
+      repos[repoName(r.id)] = {
         name: r.description,
         baseurl: r.yum.baseurl,
         enabled: true,
         gpgcheck: true,
         gpgkey: `file://${keyPath}`,
+        // The kubeadm guide's exclude=: a routine `dnf upgrade` cannot move these packages; crinit
+        // installs them with --disableexcludes for this repository.
+        ...(r.exclude ? { exclude: r.exclude.join(' ') } : {}),
       };
     }
     doc.yum_repos = repos;

@@ -122,6 +122,49 @@ const FETCH_KEY = [
   'os.replace(dest + ".tmp", dest)',
 ].join('\n');
 
+/**
+ * DISABLE_SWAP turns swap off now and for good: swapoff, then every active swap line of
+ * /etc/fstab commented out (a copy is kept as fstab.crinit). swap.target is masked by its own
+ * step, as kubespray does, so no swap unit is pulled in at boot.
+ */
+const DISABLE_SWAP = [
+  'set -eu',
+  'fstab=$1',
+  'swapoff -a',
+  'if awk \'$1 !~ /^#/ && $3 == "swap" { found = 1 } END { exit !found }\' "$fstab"; then',
+  '  cp -p "$fstab" "$fstab.crinit"',
+  '  awk \'$1 !~ /^#/ && $3 == "swap" { print "# crinit: kubelet needs swap off: " $0; next } { print }\' "$fstab.crinit" > "$fstab.tmp"',
+  '  mv "$fstab.tmp" "$fstab"',
+  'fi',
+].join('\n');
+
+export function disableSwapLine(id: string): Line {
+  return { id, argv: ['sh', '-c', DISABLE_SWAP, 'sh', '/etc/fstab'] };
+}
+
+/**
+ * CONFIGURE_DNF_PROXY sets proxy= in dnf.conf's [main] section, replacing any proxy= already
+ * there; the rest of the file is kept as it is.
+ */
+const CONFIGURE_DNF_PROXY = [
+  'import sys',
+  'url, path = sys.argv[1:3]',
+  'lines = open(path).read().splitlines()',
+  'out, section = [], None',
+  'for line in lines:',
+  '    s = line.strip()',
+  '    if s.startswith("["): section = s',
+  '    if section == "[main]" and s.replace(" ", "").startswith("proxy="): continue',
+  '    out.append(line)',
+  '    if s == "[main]": out.append("proxy=" + url)',
+  'if "[main]" not in (l.strip() for l in lines): out = ["[main]", "proxy=" + url] + out',
+  'open(path + ".tmp", "w").write("\\n".join(out) + "\\n")',
+  'import os',
+  '# A proxy URL with credentials makes the file readable by root only.',
+  'os.chmod(path + ".tmp", 0o600 if "@" in url else os.stat(path).st_mode & 0o777)',
+  'os.replace(path + ".tmp", path)',
+].join('\n');
+
 /** lowerStep returns the runcmd lines for one plan step on this distro. */
 export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
   const distro = plan.target.distro;
@@ -147,7 +190,7 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
           id: step.id,
           argv: apt
             ? [...APT_GET, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', ...a.packages.map((p) => packageSpec(p, distro))]
-            : [...DNF, 'install', ...a.packages.map((p) => packageSpec(p, distro))],
+            : [...DNF, 'install', ...(a.fromRepo ? [`--disableexcludes=${repoName(a.fromRepo)}`] : []), ...a.packages.map((p) => packageSpec(p, distro))],
           retries: 3,
           delay: 15,
         },
@@ -187,6 +230,10 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['sh', '-c', INSTALL_ARCHIVE, 'sh', a.url, a.sha256, a.arch, a.member, a.dest], retries: 3, delay: 15 }];
     case 'restart-service':
       return [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }];
+    case 'disable-swap':
+      return [disableSwapLine(step.id)];
+    case 'configure-dnf-proxy':
+      return [{ id: step.id, argv: ['python3', '-c', CONFIGURE_DNF_PROXY, a.url, '/etc/dnf/dnf.conf'] }];
     case 'wait-for-socket':
       return [{ id: step.id, argv: ['test', '-S', a.path], retries: 30, delay: 2 }];
     case 'run-command':
@@ -194,6 +241,11 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
     case 'run-shell':
       return [{ id: step.id, argv: ['sh', '-c', a.script] }];
   }
+}
+
+/** The name a plan repository gets in apt sources and yum repo files. */
+export function repoName(id: string): string {
+  return `crinit-${id}`;
 }
 
 /** Where an after-packages file waits until its step installs it. */

@@ -138,8 +138,12 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   const links: IgnLink[] = plan.links.map((l) => ({ path: l.path, target: l.target, hard: false, overwrite: true }));
 
   const byPath = <T extends { path: string }>(a: T, b: T): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  // Ignition fetches remote contents (snippets, merged configs) itself, before anything else runs.
+  const proxy = plan.proxy
+    ? { ...(plan.proxy.http ? { httpProxy: plan.proxy.http } : {}), ...(plan.proxy.https ? { httpsProxy: plan.proxy.https } : {}), noProxy: [...plan.proxy.noProxy] }
+    : undefined;
   const config: IgnConfig = {
-    ignition: { version },
+    ignition: { version, ...(proxy ? { proxy } : {}) },
     storage: {
       files: files.sort(byPath),
       directories: directories.sort(byPath),

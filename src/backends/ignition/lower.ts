@@ -12,7 +12,7 @@
  * have no Ignition form on these distros yet and are refused, naming the step.
  */
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
-import type { Line } from '../cloud-init/lower.js';
+import { disableSwapLine, type Line } from '../cloud-init/lower.js';
 
 export type Lowered =
   | { readonly kind: 'satisfied'; readonly by: string }
@@ -45,6 +45,10 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
         kind: 'refused',
         reason: `step ${step.id} installs packages, which the Ignition backend cannot do on ${distro.name} (${distro.packageManager === 'none' ? 'it has no package manager' : 'rpm-ostree layering is not built into crinit yet'})`,
       };
+    case 'configure-dnf-proxy':
+      return { kind: 'refused', reason: `step ${step.id} configures dnf, which ${distro.name} does not have` };
+    case 'disable-swap':
+      return { kind: 'firstboot', lines: [disableSwapLine(step.id)] };
     case 'fetch-key':
       return { kind: 'refused', reason: `step ${step.id} sets up a package repository, which the Ignition backend cannot do on ${distro.name}` };
     case 'install-archive':

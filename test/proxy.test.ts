@@ -1,0 +1,188 @@
+/**
+ * The proxy (proxy:): apt's and dnf's own settings, crinit's step environment, a drop-in per
+ * service that fetches, and Ignition's ignition.proxy. Each is read back by the tool that reads
+ * it on the node where this machine has it (apt-config, sh, python3, ignition-validate).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { compile } from '../dist/index.js';
+import { fileContent, type CloudConfig } from './cloud-config.js';
+import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { decodeDataUrl } from './ignition-config.js';
+
+const PROXY = 'http://node:s3cr%40t$&@proxy.example.com:3128';
+const SET = [`proxy={"http": "${PROXY}", "https": "${PROXY}", "noProxy": [".example.com", "10.0.0.0/8", "localhost"]}`, 'kubernetes={"version": "1.36", "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"}'];
+const NO_PROXY = '.example.com,10.0.0.0/8,localhost,127.0.0.1,::1,169.254.169.254,10.244.0.0/16,10.96.0.0/12';
+
+function doc(profile: string, set: string[]): CloudConfig {
+  const r = compile({ profile, set });
+  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+}
+
+/**
+ * environment reads a unit's Environment= lines by systemd's rules for the form crinit writes:
+ * double-quoted KEY=value words with \\ escapes, and %% for a literal %.
+ */
+function environment(unit: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of unit.split('\n')) {
+    if (!line.startsWith('Environment=')) continue;
+    const m = /^Environment="((?:[^"\\]|\\.)*)"$/.exec(line);
+    expect(m, line).not.toBeNull();
+    const word = m![1]!.replace(/\\(.)/g, '$1').replace(/%%/g, '%');
+    const eq = word.indexOf('=');
+    out[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return out;
+}
+
+/** What a POSIX shell sees after sourcing the proxy environment file. */
+function sourced(text: string): Record<string, string> {
+  const file = writeTemp(tempDir(), 'proxy.env', text);
+  const names = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
+  const r = spawnSync('sh', ['-c', `. "$1"; for n in ${names.join(' ')}; do eval "printf '%s=%s\\n' \\"\\$n\\" \\"\\\${$n-}\\""; done; env | grep -c _PROXY= || true`, 'sh', file], { encoding: 'utf8', env: {} });
+  expect(r.status, r.stderr).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  const out: Record<string, string> = {};
+  for (const l of lines.slice(0, names.length)) out[l.slice(0, l.indexOf('='))] = l.slice(l.indexOf('=') + 1);
+  // Exported, not only set: the commands the steps run see them.
+  expect(Number(lines[names.length])).toBeGreaterThanOrEqual(2);
+  return out;
+}
+
+/** apt's own reading of an apt.conf file. */
+function aptConfig(text: string, key: string): string {
+  const file = writeTemp(tempDir(), 'apt.conf', text);
+  const r = spawnSync('apt-config', ['-c', file, 'shell', 'V', key], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const m = /^V='(.*)'$/.exec(r.stdout.trim());
+  return m ? m[1]!.replace(/'\\''/g, "'") : '';
+}
+
+describe('proxy', () => {
+  for (const d of DISTROS.filter((x) => x !== 'debian-13')) {
+    it(`${d}: every service that fetches gets the proxy, and the steps too`, () => {
+      for (const rt of ['containerd', 'docker', ...(d === 'amazonlinux-2023' ? [] : ['cri-o'])]) {
+        const c = doc(`${d}/${rt}`, SET);
+        const service = { containerd: 'containerd.service', docker: 'docker.service', 'cri-o': 'crio.service' }[rt]!;
+        const expected = { HTTP_PROXY: PROXY, http_proxy: PROXY, HTTPS_PROXY: PROXY, https_proxy: PROXY, NO_PROXY, no_proxy: NO_PROXY };
+        for (const unit of [service, 'kubelet.service']) {
+          const dropin = fileContent(c, `/etc/systemd/system/${unit}.d/20-crinit-proxy.conf`);
+          expect(dropin).toMatch(/^\[Service\]$/m);
+          expect(environment(dropin), `${d}/${rt} ${unit}`).toEqual(expected);
+        }
+        // cri-dockerd pulls nothing itself; dockerd does.
+        expect(c.write_files.some((f) => f.path.includes('cri-docker.service.d/20-crinit-proxy'))).toBe(false);
+        const env = c.write_files.find((f) => f.path === '/var/lib/crinit/proxy.env')!;
+        expect(env.permissions).toBe('0600');
+        expect(sourced(env.content)).toEqual(expected);
+        const apt = !d.startsWith('rhel') && !d.startsWith('amazon');
+        const ids = c.runcmd.map((l) => l[1]);
+        if (apt) {
+          const conf = c.write_files.find((f) => f.path === '/etc/apt/apt.conf.d/90crinit-proxy.conf')!;
+          expect(conf.permissions).toBe('0600');
+          expect(ids).not.toContain('configure-dnf-proxy');
+        } else {
+          // dnf's proxy is set before its first network call.
+          expect(ids.indexOf('configure-dnf-proxy')).toBeGreaterThan(-1);
+          expect(ids.indexOf('configure-dnf-proxy')).toBeLessThan(ids.indexOf('refresh-package-index'));
+          expect(c.write_files.some((f) => f.path.startsWith('/etc/apt/'))).toBe(false);
+        }
+      }
+    });
+  }
+
+  it("apt reads back exactly the proxies given (apt-config, Debian's apt)", (ctx) => {
+    needTool(ctx, 'apt-config', 'apt');
+    const c = doc('ubuntu-24.04/containerd', ['proxy={"http": "http://proxy.example.com:3128", "https": "https://u:p%3Aw@secure.example.com"}']);
+    const conf = fileContent(c, '/etc/apt/apt.conf.d/90crinit-proxy.conf');
+    expect(aptConfig(conf, 'Acquire::http::Proxy')).toBe('http://proxy.example.com:3128');
+    expect(aptConfig(conf, 'Acquire::https::Proxy')).toBe('https://u:p%3Aw@secure.example.com');
+    // Only http given: apt's https proxy stays unset (the same rule as https_proxy).
+    const only = fileContent(doc('debian-12/containerd', ['proxy.http=http://proxy.example.com:3128']), '/etc/apt/apt.conf.d/90crinit-proxy.conf');
+    expect(aptConfig(only, 'Acquire::https::Proxy')).toBe('');
+  });
+
+  it('adversarial proxy URLs round-trip through the drop-in, the shell file and apt (150 runs)', (ctx) => {
+    needTool(ctx, 'apt-config', 'apt');
+    const userChar = fc.constantFrom(...'abcXYZ019-._~!$&()*+,;=%'.split(''));
+    const arb = fc.record({
+      user: fc.string({ unit: userChar, minLength: 1, maxLength: 12 }),
+      pass: fc.string({ unit: userChar, minLength: 0, maxLength: 12 }),
+      host: fc.constantFrom('proxy.example.com', '10.1.2.3', '[fd00::1]', 'p-1.corp'),
+      port: fc.integer({ min: 1, max: 65535 }),
+      scheme: fc.constantFrom('http', 'https'),
+    });
+    fc.assert(
+      fc.property(arb, ({ user, pass, host, port, scheme }) => {
+        const url = `${scheme}://${user}${pass ? `:${pass}` : ''}@${host}:${port}`;
+        const r = compile({ profile: 'ubuntu-24.04/containerd', set: [`proxy={"https": ${JSON.stringify(url)}}`] });
+        if (!r.output) {
+          // Refused at the input (say a lone % that is no percent-escape): never half-written.
+          expect(r.diagnostics.some((d) => d.severity === 'error')).toBe(true);
+          expect(r.diagnostics.map((d) => d.message + (d.hint ?? '')).join('\n')).not.toContain(`${user}:${pass}@`);
+          return;
+        }
+        const c = parseYaml(r.output, { version: '1.1' }) as CloudConfig;
+        expect(environment(fileContent(c, '/etc/systemd/system/containerd.service.d/20-crinit-proxy.conf')).HTTPS_PROXY).toBe(url);
+        expect(sourced(fileContent(c, '/var/lib/crinit/proxy.env')).https_proxy).toBe(url);
+        expect(aptConfig(fileContent(c, '/etc/apt/apt.conf.d/90crinit-proxy.conf'), 'Acquire::https::Proxy')).toBe(url);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("dnf's proxy step sets proxy= in [main] and keeps the rest of dnf.conf (run for real)", () => {
+    const c = doc('rhel-9/containerd', ['proxy={"https": "http://u:p@proxy.example.com:3128"}']);
+    const argv = c.runcmd.find((l) => l[1] === 'configure-dnf-proxy')!;
+    const cmd = argv.slice(argv.indexOf('--') + 1);
+    expect(cmd.slice(-2)).toEqual(['http://u:p@proxy.example.com:3128', '/etc/dnf/dnf.conf']);
+    const file = writeTemp(tempDir(), 'dnf.conf', '# see man dnf.conf\n[main]\ngpgcheck=1\nproxy = http://old:1\ninstallonly_limit=3\n\n[other]\nproxy=http://keep:2\n');
+    for (let i = 0; i < 2; i++) {
+      const r = spawnSync(cmd[0]!, [...cmd.slice(1, -1), file], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('# see man dnf.conf\n[main]\nproxy=http://u:p@proxy.example.com:3128\ngpgcheck=1\ninstallonly_limit=3\n\n[other]\nproxy=http://keep:2\n');
+  });
+
+  it('Ignition: ignition.proxy, the runtime drop-in and the step environment; ignition-validate accepts it', (ctx) => {
+    needTool(ctx, 'ignition-validate', 'ignition');
+    for (const os of ['fcos', 'flatcar']) {
+      const r = compile({ profile: `${os}/containerd`, set: ['proxy={"http": "http://proxy.example.com:3128", "https": "https://proxy.example.com:3129", "noProxy": [".corp"]}'] });
+      expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+      const ign = JSON.parse(r.output!) as { ignition: { proxy: unknown }; storage: { files: { path: string; contents: { source: string; compression?: string } }[] }; systemd: { units: { name: string; dropins?: { name: string; contents: string }[] }[] } };
+      expect(ign.ignition.proxy).toEqual({ httpProxy: 'http://proxy.example.com:3128', httpsProxy: 'https://proxy.example.com:3129', noProxy: ['.corp', 'localhost', '127.0.0.1', '::1', '169.254.169.254'] });
+      const dropin = ign.systemd.units.find((u) => u.name === 'containerd.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!;
+      expect(environment(dropin.contents).HTTPS_PROXY).toBe('https://proxy.example.com:3129');
+      const env = ign.storage.files.find((f) => f.path === '/var/lib/crinit/proxy.env')!;
+      expect(sourced(decodeDataUrl(env.contents.source, env.contents.compression)).http_proxy).toBe('http://proxy.example.com:3128');
+      const file = writeTemp(tempDir(), `${os}.ign`, r.output!);
+      const v = spawnSync('ignition-validate', [file], { encoding: 'utf8' });
+      expect(v.status, v.stdout + v.stderr).toBe(0);
+      expect(v.stdout + v.stderr).toBe('');
+    }
+    // ignition.proxy exists from spec 3.1.0 on.
+    const old = compile({ profile: 'fcos/containerd', set: ['ignition.version=3.0.0', 'proxy.http=http://proxy.example.com:3128'] });
+    expect(old.output).toBeUndefined();
+    expect(old.diagnostics.map((d) => d.message).join('\n')).toContain('ignition.proxy');
+    // An http:// proxy for https resources: Ignition warns, and so does crinit, at the line.
+    const plain = compile({ profile: 'fcos/containerd', set: ['proxy.https=http://proxy.example.com:3128'] });
+    expect(plain.diagnostics.map((d) => d.code)).toContain('W-PROXY-PLAINTEXT');
+  });
+
+  it('refuses a bad proxy at line:col without echoing its credentials', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'node.yaml', 'extends: ubuntu-24.04/containerd\nproxy:\n  https: "http://admin:hunter2@proxy.example.com:3128/path"\n');
+    const r = runCli(['render', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('node.yaml:3:10: error E-SCHEMA: proxy.https is not valid: expected a proxy URL');
+    expect(r.stderr).not.toContain('hunter2');
+    const none = runCli(['render', writeTemp(dir, 'none.yaml', 'extends: ubuntu-24.04/containerd\nproxy:\n  noProxy: [.corp]\n')]);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('none.yaml:3:3: error E-RULE-REQUIRED: proxy names neither an http nor an https proxy');
+  });
+});
