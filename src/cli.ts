@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { basename, dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CRINIT_VERSION } from './assets.generated.js';
+import { formatManifest, manifest } from './offline.js';
 import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import { listMatrix } from './list.js';
@@ -39,7 +40,7 @@ function report(diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
 }
 
-type ExtraOptions = Pick<CompileOptions, 'variables' | 'terraformTemplate'>;
+type ExtraOptions = Pick<CompileOptions, 'variables' | 'terraformTemplate' | 'offline'>;
 
 /** compileArg compiles a built-in name or a profile file named on the command line. */
 function compileArg(arg: string, set: readonly string[], extra: ExtraOptions = {}): CompileResult {
@@ -72,6 +73,7 @@ interface RenderOptions {
   var: string[];
   tfVar: string[];
   inventory?: string;
+  offline?: boolean;
 }
 
 /** cannotReadInventory is the one diagnostic for an inventory file that cannot be read. */
@@ -200,6 +202,7 @@ export function buildProgram(): Command {
     .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
     .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
     .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
+    .option('--offline', 'fail, listing them, if any public host is left in the output after mirrors: (air-gapped sites)')
     .action((arg: string | undefined, opts: RenderOptions) => {
       if (opts.inventory !== undefined || arg === undefined) {
         if (opts.inventory === undefined || arg !== undefined) {
@@ -221,6 +224,7 @@ export function buildProgram(): Command {
       const result = hasErrors(diagnostics)
         ? { diagnostics: [] as Diagnostic[], chain: arg }
         : compileArg(arg, opts.set, {
+            ...(opts.offline ? { offline: true } : {}),
             ...(opts.format === 'tftpl' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
             ...(opts.format === 'butane' ? { butane: true } : {}),
           });
@@ -378,6 +382,26 @@ export function buildProgram(): Command {
         const where = a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : opts.listen;
         log(`serving ${first.state!.byMac.size} machines on http://${where}/`);
       });
+    });
+
+  program
+    .command('manifest')
+    .description('list every artifact a profile fetches (repositories, keys, downloads, images) with its pin, to fill an air-gapped mirror')
+    .argument('<profile>', 'e.g. ubuntu-24.04/containerd, or node.yaml')
+    .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((arg: string, opts: { set: string[]; json?: boolean }) => {
+      const result = compileArg(arg, opts.set);
+      report([...result.diagnostics]);
+      const code = exitCodeFor(result.diagnostics);
+      if (code !== EXIT.ok || !result.plan) {
+        process.exitCode = code === EXIT.ok ? EXIT.internal : code;
+        return;
+      }
+      const entries = manifest(result.plan);
+      const fromRepos = new Set(entries.flatMap((e) => (e.packages ?? []).map((p) => p.split(' ')[0]!)));
+      const distroPackages = result.plan.packages.filter((p) => !fromRepos.has(p.name)).map((p) => (p.version ? `${p.name} ${p.version.raw}` : p.name));
+      process.stdout.write(opts.json ? `${JSON.stringify({ profile: result.chain, artifacts: entries, distroPackages }, null, 2)}\n` : formatManifest(entries, distroPackages));
     });
 
   program

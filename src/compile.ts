@@ -13,6 +13,7 @@ import type { Contributor } from './delivery.js';
 import { fillTemplate, toTemplate } from './tftpl.js';
 import type { VariableOptions } from './profile/variables.js';
 import { buildPlan } from './plan/build.js';
+import { checkOffline } from './offline.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers } from './profile/merge.js';
 import { normalizeProfile, type Locator } from './profile/normalize.js';
@@ -34,6 +35,8 @@ export interface CompileOptions {
   readonly butane?: boolean;
   /** Values for the profile's per-node variables (`${name}` placeholders). */
   readonly variables?: Readonly<Record<string, string>>;
+  /** Refuse the output if it would fetch anything from a public host (after mirrors:). */
+  readonly offline?: boolean;
   /** Render a Terraform templatefile() template: these names (and the declared ones) stay live. */
   readonly terraformTemplate?: { readonly variables?: readonly string[] };
 }
@@ -96,6 +99,10 @@ function run(options: CompileOptions, variables: VariableOptions): Run {
     }
     text = b.text;
     format = 'butane';
+  }
+  if (options.offline) {
+    const offline = checkOffline(rendered, norm.profile, text, format);
+    if (offline.length > 0) return { diagnostics: [...diagnostics, ...offline], chain, profile: norm.profile, plan: rendered, sentinels };
   }
   return { output: text, format, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
 }

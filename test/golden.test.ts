@@ -28,6 +28,16 @@ const CASES: { name: string; profile: string; set?: string[] }[] = [
       'runtime.registryMirrors={"docker.io": ["https://mirror.example.com", "http://10.0.0.5:5000"], "registry.k8s.io": ["https://k8s-mirror.example.com"]}',
     ],
   },
+  // A whole node behind a proxy, from internal mirrors: Kubernetes 1.35 on both families.
+  ...['ubuntu-24.04', 'rhel-9'].map((d) => ({
+    name: `${d}-containerd-kubernetes-proxy-mirrors`,
+    profile: `${d}/containerd`,
+    set: [
+      'kubernetes={"version": "1.35", "packages": ["kubelet", "kubeadm", "kubectl", "cri-tools"], "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"}',
+      'proxy={"http": "http://proxy.corp.internal:3128", "https": "http://proxy.corp.internal:3128", "noProxy": [".corp.internal"]}',
+      'mirrors={"https://download.docker.com/": "https://mirror.corp.internal/docker/", "https://pkgs.k8s.io/": "https://mirror.corp.internal/k8s/", "registry.k8s.io/": "registry.corp.internal/k8s/"}',
+    ],
+  })),
 ];
 
 /**
@@ -64,6 +74,11 @@ const IGNITION_CASES: { name: string; profile: string; set?: string[] }[] = [
       'runtime.registryMirrors={"docker.io": ["https://mirror.example.com"]}',
       'commands=[["systemctl", "enable", "--now", "fstrim.timer"], "echo ready > /etc/crinit-ready"]',
     ],
+  },
+  {
+    name: 'fcos-containerd-proxy-mirrors',
+    profile: 'fcos/containerd',
+    set: ['proxy={"https": "https://proxy.corp.internal:3129", "noProxy": [".corp.internal"]}', 'mirrors={"registry.k8s.io/": "registry.corp.internal/k8s/"}'],
   },
 ];
 

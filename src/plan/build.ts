@@ -105,7 +105,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
       origin,
     };
     const upstream = r.apt?.uri ?? r.yum?.baseurl ?? '';
-    artifacts.push({ kind: 'repository', url: repo.apt?.uri ?? repo.yum?.baseurl ?? '', upstream, fingerprint: r.key.fingerprint, origin });
+    artifacts.push({ kind: 'repository', id: r.id, url: repo.apt?.uri ?? repo.yum?.baseurl ?? '', upstream, fingerprint: r.key.fingerprint, origin });
     if (r.key.url) artifacts.push({ kind: 'key', url: keyUrl!, upstream: r.key.url, fingerprint: r.key.fingerprint, origin: at(joinPointer(['keys', r.key.name])) });
     return repo;
   });
@@ -311,7 +311,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     ...(profile.ignition.version ? { ignitionVersion: { value: profile.ignition.version, origin: at('/ignition/version') } } : {}),
     kubelet: { cgroupDriver: rt.cgroupDriver, runtimeEndpoint: socketEndpoint, origin: at('/runtime/cgroupDriver') },
     ...(proxy ? { proxy: { ...proxy, origin: proxyOrigin } } : {}),
-    artifacts: [...artifacts, ...runtime.artifacts, sandboxArtifact(original, profile, at(!!k8s && L.isBuiltin('/runtime/sandboxImage') ? '/kubernetes/pauseImages' : '/runtime/sandboxImage'))],
+    artifacts: [...withPackages(artifacts, packages, k8sPackages, profile), ...runtime.artifacts, sandboxArtifact(original, profile, at(!!k8s && L.isBuiltin('/runtime/sandboxImage') ? '/kubernetes/pauseImages' : '/runtime/sandboxImage'))],
     steps,
   };
 }
@@ -335,6 +335,16 @@ interface RuntimeParts {
   readonly crictlOrigin: string;
   /** What the runtime downloads (cri-dockerd's release). */
   readonly artifacts: PlanArtifact[];
+}
+
+/** Each repository artifact, with the packages (and version pins) the plan takes from it. */
+function withPackages(artifacts: PlanArtifact[], runtimePackages: readonly PlanPackage[], k8sPackages: readonly PlanPackage[], profile: Profile): PlanArtifact[] {
+  const pin = (p: PlanPackage): string => (p.version ? `${p.name} ${p.epoch ? `${p.epoch}:` : ''}${p.version.raw}${p.version.kind === 'exact' ? '' : '.*'}` : p.name);
+  return artifacts.map((a) => {
+    if (a.kind !== 'repository') return a;
+    const from = a.id === profile.kubernetes?.repo ? k8sPackages : a.id === profile.packaging.repo ? runtimePackages.filter((p) => !profile.packaging.requires?.includes(p.name)) : [];
+    return from.length > 0 ? { ...a, packages: from.map(pin) } : a;
+  });
 }
 
 /** The pause image as an artifact: where the node pulls it, through the runtime's registry mirrors. */

@@ -60,11 +60,15 @@ export interface PlanRepo extends Sourced {
  */
 export interface PlanArtifact extends Sourced {
   readonly kind: 'repository' | 'key' | 'download' | 'image';
+  /** A repository's id. */
+  readonly id?: string;
   readonly url: string;
   readonly upstream: string;
   readonly sha256?: string;
   readonly fingerprint?: string;
   readonly version?: string;
+  /** A repository's packages, with their version pins. */
+  readonly packages?: readonly string[];
   /** An image pulled through the runtime's registry mirrors: the mirror URLs tried first. */
   readonly registryMirrors?: readonly string[];
 }
