@@ -1,6 +1,7 @@
 /**
  * Reading crinit's cloud-config output back, as cloud-init and the services on the node do.
  */
+import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 
@@ -50,3 +51,22 @@ export function parseModules(text: string): string[] {
     .filter((l) => l && !l.startsWith('#') && !l.startsWith(';'));
 }
 
+
+/**
+ * The deb line of an apt repository crinit adds whose key is fetched on first boot: a list file
+ * staged by write_files and placed by the add-repository step, after the key and before the
+ * index refresh, and never an `apt: sources` entry (cloud-init's apt module runs apt-get update
+ * at once, before the key exists).
+ */
+export function fetchedKeySource(doc: CloudConfig, id: string): string {
+  expect(doc.apt?.sources?.[`crinit-${id}`]).toBeUndefined();
+  const ids = doc.runcmd.map((l) => l[1]);
+  expect(ids.indexOf(`fetch-key-${id}`)).toBeLessThan(ids.indexOf(`add-repository-${id}`));
+  expect(ids.indexOf(`add-repository-${id}`)).toBeLessThan(ids.indexOf('refresh-package-index'));
+  const line = doc.runcmd.find((l) => l[1] === `add-repository-${id}`)!;
+  expect(line.slice(-2)).toEqual([`/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-${id}.list`, `/etc/apt/sources.list.d/crinit-${id}.list`]);
+  const text = fileContent(doc, `/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-${id}.list`);
+  const debs = text.split('\n').filter((l) => l.startsWith('deb '));
+  expect(debs).toHaveLength(1);
+  return debs[0]!;
+}

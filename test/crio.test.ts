@@ -14,7 +14,7 @@ import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fileContent, type CloudConfig } from './cloud-config.js';
+import { fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
 import { needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 /** The distros where CRI-O renders; Debian 13 and Amazon Linux 2023 are refused (below). */
@@ -49,8 +49,7 @@ describe('cri-o: drop-in, kubelet and crictl', () => {
 
   it('installs cri-o pinned to its minor from that minor\'s repository, holds it, then starts crio', () => {
     const u = doc('ubuntu-24.04/cri-o', ['runtime.version="1.35"']);
-    const sources = (u.apt as { sources: Record<string, { source: string }> }).sources;
-    expect(sources['crinit-cri-o']!.source).toBe('deb [signed-by=/etc/apt/keyrings/crinit-cri-o.asc] https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.35/deb/ /');
+    expect(fetchedKeySource(u, 'cri-o')).toBe('deb [signed-by=/etc/apt/keyrings/crinit-cri-o.asc] https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.35/deb/ /');
     const run = JSON.stringify(u.runcmd);
     expect(run).toContain('"cri-o=1.35.*"');
     expect(run).toContain('"apt-mark","hold","cri-o"');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fileContent, type CloudConfig } from './cloud-config.js';
+import { fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 const K8S_DISTROS = DISTROS.filter((d) => d !== 'debian-13');
@@ -45,7 +45,7 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
       const c = doc(`${d}/containerd`, [`kubernetes=${ALL}`]);
       const apt = !d.startsWith('rhel') && !d.startsWith('amazon');
       if (apt) {
-        expect(c.apt!.sources['crinit-kubernetes']!.source).toBe('deb [signed-by=/etc/apt/keyrings/crinit-kubernetes.asc] https://pkgs.k8s.io/core:/stable:/v1.36/deb/ /');
+        expect(fetchedKeySource(c, 'kubernetes')).toBe('deb [signed-by=/etc/apt/keyrings/crinit-kubernetes.asc] https://pkgs.k8s.io/core:/stable:/v1.36/deb/ /');
       } else {
         expect(c.yum_repos!['crinit-kubernetes']).toMatchObject({
           baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.36/rpm/',
@@ -94,7 +94,7 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
   it('an exact release pins kubelet, kubeadm and kubectl exactly and cri-tools to the minor', () => {
     const c = doc('ubuntu-24.04/containerd', ['kubernetes={"version": "1.35.2-1.1", "packages": ["kubelet", "kubeadm", "kubectl", "cri-tools"]}']);
     expect(step(c, 'install-kubernetes-packages').slice(-4)).toEqual(['kubelet=1.35.2-1.1', 'kubeadm=1.35.2-1.1', 'kubectl=1.35.2-1.1', 'cri-tools=1.35.*']);
-    expect(c.apt!.sources['crinit-kubernetes']!.source).toContain('/v1.35/deb/');
+    expect(fetchedKeySource(c, 'kubernetes')).toContain('/v1.35/deb/');
     const r = doc('rhel-9/containerd', ['kubernetes.version=1.35.2']);
     expect(step(r, 'install-kubernetes-packages').slice(-3)).toEqual(['kubelet-1.35.2-*', 'kubeadm-1.35.2-*', 'kubectl-1.35.2-*']);
   });
@@ -118,7 +118,7 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
 
   it('CRI-O follows the Kubernetes minor, and refuses a different one at line:col', () => {
     const c = doc('ubuntu-24.04/cri-o', ['kubernetes.version=1.35']);
-    expect(c.apt!.sources['crinit-cri-o']!.source).toContain('/isv:/cri-o:/stable:/v1.35/deb/');
+    expect(fetchedKeySource(c, 'cri-o')).toContain('/isv:/cri-o:/stable:/v1.35/deb/');
     expect(fileContent(c, '/etc/crio/crio.conf.d/90-crinit.conf')).toContain('pause_image = "registry.k8s.io/pause:3.10.1"');
     const r = renderFile('extends: ubuntu-24.04/cri-o\nruntime:\n  version: "1.34"\nkubernetes:\n  version: "1.36"\n');
     expect(r.status).toBe(1);

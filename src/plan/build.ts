@@ -16,6 +16,11 @@ export function repoKeyPath(packageManager: string, repoId: string): string {
   return packageManager === 'apt' ? `/etc/apt/keyrings/crinit-${repoId}.asc` : `/etc/pki/rpm-gpg/crinit-${repoId}.asc`;
 }
 
+/** Where crinit writes an apt source that it places itself (one whose key is fetched on first boot). */
+export function aptSourcePath(repoId: string): string {
+  return `/etc/apt/sources.list.d/crinit-${repoId}.list`;
+}
+
 /** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
 export function registryServer(host: string): string | undefined {
   if (host === '_default') return undefined;
@@ -109,6 +114,13 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     if (r.key.url) artifacts.push({ kind: 'key', url: keyUrl!, upstream: r.key.url, fingerprint: r.key.fingerprint, origin: at(joinPointer(['keys', r.key.name])) });
     return repo;
   });
+  for (const r of repos) {
+    if (r.apt && r.key.url && profile.distro.packageManager === 'apt') {
+      files.push(
+        file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, line: `deb [signed-by=${repoKeyPath('apt', r.id)}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}` }, r.origin, { phase: 'after-key' }),
+      );
+    }
+  }
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
   // A runtime built into the image has no package: the image's own is used, as it is.
   const pk = profile.packaging;
@@ -250,7 +262,9 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   if (conflicts.length > 0) {
     steps.push({ id: 'remove-conflicting-packages', action: { kind: 'remove-packages', packages: conflicts }, origin: at(`${srcPtr}/conflicts`) });
   }
-  // A key pinned by fingerprint only is fetched and checked before the index is refreshed.
+  // A key pinned by fingerprint only is fetched and checked before the index is refreshed; on
+  // apt its source is placed only then (cloud-init's apt module runs `apt-get update` itself,
+  // which fails on a source whose key is not there yet).
   for (const r of repos) {
     if (r.key.url) {
       steps.push({
@@ -258,6 +272,8 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
         action: { kind: 'fetch-key', url: r.key.url, fingerprint: r.key.fingerprint, dest: repoKeyPath(profile.distro.packageManager, r.id) },
         origin: r.origin,
       });
+      const source = files.find((f) => f.path === aptSourcePath(r.id));
+      if (source) steps.push({ id: `add-repository-${r.id}`, action: { kind: 'place-files', paths: [source.path] }, origin: r.origin });
     }
   }
   if (packages.length > 0 || k8sPackages.length > 0) {

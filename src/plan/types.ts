@@ -15,9 +15,11 @@ export type FileSource = { readonly template: string; readonly context: Readonly
 
 /**
  * When a file must land relative to package installation. `after-packages` is for files a
- * package ships itself (containerd.io's config.toml) and would otherwise replace or ignore.
+ * package ships itself (containerd.io's config.toml) and would otherwise replace or ignore;
+ * `after-key` for an apt source whose key the fetch-key step installs: apt must not read the
+ * source before its key is there.
  */
-export type FilePhase = 'before-packages' | 'after-packages';
+export type FilePhase = 'before-packages' | 'after-packages' | 'after-key';
 
 export interface PlanFile extends Sourced {
   readonly path: string;

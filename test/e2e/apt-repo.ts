@@ -80,3 +80,66 @@ export function buildFakeDockerRepo(suite = 'bookworm'): FakeRepo {
   readFileSync(join(dists, 'InRelease'));
   return { root, armoredKey, fingerprint, suite, component, version };
 }
+
+/** A stand-in for one pkgs.k8s.io minor: a flat, signed repository with its Release.key beside it. */
+export interface FakeKubernetesRepo {
+  /** What the test server serves; the repository lives at `path` below it. */
+  readonly root: string;
+  readonly path: string;
+  readonly fingerprint: string;
+  readonly version: string;
+  readonly criToolsVersion: string;
+}
+
+/**
+ * buildFakeKubernetesRepo builds kubelet, kubeadm, kubectl and cri-tools stand-ins for the minor,
+ * laid out as pkgs.k8s.io lays out core:/stable:/vX.Y/deb/ (a flat repository, "deb URI /").
+ * The kubelet stand-in ships /etc/default/kubelet as a conffile (KUBELET_EXTRA_ARGS=, as the real
+ * package does) and a unit that passes $KUBELET_EXTRA_ARGS on; when started, it records its
+ * arguments and its proxy environment under /run/crinit-e2e and sleeps.
+ */
+export function buildFakeKubernetesRepo(minor: string): FakeKubernetesRepo {
+  const work = mkdtempSync(join(tmpdir(), 'crinit-k8s-'));
+  const gnupg = join(work, 'gnupg');
+  mkdirSync(gnupg, { mode: 0o700 });
+  const env = { GNUPGHOME: gnupg };
+  run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'crinit e2e pkgs.k8s.io stand-in <e2e@crinit.invalid>', 'ed25519', 'sign', '1d'], { env });
+  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(run('gpg', ['--batch', '--with-colons', '--list-keys'], { env }))![1]!;
+  const root = join(work, 'www');
+  const path = `k8s/core:/stable:/v${minor}/deb/`;
+  const repo = join(root, path);
+  mkdirSync(repo, { recursive: true });
+  writeFileSync(join(repo, 'Release.key'), run('gpg', ['--batch', '--armor', '--export', fingerprint], { env }));
+
+  const version = `${minor}.1-1.1`;
+  const criToolsVersion = `${minor}.0-1.1`;
+  const build = (name: string, ver: string, files: Record<string, { text: string; mode?: number }>, extra: string[] = []): void => {
+    const pkg = join(work, `pkg-${name}`);
+    mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
+    for (const [p, f] of Object.entries(files)) {
+      mkdirSync(join(pkg, p, '..'), { recursive: true });
+      writeFileSync(join(pkg, p), f.text, { mode: f.mode ?? 0o644 });
+    }
+    const control = [`Package: ${name}`, `Version: ${ver}`, 'Architecture: all', ...extra, 'Maintainer: crinit e2e <e2e@crinit.invalid>', `Description: stand-in for ${name} in crinit's boot tests`, ''];
+    writeFileSync(join(pkg, 'DEBIAN/control'), control.join('\n'));
+    if (files['etc/default/kubelet']) writeFileSync(join(pkg, 'DEBIAN/conffiles'), '/etc/default/kubelet\n');
+    run('dpkg-deb', ['--root-owner-group', '--build', pkg, join(repo, `${name}_${ver}_all.deb`)]);
+  };
+  build('kubelet', version, {
+    'etc/default/kubelet': { text: 'KUBELET_EXTRA_ARGS=\n' },
+    'usr/bin/kubelet': {
+      text: '#!/bin/sh\nmkdir -p /run/crinit-e2e\nprintf "%s\\n" "$@" > /run/crinit-e2e/kubelet-args\nenv | grep -i "_proxy=" | sort > /run/crinit-e2e/kubelet-env\nexec sleep infinity\n',
+      mode: 0o755,
+    },
+    'lib/systemd/system/kubelet.service': {
+      text: '[Unit]\nDescription=kubelet stand-in\n[Service]\nEnvironmentFile=-/etc/default/kubelet\nExecStart=/usr/bin/kubelet $KUBELET_EXTRA_ARGS\nRestart=always\n[Install]\nWantedBy=multi-user.target\n',
+    },
+  });
+  build('kubeadm', version, { 'usr/share/doc/kubeadm/README.crinit': { text: 'stand-in\n' } }, [`Depends: kubelet (= ${version}), cri-tools`]);
+  build('kubectl', version, { 'usr/share/doc/kubectl/README.crinit': { text: 'stand-in\n' } });
+  build('cri-tools', criToolsVersion, { 'usr/share/doc/cri-tools/README.crinit': { text: 'stand-in\n' } });
+  writeFileSync(join(repo, 'Packages'), run('apt-ftparchive', ['packages', '.'], { cwd: repo }));
+  writeFileSync(join(repo, 'Release'), run('apt-ftparchive', ['release', '.'], { cwd: repo }));
+  run('gpg', ['--batch', '--yes', '--default-key', fingerprint, '--clearsign', '-o', join(repo, 'InRelease'), join(repo, 'Release')], { env });
+  return { root, path, fingerprint, version, criToolsVersion };
+}

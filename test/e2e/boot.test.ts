@@ -11,7 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import { compile } from '../../dist/index.js';
 import { REQUIRE_TOOLS } from '../helpers.js';
 import { stringify } from 'yaml';
-import { buildFakeDockerRepo } from './apt-repo.js';
+import { buildFakeDockerRepo, buildFakeKubernetesRepo } from './apt-repo.js';
+import { forwardProxy, type ProxyLog } from './proxy.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +53,7 @@ function steps(result: BootResult): Map<string, { seconds: number; started: numb
  * What the guide asks, on the real machine, whatever provisioned it: kernel modules and sysctls,
  * containerd running on crinit's config, the kubelet fragment, and no failure record.
  */
-function expectRuntimeUp(result: BootResult): void {
+function expectRuntimeUp(result: BootResult, sandbox = SANDBOX): void {
   const r = result.report;
   const context = `--- console tail ---\n${result.consoleTail}`;
   expect(r.MODULE_overlay, context).toBe('loaded');
@@ -67,7 +68,7 @@ function expectRuntimeUp(result: BootResult): void {
   const dump = parseToml(decode(r, 'CONFIG_DUMP_B64')!) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   const cri = dump.plugins['io.containerd.grpc.v1.cri'];
   expect(cri.containerd.runtimes.runc.options.SystemdCgroup).toBe(true);
-  expect(cri.sandbox_image).toBe(SANDBOX);
+  expect(cri.sandbox_image).toBe(sandbox);
   expect(dump.disabled_plugins ?? []).not.toContain('cri');
   expect(r.CTR_OK, decode(r, 'CTR_VERSION_B64')).toBe('1');
   expect(decode(r, 'CTR_VERSION_B64')).toMatch(/Server:\s+Version:/);
@@ -185,6 +186,77 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
       expect(requests.some((q) => q.startsWith('GET /pool/stable/containerd.io_'))).toBe(true);
     } finally {
       server.close();
+    }
+  }, 3_600_000);
+
+  it('8. a node behind a proxy that wants credentials, its Kubernetes packages from an internal mirror of pkgs.k8s.io', async () => {
+    // A stand-in for pkgs.k8s.io v1.34 (unreachable here) served as the internal mirror, and a
+    // forwarding proxy that answers 407 without the right credentials. Everything first boot
+    // fetches goes through the proxy: the Debian archive, the mirror's key, index and packages.
+    const repo = buildFakeKubernetesRepo('1.34');
+    const served: string[] = [];
+    const proxied: ProxyLog[] = [];
+    const { server, port } = await serve(repo.root, served);
+    const proxy = await forwardProxy('crinit', 'e2e@secret', proxied);
+    try {
+      const proxyUrl = `http://crinit:e2e%40secret@10.0.2.2:${proxy.port}`;
+      const profile = stringify({
+        extends: 'debian-12/containerd',
+        runtime: { source: 'distro' },
+        // The stand-in's key replaces the pinned pkgs.k8s.io fingerprint; the fetch-and-check step is the same.
+        keys: { kubernetes: { fingerprint: repo.fingerprint } },
+        kubernetes: { version: '1.34', packages: ['kubelet', 'kubeadm', 'kubectl', 'cri-tools'], podSubnet: '10.244.0.0/16' },
+        proxy: { http: proxyUrl, https: proxyUrl, noProxy: ['.cluster.local'] },
+        mirrors: { 'https://pkgs.k8s.io/': `http://10.0.2.2:${port}/k8s/`, 'registry.k8s.io/': 'registry.corp.internal/k8s/' },
+        // kubeadm would start kubelet; the stand-in records how it was started.
+        commands: [['systemctl', 'start', 'kubelet.service']],
+      });
+      const r = compile({ profile: { path: 'proxy-e2e.yaml', text: profile } });
+      if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+      const result = await boot(image, { name: 'debian-12-containerd-proxy-kubernetes', userData: r.output });
+      timings.push(`case 8 (proxy with credentials, Kubernetes packages from a mirror): ${result.seconds.toFixed(0)} s`);
+      const rep = result.report;
+      expectRuntimeUp(result, 'registry.corp.internal/k8s/pause:3.10.1');
+      expect(decode(rep, 'CRINIT_DONE_B64')).toMatch(/^profile=proxy-e2e\.yaml\n/);
+      expect(JSON.parse(decode(rep, 'CLOUD_INIT_RESULT_B64')!).v1.errors).toEqual([]);
+
+      // The packages: pinned to the minor, held, from the mirror.
+      expect(decode(rep, 'K8S_SOURCE_B64')).toMatch(new RegExp(`^deb \\[signed-by=/etc/apt/keyrings/crinit-kubernetes\\.asc\\] http://10\\.0\\.2\\.2:${port}/k8s/core:/stable:/v1\\.34/deb/ /\\s*$`, 'm'));
+      expect((decode(rep, 'K8S_INSTALLED_B64') ?? '').trim().split('\n').sort()).toEqual([
+        `cri-tools ${repo.criToolsVersion}`,
+        `kubeadm ${repo.version}`,
+        `kubectl ${repo.version}`,
+        `kubelet ${repo.version}`,
+      ]);
+      expect(rep.HELD_PACKAGES?.trim().split(' ').sort()).toEqual(['containerd', 'cri-tools', 'kubeadm', 'kubectl', 'kubelet']);
+      // kubelet: enabled, started with crinit's --config-dir, with the proxy in its environment.
+      expect(rep.KUBELET_ENABLED).toBe('enabled');
+      expect(rep.KUBELET_ACTIVE).toBe('active');
+      expect(decode(rep, 'KUBELET_DEFAULTS_B64')).toMatch(/^KUBELET_EXTRA_ARGS=--config-dir=\/etc\/kubernetes\/kubelet\.conf\.d$/m);
+      expect(decode(rep, 'KUBELET_ARGS_B64')).toBe('--config-dir=/etc/kubernetes/kubelet.conf.d\n');
+      const noProxy = '.cluster.local,localhost,127.0.0.1,::1,169.254.169.254,10.244.0.0/16';
+      const proxyEnv = ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'].map((k) => `${k}=${k.toLowerCase().startsWith('no') ? noProxy : proxyUrl}`);
+      expect((decode(rep, 'KUBELET_ENV_B64') ?? '').trim().split('\n').sort()).toEqual(proxyEnv.sort());
+      // containerd runs with the proxy (systemd's own reading of the drop-in).
+      const env = decode(rep, 'CONTAINERD_ENV_B64') ?? '';
+      expect(env).toContain(`HTTPS_PROXY=${proxyUrl}`);
+      expect(env).toContain(`NO_PROXY=${noProxy}`);
+      // Swap off and kept off.
+      expect(rep.SWAP_TARGET).toBe('masked');
+      expect(rep.SWAPS).toBe('0');
+      // The proxy saw the Debian archive, the mirror's key, index and packages, all with credentials.
+      expect(proxied.filter((p) => !p.authorized), JSON.stringify(proxied.filter((p) => !p.authorized).slice(0, 5))).toEqual([]);
+      const via = proxied.map((p) => p.url);
+      expect(via).toContain(`http://10.0.2.2:${port}/${repo.path}Release.key`);
+      expect(via).toContain(`http://10.0.2.2:${port}/${repo.path}InRelease`);
+      expect(via.some((u) => u.startsWith(`http://10.0.2.2:${port}/${repo.path}./kubelet_`) || u.startsWith(`http://10.0.2.2:${port}/${repo.path}kubelet_`))).toBe(true);
+      expect(via.some((u) => /\/pool\/main\/c\/containerd\//.test(u)), 'the Debian archive through the proxy').toBe(true);
+      // Nothing reached the mirror around the proxy.
+      expect(served.length).toBeGreaterThan(0);
+      expect(served.length).toBe(via.filter((u) => u.startsWith(`http://10.0.2.2:${port}/`)).length);
+    } finally {
+      server.close();
+      proxy.server.close();
     }
   }, 3_600_000);
 

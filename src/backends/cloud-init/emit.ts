@@ -91,28 +91,30 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   for (const f of plan.files) {
     // Files a package ships are staged now and installed by a step after the package, so that
     // neither dpkg's conffile handling nor rpm's %config(noreplace) can keep the packaged copy.
-    writeFiles.push(f.phase === 'after-packages' ? writeFile(f, stagedPath(f.path)) : writeFile(f));
+    writeFiles.push(f.phase === 'before-packages' ? writeFile(f) : writeFile(f, stagedPath(f.path)));
   }
 
   const doc: Record<string, unknown> = {};
   doc.write_files = writeFiles;
 
   if (plan.repos.length > 0 && distro.packageManager === 'apt') {
-    used.push('apt_sources_key_file', 'apt_preserve_sources_list');
+    used.push('apt_preserve_sources_list');
     const sources: Record<string, unknown> = {};
     for (const r of plan.repos) {
       if (!r.apt) throw new Error(`internal: repository ${r.id} has no apt entry`);
       const where = [r.apt.uri, r.apt.suite, ...r.apt.components].join(' ');
-      sources[repoName(r.id)] = r.key.armored
-        ? // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
-          // in place of $KEY_FILE, so the repository trusts this key alone.
-          { source: `deb [signed-by=$KEY_FILE] ${where}`, key: r.key.armored }
-        : // A key pinned by fingerprint only: the fetch-key step installs it there once checked.
-          { source: `deb [signed-by=${repoKeyPath('apt', r.id)}] ${where}` };
+      // A key pinned by fingerprint only is fetched on first boot, after cloud-init's apt module
+      // has run `apt-get update` (it does for any `sources:`): that repository's source is a plan
+      // file, placed after its key.
+      if (!r.key.armored) continue;
+      used.push('apt_sources_key_file');
+      // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
+      // in place of $KEY_FILE, so the repository trusts this key alone.
+      sources[repoName(r.id)] = { source: `deb [signed-by=$KEY_FILE] ${where}`, key: r.key.armored };
     }
     // Keep the image's own sources.list; crinit only adds repositories.
-    doc.apt = { preserve_sources_list: true, sources };
-  } else if (plan.repos.length > 0) {
+    doc.apt = { preserve_sources_list: true, ...(Object.keys(sources).length > 0 ? { sources } : {}) };
+  } else if (plan.repos.length > 0 && distro.packageManager !== 'apt') {
     used.push('yum_repos');
     const repos: Record<string, unknown> = {};
     for (const r of plan.repos) {
