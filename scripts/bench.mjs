@@ -45,6 +45,33 @@ for (const profile of [...DISTROS.map((d) => `${d}/containerd`), ...DISTROS.slic
   const raw = Buffer.from(out, 'utf8');
   console.log(`${profile.padEnd(29)}${timeInProcess(profile).toFixed(3).padStart(29)}  ${String(raw.length).padStart(12)}  ${String(gzip(raw).length).padStart(7)}`);
 }
+// Whole nodes: the Kubernetes packages, and the same behind a proxy from internal mirrors.
+const K8S = ['kubernetes={"version": "1.36", "packages": ["kubelet", "kubeadm", "kubectl", "cri-tools"]}'];
+const WHOLE = [
+  ...K8S,
+  'proxy={"http": "http://proxy.corp.internal:3128", "https": "http://proxy.corp.internal:3128", "noProxy": [".corp.internal"]}',
+  'mirrors={"https://download.docker.com/": "https://mirror.corp.internal/docker/", "https://pkgs.k8s.io/": "https://mirror.corp.internal/k8s/", "https://github.com/": "https://mirror.corp.internal/github/", "registry.k8s.io/": "registry.corp.internal/k8s/"}',
+];
+console.log('');
+console.log('with kubernetes: 1.36 (k8s), and also proxy: and mirrors: (k8s+proxy+mirrors)');
+for (const [profile, set, label] of [
+  ...DISTROS.slice(0, 6).filter((d) => d !== 'debian-13').map((d) => [`${d}/containerd`, K8S, 'k8s']),
+  ...DISTROS.slice(0, 6).filter((d) => d !== 'debian-13').map((d) => [`${d}/docker`, K8S, 'k8s']),
+  ['ubuntu-24.04/containerd', WHOLE, 'k8s+proxy+mirrors'],
+  ['rhel-9/containerd', WHOLE, 'k8s+proxy+mirrors'],
+  ['ubuntu-24.04/docker', WHOLE, 'k8s+proxy+mirrors'],
+]) {
+  const out = compile({ profile, set }).output ?? '';
+  const raw = Buffer.from(out, 'utf8');
+  const times = [];
+  for (let i = 0; i < 30; i++) compile({ profile, set });
+  for (let i = 0; i < 200; i++) {
+    const t = process.hrtime.bigint();
+    compile({ profile, set });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  console.log(`${`${profile} ${label}`.padEnd(45)}${median(times).toFixed(3).padStart(13)}  ${String(raw.length).padStart(12)}  ${String(gzip(raw).length).padStart(7)}`);
+}
 console.log('');
 const cliMs = timeProcess([cli, 'render', 'ubuntu-24.04/containerd']);
 const nodeMs = timeProcess(['-e', '0']);

@@ -13,7 +13,7 @@ import { CRINIT_VERSION } from './assets.generated.js';
 import { formatManifest, manifest } from './offline.js';
 import { compile, type CompileOptions, type CompileResult } from './compile.js';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
-import { listMatrix } from './list.js';
+import { LIST_KUBERNETES, listMatrix } from './list.js';
 import { outputFileName, renderInventory } from './fleet.js';
 import { exportMatchbox } from './matchbox.js';
 import { createBootServer, loadState } from './serve.js';
@@ -414,17 +414,17 @@ export function buildProgram(): Command {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;
       }
-      const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BUILTIN', 'BACKENDS']];
+      const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BUILTIN', 'BACKENDS', `KUBERNETES ${LIST_KUBERNETES}`]];
       for (const r of rows) {
         const cell = (s: string) => {
           const src = r.sources.find((x) => x.source === s)!;
           if (!src.supported) return '-';
           const what = s === 'builtin' ? `in image ${src.version}` : `${src.package} ${src.version}`;
           const proof = src.proof === 'boot' ? 'booted' : src.proof === 'stand-in boot' ? 'booted on a stand-in' : 'validated';
-          const detail = src.configVersion !== undefined ? `config v${src.configVersion}` : `cri-dockerd ${src.criDockerd}`;
-          return `${what} (${detail}, ${proof})`;
+          const detail = src.configVersion !== undefined ? `config v${src.configVersion}, ` : src.criDockerd !== undefined ? `cri-dockerd ${src.criDockerd}, ` : '';
+          return `${what} (${detail}${proof})`;
         };
-        lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-']);
+        lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-', !r.supported ? '-' : r.kubernetes.supported ? 'pkgs.k8s.io' : 'refused']);
       }
       const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
       for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
@@ -435,6 +435,9 @@ export function buildProgram(): Command {
           : r.sources.filter((s) => !s.supported && (s.source === 'builtin') === r.backends.includes('ignition')).map((s) => `  ${r.profile} ${s.source}: ${s.reason}`),
       );
       if (notes.length) process.stdout.write(`\nUnsupported (- above):\n${notes.join('\n')}\n`);
+      // One line per distro: the reason is the distro's, whatever the runtime.
+      const k8sNotes = [...new Map(rows.filter((r) => r.supported && !r.kubernetes.supported).map((r) => [r.distro, `  ${r.distro}: ${r.kubernetes.reason}`])).values()];
+      if (k8sNotes.length) process.stdout.write(`\nKubernetes ${LIST_KUBERNETES} packages refused (kubernetes.version):\n${k8sNotes.join('\n')}\n`);
     });
   return program;
 }

@@ -60,7 +60,12 @@ export interface MatrixRow {
   readonly backends: readonly string[];
   /** cloud-init distros: the oldest cloud-init their images ship. */
   readonly cloudInitFloor?: string;
+  /** Whether `kubernetes.version: "1.36"` renders on the default source, and why not. */
+  readonly kubernetes: { readonly version: string; readonly supported: boolean; readonly reason?: string };
 }
+
+/** The Kubernetes minor `crinit list` checks each combination against. */
+export const LIST_KUBERNETES = '1.36';
 
 export function listMatrix(): MatrixRow[] {
   const rows: MatrixRow[] = [];
@@ -92,6 +97,8 @@ export function listMatrix(): MatrixRow[] {
         };
       });
       const baseError = base.diagnostics.find((d) => d.severity === 'error');
+      const k8s = base.output !== undefined ? compile({ profile, set: [`kubernetes.version=${LIST_KUBERNETES}`] }) : undefined;
+      const k8sError = k8s?.diagnostics.find((d) => d.severity === 'error');
       rows.push({
         ...(base.output === undefined && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),
         profile,
@@ -103,6 +110,11 @@ export function listMatrix(): MatrixRow[] {
         sources,
         backends: base.output !== undefined && base.profile ? [base.profile.distro.backend] : [],
         ...(base.profile?.distro.cloudInitFloor ? { cloudInitFloor: base.profile.distro.cloudInitFloor } : {}),
+        kubernetes: {
+          version: LIST_KUBERNETES,
+          supported: k8s?.output !== undefined,
+          ...(k8s?.output === undefined && k8sError ? { reason: `${k8sError.message}${k8sError.hint ? `; ${k8sError.hint}` : ''}` } : {}),
+        },
       });
     }
   }

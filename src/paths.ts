@@ -13,6 +13,8 @@ export const STATE_DIR = '/var/lib/crinit';
 export const DEFAULT_BIN_DIR = '/usr/local/sbin';
 /** The first-boot step runner, in the distro's binDir. */
 export const STEP_NAME = 'crinit-step';
+/** The key fetcher of repositories whose key is pinned by fingerprint only (cloud-init distros). */
+export const FETCH_KEY_NAME = 'crinit-fetch-key';
 /** Ignition backends: the script that runs the steps Ignition cannot express, and its unit. */
 export const FIRSTBOOT_NAME = 'crinit-firstboot';
 export const FIRSTBOOT_UNIT = 'crinit-firstboot.service';
@@ -26,7 +28,7 @@ export const APT_PROXY_PATH = '/etc/apt/apt.conf.d/90crinit-proxy.conf';
 
 /** The paths of crinit's own first-boot machinery on a distro: no user file may take them. */
 export function crinitPaths(binDir: string): string[] {
-  return [`${binDir}/${STEP_NAME}`, `${binDir}/${FIRSTBOOT_NAME}`, `${UNIT_DIR}/${FIRSTBOOT_UNIT}`];
+  return [`${binDir}/${STEP_NAME}`, `${binDir}/${FETCH_KEY_NAME}`, `${binDir}/${FIRSTBOOT_NAME}`, `${UNIT_DIR}/${FIRSTBOOT_UNIT}`];
 }
 
 /** octalMode writes a file mode the way cloud-init, install(1) and humans read it: "0644". */

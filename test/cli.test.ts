@@ -108,6 +108,14 @@ describe('crinit list', () => {
         if (!s.supported) expect(s.reason).toMatch(/not available|cannot render|not supported on/);
       }
     }
+    // The Kubernetes column: what `render --set kubernetes.version=1.36` does on the default source.
+    for (const row of rows.filter((x) => x.supported) as unknown as { profile: string; kubernetes: { version: string; supported: boolean; reason?: string } }[]) {
+      const out = compile({ profile: row.profile, set: ['kubernetes.version=1.36'] });
+      expect(row.kubernetes.version).toBe('1.36');
+      expect(row.kubernetes.supported, row.profile).toBe(out.output !== undefined);
+      expect(row.kubernetes.supported, row.profile).toBe(!/^(debian-13|fcos|flatcar)\//.test(row.profile));
+      if (!row.kubernetes.supported) expect(row.kubernetes.reason, row.profile).toMatch(/UNCONFIRMED|cannot render kubernetes\.version/);
+    }
     const al = rows.find((x) => x.profile === 'amazonlinux-2023/containerd')!;
     expect(al.defaultSource).toBe('distro');
     for (const d of DISTROS) {
@@ -155,7 +163,9 @@ describe('crinit list', () => {
     const r = runCli(['list']);
     expect(r.status).toBe(0);
     for (const d of [...DISTROS, ...IGNITION_DISTROS]) expect(r.stdout).toContain(`${d}/containerd`);
-    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition$/m);
+    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +refused$/m);
+    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io$/m);
+    expect(r.stdout).toContain('Kubernetes 1.36 packages refused (kubernetes.version):\n  debian-13: ');
     expect(r.stdout).toContain('Unsupported (- above):');
     // A cloud-init distro is not listed as lacking a runtime in its image, nor the reverse.
     expect(r.stdout).not.toMatch(/ubuntu-24\.04\/containerd builtin:|fcos\/containerd upstream:/);

@@ -151,12 +151,14 @@ describe('the repository key step, run for real', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The step exactly as the output carries it, with the URL, fingerprint and destination swapped in.
-    const line = (doc('ubuntu-24.04/cri-o').runcmd as string[][]).find((l) => l[1] === 'fetch-key-cri-o')!;
+    const d = doc('ubuntu-24.04/cri-o');
+    const line = (d.runcmd as string[][]).find((l) => l[1] === 'fetch-key-cri-o')!;
     const argv = line.slice(line.indexOf('--') + 1);
-    expect(argv.slice(0, 2)).toEqual(['python3', '-c']);
+    expect(argv.slice(0, 2)).toEqual(['python3', '/usr/local/sbin/crinit-fetch-key']);
+    const script = writeTemp(dir, 'crinit-fetch-key', fileContent(d, '/usr/local/sbin/crinit-fetch-key'));
     const run = (url: string, fpr: string, dest: string) =>
       new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn('python3', ['-c', argv[2]!, url, fpr, dest], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn('python3', [script, url, fpr, dest], { stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('close', (status) => resolve({ status, stderr }));

@@ -15,9 +15,9 @@ import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { renderTemplate } from '../../render/handlebars.js';
-import { octalMode, STEP_NAME } from '../../paths.js';
+import { FETCH_KEY_NAME, octalMode, STEP_NAME } from '../../paths.js';
 import { repoKeyPath } from '../../plan/build.js';
-import { lowerStep, repoName, stagedPath, wrap } from './lower.js';
+import { FETCH_KEY, lowerStep, repoName, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
 export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
@@ -88,6 +88,10 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   const writeFiles: WriteFile[] = [
     { path: stepBin, content: renderTemplate('crinit-step.sh.hbs', {}), owner: 'root:root', permissions: '0755' },
   ];
+  // One copy of the key fetcher, whatever the number of repositories that need it.
+  if (plan.steps.some((s) => s.action.kind === 'fetch-key')) {
+    writeFiles.push({ path: `${distro.binDir}/${FETCH_KEY_NAME}`, content: `${FETCH_KEY}\n`, owner: 'root:root', permissions: '0755' });
+  }
   for (const f of plan.files) {
     // Files a package ships are staged now and installed by a step after the package, so that
     // neither dpkg's conffile handling nor rpm's %config(noreplace) can keep the packaged copy.
