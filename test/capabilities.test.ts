@@ -46,21 +46,7 @@ const REFUSED_EXAMPLES: Record<string, { extends: string; body: string; at: stri
   'ignition.version@cloud-init': { extends: 'debian-12/containerd', body: 'ignition:\n  version: "3.3.0"\n', at: '3:12' },
   'ignition.snippets@cloud-init': { extends: 'rhel-9/containerd', body: 'ignition:\n  snippets: [x.ign]\n', at: '3:13' },
   ...Object.fromEntries(
-    ['service', 'socket', 'daemonJsonPath', 'crictlConfigPath'].map((k) => [`docker.${k}@ignition`, { extends: 'fcos/containerd', body: `docker:\n  ${k}: ${k === 'service' ? 'x.service' : '/x'}\n`, at: `3:${k.length + 5}` }]),
-  ),
-  ...Object.fromEntries(
     ['service', 'socket', 'dropinPath', 'registriesPath', 'crictlConfigPath'].map((k) => [`crio.${k}@ignition`, { extends: 'fcos/containerd', body: `crio:\n  ${k}: ${k === 'service' ? 'x.service' : '/x'}\n`, at: `3:${k.length + 5}` }]),
-  ),
-  ...Object.fromEntries(
-    [
-      ['version', '"0.3.24"'],
-      ['url', 'https://example.com/x.tgz'],
-      ['sha256', '{amd64: ' + 'a'.repeat(64) + '}'],
-      ['binary', '/x'],
-      ['service', 'x.service'],
-      ['socketUnit', 'x.socket'],
-      ['socket', '/x'],
-    ].map(([k, v]) => [`criDockerd.${k}@ignition`, { extends: 'flatcar/containerd', body: `criDockerd:\n  ${k}: ${v}\n`, at: `3:${k!.length + 5}` }]),
   ),
 };
 

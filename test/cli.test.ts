@@ -93,10 +93,11 @@ describe('crinit list', () => {
     const rows = JSON.parse(r.stdout) as { profile: string; supported: boolean; defaultSource: string; sources: { source: string; supported: boolean; configVersion?: number; reason?: string }[] }[];
     expect(rows.map((x) => x.profile).sort()).toEqual([...DISTROS, ...IGNITION_DISTROS].flatMap((d) => [`${d}/containerd`, `${d}/cri-o`, `${d}/docker`, `${d}/mcr`]).sort());
     for (const row of rows) {
-      // Docker and CRI-O on fcos and flatcar are not built yet; CRI-O on Debian 13 and Amazon
-      // Linux 2023 is refused as unconfirmed; MCR everywhere (unconfirmed, or not supported by
-      // Mirantis); every other combination renders.
-      expect(row.supported, row.profile).toBe(!/^(fcos|flatcar)\/(docker|cri-o)$|^(debian-13|amazonlinux-2023)\/cri-o$|\/mcr$/.test(row.profile));
+      // CRI-O on fcos and flatcar is not built yet; CRI-O on Debian 13 and Amazon Linux 2023 is
+      // refused as unconfirmed; MCR everywhere (unconfirmed, or not supported by Mirantis); every
+      // other combination renders, Docker on fcos and flatcar from the image.
+      expect(row.supported, row.profile).toBe(!/^(fcos|flatcar)\/cri-o$|^(debian-13|amazonlinux-2023)\/cri-o$|\/mcr$/.test(row.profile));
+      if (/^(fcos|flatcar)\/docker$/.test(row.profile)) expect(row.defaultSource).toBe('builtin');
       if (row.profile.endsWith('/mcr')) {
         const d = row.profile.split('/')[0]!;
         expect((row as { reason?: string }).reason).toMatch(/^ubuntu|^rhel/.test(d) ? /UNCONFIRMED/ : /Mirantis does not support MCR/);

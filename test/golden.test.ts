@@ -51,7 +51,9 @@ function ignitionReview(text: string): string {
   for (const l of c.storage?.links ?? []) out.push(`link ${l.path} -> ${l.target}${l.overwrite ? ' (overwrite)' : ''}`);
   for (const f of c.storage?.files ?? []) {
     out.push(`file ${f.path} mode ${f.mode!.toString(8)}${f.overwrite ? ' (overwrite)' : ''}${f.contents?.compression ? ` [${f.contents.compression}]` : ''}`);
-    out.push(...decodeDataUrl(f.contents!.source!, f.contents!.compression).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
+    const src = f.contents!.source!;
+    if (!src.startsWith('data:')) out.push(`  < fetched by Ignition from ${src}${f.contents?.verification?.hash ? `, verified ${f.contents.verification.hash}` : ' (unverified)'}`);
+    else out.push(...decodeDataUrl(src, f.contents!.compression).replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
   }
   for (const u of c.systemd?.units ?? []) {
     out.push(`unit ${u.name}${u.enabled ? ' enabled' : ''}${u.mask ? ' masked' : ''}`);
@@ -66,6 +68,7 @@ function ignitionReview(text: string): string {
 
 const IGNITION_CASES: { name: string; profile: string; set?: string[] }[] = [
   ...IGNITION_DISTROS.map((d) => ({ name: `${d}-containerd`, profile: `${d}/containerd` })),
+  ...IGNITION_DISTROS.map((d) => ({ name: `${d}-docker`, profile: `${d}/docker` })),
   {
     name: 'flatcar-containerd-mirrors-commands',
     profile: 'flatcar/containerd',

@@ -453,7 +453,9 @@ function dockerParts(profile: Profile, header: Header, at: At, srcPtr: string): 
   const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
   const artifact = criDockerdArtifact(profile);
   const files: PlanFile[] = [
-    file(docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt: `native.cgroupdriver=${rt.cgroupDriver}`, mirrors }, at('/runtime/cgroupDriver')),
+    // Docker built into an Ignition image keeps dockerd's own default driver (systemd on cgroup
+    // v2, the only driver normalize allows there): its unit may pass the option as a flag.
+    file(docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt: rt.source === 'builtin' ? '' : `native.cgroupdriver=${rt.cgroupDriver}`, mirrors }, at('/runtime/cgroupDriver')),
     file(`${UNIT_DIR}/${cri.socketUnit}`, 'docker/cri-docker.socket.hbs', { ...header, socket: cri.socket, service: cri.service }, at('/criDockerd/socketUnit')),
     file(`${UNIT_DIR}/${cri.service}`, 'docker/cri-docker.service.hbs', { ...header, binary: cri.binary, socketUnit: cri.socketUnit, dockerService: docker.service }, at('/criDockerd/service')),
     file(
@@ -470,13 +472,14 @@ function dockerParts(profile: Profile, header: Header, at: At, srcPtr: string): 
     directories: [],
     services: [
       { unit: docker.service, enable: profile.packaging.enable ?? true, restart: rt.source !== 'builtin', socket: docker.socket, origin: at('/docker/service') },
-      { unit: cri.socketUnit, enable: true, restart: true, origin: at('/criDockerd/socketUnit') },
-      { unit: cri.service, enable: true, restart: true, socket: cri.socket, origin: at('/criDockerd/service') },
+      // Written before systemd starts on an Ignition distro: nothing to restart there.
+      { unit: cri.socketUnit, enable: true, restart: rt.source !== 'builtin', origin: at('/criDockerd/socketUnit') },
+      { unit: cri.service, enable: true, restart: rt.source !== 'builtin', socket: cri.socket, origin: at('/criDockerd/service') },
     ],
     installSteps: [
       {
         id: 'install-cri-dockerd',
-        action: { kind: 'install-archive', url: artifact.url, sha256: artifact.sha256, arch: profile.arch, member: artifact.member, dest: cri.binary },
+        action: { kind: 'install-archive', url: artifact.url, sha256: artifact.sha256, arch: profile.arch, member: artifact.member, dest: cri.binary, neededBy: cri.service },
         origin: at('/criDockerd/version'),
       },
     ],

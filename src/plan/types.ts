@@ -135,7 +135,7 @@ export type StepAction =
   /** Fetch a repository's key, install it only if its fingerprint is the pinned one. */
   | { readonly kind: 'fetch-key'; readonly url: string; readonly fingerprint: string; readonly dest: string }
   /** Download a release tarball, check its sha256 before anything else, install one member. */
-  | { readonly kind: 'install-archive'; readonly url: string; readonly sha256: string; readonly arch: string; readonly member: string; readonly dest: string }
+  | { readonly kind: 'install-archive'; readonly url: string; readonly sha256: string; readonly arch: string; readonly member: string; readonly dest: string; readonly neededBy: string }
   | { readonly kind: 'restart-service'; readonly unit: string }
   | { readonly kind: 'wait-for-socket'; readonly path: string }
   | { readonly kind: 'run-command'; readonly argv: readonly string[] }

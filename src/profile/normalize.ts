@@ -342,7 +342,7 @@ export function normalizeProfile(
   const containerd = isContainerd ? data.containerd : undefined;
   const docker = rt.name === 'docker' ? data.docker : undefined;
   const crio = rt.name === 'cri-o' ? data.crio : undefined;
-  const cri = rt.name === 'docker' ? data.criDockerd : undefined;
+  const cri = rt.name === 'docker' && data.criDockerd ? { ...data.criDockerd, ...(packaging?.criDockerdBinary ? { binary: packaging.criDockerdBinary } : {}) } : undefined;
   const arch = data.arch ?? 'amd64';
   const complete = isContainerd
     ? !!(containerd?.configPath && containerd.certsDir && containerd.socket && containerd.service && containerd.crictlConfigPath)
@@ -356,6 +356,12 @@ export function normalizeProfile(
   // containers-registries.conf has no catch-all mirror.
   if (rt.name === 'cri-o' && rt.registryMirrors && '_default' in rt.registryMirrors) {
     err(joinPointer(['runtime', 'registryMirrors', '_default']), 'CRI-O has no mirror for every registry (_default)', 'name each registry host to mirror, e.g. docker.io', CODES.unsupported);
+  }
+  // Docker built into an Ignition distro's image: its cgroup driver is dockerd's default, systemd on
+  // cgroup v2 (moby/moby#40846; Flatcar's cgroups guide). crinit does not also set it, since the
+  // image's unit may pass it as a flag and dockerd refuses an option given twice.
+  if (rt.name === 'docker' && rt.source === 'builtin' && rt.cgroupDriver !== 'systemd') {
+    err('/runtime/cgroupDriver', `the Docker Engine built into ${distro.name} runs the systemd cgroup driver (its default on cgroup v2), not ${rt.cgroupDriver}`, 'use runtime.cgroupDriver: systemd, as the Kubernetes guide asks on cgroup v2', CODES.unsupported);
   }
   // Docker's registry-mirrors apply to Docker Hub only.
   if (rt.name === 'docker') {

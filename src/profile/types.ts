@@ -128,6 +128,8 @@ export interface SourcePackaging {
   mask?: string[];
   /** Flatcar system extensions to switch off (linked to /dev/null in /etc/extensions). */
   disableSysexts?: string[];
+  /** docker: where cri-dockerd goes on this distro, when not criDockerd.binary (Flatcar: /opt/bin). */
+  criDockerdBinary?: string;
 }
 
 export type RuntimeName = 'containerd' | 'cri-o' | 'docker';

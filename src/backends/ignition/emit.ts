@@ -19,7 +19,7 @@ import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, STATE_DIR, STEP_NAME, UNIT_DIR } from '
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { renderTemplate } from '../../render/handlebars.js';
 import type { Line } from '../cloud-init/lower.js';
-import { lowerStepForIgnition } from './lower.js';
+import { lowerStepForIgnition, type Lowered } from './lower.js';
 import { mergeIgnition } from './merge.js';
 import {
   checkSpec,
@@ -95,9 +95,11 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   const firstbootScript = `${distro.binDir}/${FIRSTBOOT_NAME}`;
 
   const lines: Line[] = [];
+  const downloads: Extract<Lowered, { kind: 'download' }>[] = [];
   for (const step of plan.steps) {
     const l = lowerStepForIgnition(step, plan);
     if (l.kind === 'firstboot') lines.push(...l.lines);
+    else if (l.kind === 'download') downloads.push(l);
     else if (l.kind === 'refused') {
       diagnostics.push(report('error', CODES.capability, step.origin, l.reason, `use a runtime built into ${distro.name} (runtime.source: builtin), or a cloud-init distro`));
     }
@@ -117,6 +119,10 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
     } else {
       files.push(ignFile(f));
     }
+  }
+  for (const d of downloads) {
+    files.push({ path: d.path, overwrite: true, mode: 0o644, contents: { source: d.url, verification: { hash: `sha256-${d.sha256}` } } });
+    units.set(d.unit.name, { name: d.unit.name, enabled: true, contents: d.unit.contents });
   }
   const context = { profile: plan.name, stepBin };
   files.push(

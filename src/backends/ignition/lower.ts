@@ -13,11 +13,22 @@
  */
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
 import { disableSwapLine, type Line } from '../cloud-init/lower.js';
+import { STATE_DIR } from '../../paths.js';
+import { renderTemplate } from '../../render/handlebars.js';
 
 export type Lowered =
   | { readonly kind: 'satisfied'; readonly by: string }
+  /** A download Ignition makes itself (verified by its hash), unpacked by a oneshot unit. */
+  | { readonly kind: 'download'; readonly path: string; readonly url: string; readonly sha256: string; readonly unit: { readonly name: string; readonly contents: string } }
   | { readonly kind: 'firstboot'; readonly lines: readonly Line[] }
   | { readonly kind: 'refused'; readonly reason: string };
+
+/** The unpack unit's first command: the machine's arch, then the archive's sum, again. */
+const UNPACK_CHECK = [
+  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
+  'if [ "$have" != "$3" ]; then echo "crinit: this machine is $have, but the profile says arch: $3" >&2; exit 1; fi',
+  'echo "$1  $2" | sha256sum -c --quiet -',
+].join('; ');
 
 export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowered {
   const a = step.action;
@@ -51,8 +62,16 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       return { kind: 'firstboot', lines: [disableSwapLine(step.id)] };
     case 'fetch-key':
       return { kind: 'refused', reason: `step ${step.id} sets up a package repository, which the Ignition backend cannot do on ${distro.name}` };
-    case 'install-archive':
-      return { kind: 'refused', reason: `step ${step.id} installs a downloaded archive, which the Ignition backend does not lower yet on ${distro.name}` };
+    case 'install-archive': {
+      // Ignition downloads the archive and refuses the whole config unless its sha256 matches
+      // (verification.hash); a oneshot unit, required by the service that runs the binary,
+      // unpacks the one member on first boot and checks the sum again before it does.
+      const path = `${STATE_DIR}/downloads/${a.url.replace(/^.*\//, '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+      const name = `crinit-unpack-${a.dest.replace(/^.*\//, '')}.service`;
+      const work = `/run/${name.replace(/\.service$/, '')}`;
+      const contents = renderTemplate('crinit-unpack.service.hbs', { archive: path, sha256: a.sha256, member: a.member, dest: a.dest, neededBy: a.neededBy, arch: a.arch, work, unpacked: `${work}/${a.member}`, check: UNPACK_CHECK, stamp: `${path}.installed` });
+      return { kind: 'download', path, url: a.url, sha256: a.sha256, unit: { name, contents } };
+    }
     case 'restart-service':
       return { kind: 'firstboot', lines: [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }] };
     case 'wait-for-socket':
