@@ -157,6 +157,8 @@ describe('proxy', () => {
       const ign = JSON.parse(r.output!) as { ignition: { proxy: unknown }; storage: { files: { path: string; contents: { source: string; compression?: string } }[] }; systemd: { units: { name: string; dropins?: { name: string; contents: string }[] }[] } };
       expect(ign.ignition.proxy).toEqual({ httpProxy: 'http://proxy.example.com:3128', httpsProxy: 'https://proxy.example.com:3129', noProxy: ['.corp', 'localhost', '127.0.0.1', '::1', '169.254.169.254'] });
       const dropin = ign.systemd.units.find((u) => u.name === 'containerd.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!;
+      // kubelet is not installed by crinit here, but gets the proxy when it arrives (a sysext, a snippet).
+      expect(environment(ign.systemd.units.find((u) => u.name === 'kubelet.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!.contents).HTTP_PROXY).toBe('http://proxy.example.com:3128');
       expect(environment(dropin.contents).HTTPS_PROXY).toBe('https://proxy.example.com:3129');
       const env = ign.storage.files.find((f) => f.path === '/var/lib/crinit/proxy.env')!;
       expect(sourced(decodeDataUrl(env.contents.source, env.contents.compression)).http_proxy).toBe('http://proxy.example.com:3128');

@@ -211,7 +211,9 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     if (profile.distro.packageManager === 'apt') {
       files.push(file(APT_PROXY_PATH, 'proxy/apt.conf.hbs', { ...header, http: proxy.http ?? '', https: proxy.https ?? '' }, proxyOrigin, { mode: 0o600 }));
     }
-    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), ...(k8s ? ['kubelet.service'] : [])];
+    // kubelet gets its drop-in whether crinit installs it or not (kubeadm's packages installed
+    // later, a sysext): a drop-in for a unit that does not exist yet is inert.
+    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service'];
     for (const unit of units) {
       files.push(
         file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o640, dropin: { unit, name: PROXY_DROPIN } }),
