@@ -101,11 +101,11 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'kubelet.configFragmentPath': both('where the KubeletConfiguration fragment is written'),
   'kubernetes.version': {
     'cloud-init': { rendered: 'the pkgs.k8s.io repository of that minor, the package pins and the pause image' },
-    ignition: {
-      refused:
-        'the Kubernetes packages are not built for Ignition distros yet: Fedora CoreOS needs them layered with rpm-ostree, and Flatcar needs the sysext bakery image pinned by a hash crinit does not have',
-      hint: 'remove kubernetes.version and install kubelet by your own means (an ignition.snippets entry), or use a cloud-init distro',
-    },
+    ignition: { rendered: "the sysext bakery's kubernetes image of that release (Flatcar), and the pause image" },
+  },
+  'kubernetes.sysext': {
+    'cloud-init': { refused: 'system extensions are a Flatcar feature; cloud-init distros install the Kubernetes packages', hint: 'remove kubernetes.sysext' },
+    ignition: { rendered: 'the image downloaded and verified by Ignition, linked into /etc/extensions' },
   },
   'kubernetes.packages': both('the packages installed (and held)'),
   'kubernetes.hold': both('apt-mark hold or dnf versionlock'),

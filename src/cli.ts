@@ -424,7 +424,7 @@ export function buildProgram(): Command {
           const detail = src.configVersion !== undefined ? `config v${src.configVersion}, ` : src.criDockerd !== undefined ? `cri-dockerd ${src.criDockerd}, ` : '';
           return `${what} (${detail}${proof})`;
         };
-        lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-', !r.supported ? '-' : r.kubernetes.supported ? 'pkgs.k8s.io' : 'refused']);
+        lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-', !r.supported ? '-' : r.kubernetes.via === 'sysext' ? 'sysext (give its sha256)' : r.kubernetes.supported ? 'pkgs.k8s.io' : 'refused']);
       }
       const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
       for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');

@@ -61,7 +61,7 @@ export interface MatrixRow {
   /** cloud-init distros: the oldest cloud-init their images ship. */
   readonly cloudInitFloor?: string;
   /** Whether `kubernetes.version: "1.36"` renders on the default source, and why not. */
-  readonly kubernetes: { readonly version: string; readonly supported: boolean; readonly reason?: string };
+  readonly kubernetes: { readonly version: string; readonly supported: boolean; readonly via?: 'packages' | 'sysext'; readonly reason?: string };
 }
 
 /** The Kubernetes minor `crinit list` checks each combination against. */
@@ -97,7 +97,13 @@ export function listMatrix(): MatrixRow[] {
         };
       });
       const baseError = base.diagnostics.find((d) => d.severity === 'error');
-      const k8s = base.output !== undefined ? compile({ profile, set: [`kubernetes.version=${LIST_KUBERNETES}`] }) : undefined;
+      // Flatcar takes the sysext bakery's image of one release, pinned by a sum the profile gives:
+      // checked here with a release and a placeholder sum.
+      const sysext = base.profile?.distro.packageManager === 'none';
+      const k8s =
+        base.output === undefined
+          ? undefined
+          : compile({ profile, set: [sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${'0'.repeat(64)}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
       const k8sError = k8s?.diagnostics.find((d) => d.severity === 'error');
       rows.push({
         ...(base.output === undefined && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),
@@ -113,6 +119,7 @@ export function listMatrix(): MatrixRow[] {
         kubernetes: {
           version: LIST_KUBERNETES,
           supported: k8s?.output !== undefined,
+          ...(k8s?.output !== undefined ? { via: sysext ? ('sysext' as const) : ('packages' as const) } : {}),
           ...(k8s?.output === undefined && k8sError ? { reason: `${k8sError.message}${k8sError.hint ? `; ${k8sError.hint}` : ''}` } : {}),
         },
       });

@@ -37,7 +37,7 @@ function schemaOptions(): string[] {
 /** A profile that sets each refused option, and where the error must point. */
 const REFUSED_EXAMPLES: Record<string, { extends: string; body: string; at: string }> = {
   'distro.cloudInitFloor@ignition': { extends: 'fcos/containerd', body: 'distro:\n  cloudInitFloor: "22.1"\n', at: '3:19' },
-  'kubernetes.version@ignition': { extends: 'flatcar/containerd', body: 'kubernetes:\n  version: "1.36"\n', at: '3:12' },
+  'kubernetes.sysext@cloud-init': { extends: 'ubuntu-24.04/containerd', body: 'kubernetes:\n  sysext:\n    url: https://example.com/k.raw\n', at: '4:5' },
   'packaging.*.*.disableSysexts@cloud-init': {
     extends: 'ubuntu-24.04/containerd',
     body: 'packaging:\n  containerd:\n    upstream:\n      version: "2.3"\n      disableSysexts: [docker-flatcar]\n',

@@ -111,11 +111,14 @@ describe('crinit list', () => {
     }
     // The Kubernetes column: what `render --set kubernetes.version=1.36` does on the default source.
     for (const row of rows.filter((x) => x.supported) as unknown as { profile: string; kubernetes: { version: string; supported: boolean; reason?: string } }[]) {
-      const out = compile({ profile: row.profile, set: ['kubernetes.version=1.36'] });
+      const flatcar = row.profile.startsWith('flatcar/');
+      const set = flatcar ? `kubernetes={"version": "1.36.0", "sysext": {"sha256": {"amd64": "${'0'.repeat(64)}"}}}` : 'kubernetes.version=1.36';
+      const out = compile({ profile: row.profile, set: [set] });
       expect(row.kubernetes.version).toBe('1.36');
       expect(row.kubernetes.supported, row.profile).toBe(out.output !== undefined);
-      expect(row.kubernetes.supported, row.profile).toBe(!/^(debian-13|fcos|flatcar)\//.test(row.profile));
-      if (!row.kubernetes.supported) expect(row.kubernetes.reason, row.profile).toMatch(/UNCONFIRMED|cannot render kubernetes\.version/);
+      expect(row.kubernetes.supported, row.profile).toBe(!/^(debian-13|fcos)\//.test(row.profile));
+      if (flatcar) expect((row.kubernetes as { via?: string }).via).toBe('sysext');
+      if (!row.kubernetes.supported) expect(row.kubernetes.reason, row.profile).toMatch(/UNCONFIRMED|not supported on fcos: layering/);
     }
     const al = rows.find((x) => x.profile === 'amazonlinux-2023/containerd')!;
     expect(al.defaultSource).toBe('distro');
@@ -164,7 +167,8 @@ describe('crinit list', () => {
     const r = runCli(['list']);
     expect(r.status).toBe(0);
     for (const d of [...DISTROS, ...IGNITION_DISTROS]) expect(r.stdout).toContain(`${d}/containerd`);
-    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +refused$/m);
+    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +sysext \(give its sha256\)$/m);
+    expect(r.stdout).toMatch(/^fcos\/containerd +builtin .* ignition +refused$/m);
     expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io$/m);
     expect(r.stdout).toContain('Kubernetes 1.36 packages refused (kubernetes.version):\n  debian-13: ');
     expect(r.stdout).toContain('Unsupported (- above):');

@@ -4,15 +4,14 @@
  * by a oneshot unit. The real ignition binary fetches a stand-in release archive from a local
  * server into a scratch root, refuses a wrong sum, and the unit's own commands install the binary.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
 import { hasTool, needTool, runCli, tempDir, writeTemp } from './helpers.js';
-import { applyIgnition, decodeDataUrl, IGNITION_BIN } from './ignition-config.js';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN, serveStatic } from './ignition-config.js';
 
 interface Ign {
   storage: { files: { path: string; mode: number; contents: { source: string; compression?: string; verification?: { hash: string } } }[] };
@@ -65,14 +64,6 @@ function standInArchive(dir: string): { file: string; sha256: string } {
   const r = spawnSync('tar', ['-czf', file, '-C', join(dir, 'src'), 'cri-dockerd/cri-dockerd'], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('docker on fcos and flatcar', () => {
@@ -130,7 +121,7 @@ describe('docker on fcos and flatcar', () => {
   });
 
   describe('the real ignition fetches and verifies the archive; the unit installs it', () => {
-    let server: ChildProcess | undefined;
+    let stop: (() => void) | undefined;
     let port = 0;
     let archive: { file: string; sha256: string };
     let dir = '';
@@ -138,19 +129,10 @@ describe('docker on fcos and flatcar', () => {
       if (!existsSync(IGNITION_BIN) || !hasTool('python3')) return;
       dir = tempDir();
       archive = standInArchive(dir);
-      port = await freePort();
       // A separate process serves the archive: ignition runs synchronously below.
-      server = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', join(dir, 'www')], { stdio: 'ignore' });
-      for (let i = 0; i < 100; i++) {
-        const up = await new Promise<boolean>((resolve) => {
-          const s = connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
-          s.on('error', () => resolve(false));
-        });
-        if (up) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      ({ port, stop } = await serveStatic(join(dir, 'www')));
     });
-    afterAll(() => server?.kill());
+    afterAll(() => stop?.());
 
     for (const os of ['fcos', 'flatcar'] as const) {
       it(`${os}: the archive lands verified; a wrong sha256 fails the config; the unit's commands install cri-dockerd`, (ctx) => {

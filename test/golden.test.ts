@@ -79,6 +79,12 @@ const IGNITION_CASES: { name: string; profile: string; set?: string[] }[] = [
     ],
   },
   {
+    // The sum is a placeholder: a real profile copies it from the bakery's SHA256SUMS.
+    name: 'flatcar-containerd-kubernetes-sysext',
+    profile: 'flatcar/containerd',
+    set: [`kubernetes={"version": "1.35.2", "sysext": {"sha256": {"amd64": "${'ab'.repeat(32)}"}}}`, 'proxy={"https": "https://proxy.corp.internal:3129"}'],
+  },
+  {
     name: 'fcos-containerd-proxy-mirrors',
     profile: 'fcos/containerd',
     set: ['proxy={"https": "https://proxy.corp.internal:3129", "noProxy": [".corp.internal"]}', 'mirrors={"registry.k8s.io/": "registry.corp.internal/k8s/"}'],

@@ -3,7 +3,8 @@
  * (base64, percent-encoding, gzip), and the real ignition binary of Debian's `ignition` package
  * run against a root directory. The unit tests and the e2e suite share both.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -46,4 +47,25 @@ export function applyIgnition(config: string, root: string, work: string): strin
   }
   rmSync(selinux, { recursive: true, force: true });
   return log;
+}
+
+/**
+ * serveStatic serves a directory on 127.0.0.1 from a separate process (python3's http.server),
+ * so that the synchronous ignition runs above can fetch from it. Returns its port and a stop.
+ */
+export async function serveStatic(dir: string): Promise<{ port: number; stop: () => void }> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const child = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '--directory', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, stop: () => child.kill() };
 }

@@ -4,13 +4,15 @@
  * per minor, and the combinations that cannot work, each refused with its reason.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN, serveStatic } from './ignition-config.js';
 
 const K8S_DISTROS = DISTROS.filter((d) => d !== 'debian-13');
 const ALL = '{"version": "1.36", "packages": ["kubelet", "kubeadm", "kubectl", "cri-tools"]}';
@@ -158,7 +160,7 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
   it('refuses Debian 13, Ignition distros, old minors and a package list without kubelet, each at line:col', () => {
     const cases: [string, string, string][] = [
       ['extends: debian-13/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-RULE-UNSUPPORTED: the Kubernetes packages are not supported on debian-13: it is UNCONFIRMED'],
-      ['extends: fcos/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-BACKEND-CAPABILITY: the ignition backend cannot render kubernetes.version'],
+      ['extends: fcos/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-RULE-UNSUPPORTED: the Kubernetes packages are not supported on fcos'],
       ['extends: ubuntu-24.04/containerd\nkubernetes:\n  version: "1.30"\n', '3:12', 'error E-RULE-VERSION: Kubernetes 1.30 is older than crinit supports'],
       ['extends: ubuntu-24.04/containerd\nkubernetes:\n  version: "1.36"\n  packages: [kubeadm]\n', '4:13', 'error E-RULE-REQUIRED: kubernetes.packages lacks kubelet'],
       ['extends: ubuntu-24.04/containerd\nkubernetes:\n  version: "v1.36"\n', '3:12', 'error E-SCHEMA: kubernetes.version'],
@@ -230,6 +232,80 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
         const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${swap[2]}\n`, encoding: 'utf8' });
         expect(sc.status, sc.stdout).toBe(0);
       }
+    }
+  });
+});
+
+describe('kubernetes on Flatcar: the sysext bakery image, pinned by sha256', () => {
+  const SUM = 'ab'.repeat(32);
+  interface Ign {
+    storage: { files: { path: string; contents: { source: string; compression?: string; verification?: { hash: string } } }[]; links?: { path: string; target: string }[] };
+    systemd: { units: { name: string; enabled?: boolean; mask?: boolean }[] };
+  }
+
+  it('downloads the release image with verification.hash, links it into /etc/extensions, wires kubelet, masks swap', (ctx) => {
+    const r = compile({ profile: 'flatcar/containerd', set: [`kubernetes={"version": "1.35.2", "sysext": {"sha256": {"amd64": "${SUM}"}}}`] });
+    expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+    const ign = JSON.parse(r.output!) as Ign;
+    const image = ign.storage.files.find((f) => f.path === '/opt/extensions/kubernetes/kubernetes-v1.35.2-x86-64.raw')!;
+    expect(image.contents).toEqual({ source: 'https://extensions.flatcar.org/extensions/kubernetes-v1.35.2-x86-64.raw', verification: { hash: `sha256-${SUM}` } });
+    expect(ign.storage.links).toContainEqual(expect.objectContaining({ path: '/etc/extensions/kubernetes.raw', target: '/opt/extensions/kubernetes/kubernetes-v1.35.2-x86-64.raw' }));
+    // The image's kubelet.service.d/10-kubeadm.conf reads KUBELET_EXTRA_ARGS from /etc/sysconfig/kubelet.
+    const defaults = ign.storage.files.find((f) => f.path === '/etc/sysconfig/kubelet')!;
+    expect(decodeDataUrl(defaults.contents.source, defaults.contents.compression)).toMatch(/^KUBELET_EXTRA_ARGS=--config-dir=\/etc\/kubernetes\/kubelet\.conf\.d$/m);
+    const units = new Map(ign.systemd.units.map((u) => [u.name, u]));
+    expect(units.get('swap.target')?.mask).toBe(true);
+    // The image's own Upholds= starts kubelet; crinit does not enable it.
+    expect(units.get('kubelet.service')?.enabled).toBeUndefined();
+    const firstboot = ign.storage.files.find((f) => f.path === '/opt/bin/crinit-firstboot')!;
+    expect(decodeDataUrl(firstboot.contents.source, firstboot.contents.compression)).toContain("'disable-swap'");
+    // No package step, no repository: Flatcar has no package manager.
+    expect(r.output).not.toContain('pkgs.k8s.io');
+    // The pause image of 1.35.
+    const config = ign.storage.files.find((f) => f.path === '/etc/containerd/config.toml')!;
+    expect(decodeDataUrl(config.contents.source, config.contents.compression)).toContain('sandbox_image = "registry.k8s.io/pause:3.10.1"');
+    // arm64 uses the bakery's arm64 image.
+    const arm = compile({ profile: 'flatcar/containerd', set: ['arch=arm64', `kubernetes={"version": "1.35.2", "sysext": {"sha256": {"arm64": "${SUM}"}}}`] });
+    expect(arm.output).toContain('kubernetes-v1.35.2-arm64.raw');
+    needTool(ctx, 'ignition-validate', 'ignition');
+    const v = spawnSync('ignition-validate', [writeTemp(tempDir(), 'k.ign', r.output!)], { encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout + v.stderr).toBe('');
+  });
+
+  it('refuses a minor, a missing sha256 (naming where to find it) and Fedora CoreOS, at line:col', () => {
+    const cases: [string, string, string][] = [
+      ['extends: flatcar/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-RULE-VERSION: the sysext bakery publishes one kubernetes image per release'],
+      ['extends: flatcar/containerd\nkubernetes:\n  version: "1.36.1"\n', '3:12', 'error E-RULE-INCOMPLETE: the kubernetes image for Flatcar is pinned by its sha256, and kubernetes.sysext.sha256.amd64 is not set'],
+      ['extends: fcos/containerd\nkubernetes:\n  version: "1.36.1"\n', '3:12', 'error E-RULE-UNSUPPORTED: the Kubernetes packages are not supported on fcos: layering'],
+    ];
+    for (const [body, at, text] of cases) {
+      const r = renderFile(body);
+      expect(r.status, body).toBe(1);
+      expect(r.stderr, body).toContain(`node.yaml:${at}: ${text}`);
+    }
+    expect(renderFile(cases[1]![0]).stderr).toContain('kubernetes-v1.36.1-x86-64.raw from https://extensions.flatcar.org/extensions/kubernetes/SHA256SUMS');
+  });
+
+  it('the real ignition fetches the image, checks its sum and links it; a wrong sum fails the config', async (ctx) => {
+    needTool(ctx, IGNITION_BIN, 'ignition');
+    needTool(ctx, 'python3');
+    const dir = tempDir();
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    const raw = Buffer.from('a stand-in for the kubernetes system extension image\n');
+    writeFileSync(join(www, 'kubernetes-v1.35.2-x86-64.raw'), raw);
+    const sum = createHash('sha256').update(raw).digest('hex');
+    const { port, stop } = await serveStatic(www);
+    try {
+      const set = (s: string) => [`kubernetes={"version": "1.35.2", "sysext": {"sha256": {"amd64": "${s}"}}}`, `mirrors={"https://extensions.flatcar.org/extensions/": "http://127.0.0.1:${port}/"}`];
+      const root = join(dir, 'root');
+      applyIgnition(compile({ profile: 'flatcar/containerd', set: set(sum) }).output!, root, join(dir, 'work'));
+      expect(readFileSync(join(root, 'opt/extensions/kubernetes/kubernetes-v1.35.2-x86-64.raw'))).toEqual(raw);
+      expect(readlinkSync(join(root, 'etc/extensions/kubernetes.raw'))).toBe('/opt/extensions/kubernetes/kubernetes-v1.35.2-x86-64.raw');
+      expect(() => applyIgnition(compile({ profile: 'flatcar/containerd', set: set('0'.repeat(64)) }).output!, join(dir, 'bad'), join(dir, 'bad-work'))).toThrow(/hash|mismatch|verification/i);
+    } finally {
+      stop();
     }
   });
 });

@@ -8,7 +8,7 @@ import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, SYSCTL
 import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
-import type { NodePlan, PlanArtifact, PlanDirectory, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
+import type { NodePlan, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
 /** Where a repository's key is installed: apt reads armored keys from signed-by, dnf from gpgkey. */
@@ -175,7 +175,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
 
   // Kubernetes: kubelet reads the fragment's directory (--config-dir), through the variable its
   // package's unit passes on. The package ships that file, so it is placed after the packages.
-  const k8sPackages: PlanPackage[] = (k8s?.packages ?? []).map((pkg) => ({
+  const k8sPackages: PlanPackage[] = (k8s && !k8s.sysext ? k8s.packages : []).map((pkg) => ({
     name: pkg,
     // cri-tools has its own patch releases within the Kubernetes minor.
     version: pkg === 'cri-tools' ? { raw: k8s!.minor, kind: 'minor', major: k8s!.version.major, minor: k8s!.version.minor! } : k8s!.version,
@@ -237,7 +237,8 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
 
   const directories: PlanDirectory[] = runtime.directories;
   // kubelet is enabled, not started: it restarts in a loop until kubeadm init or join configures it.
-  const services: PlanService[] = [...runtime.services, ...(k8s ? [{ unit: 'kubelet.service', enable: true, restart: false, origin: k8sOrigin }] : [])];
+  // From the Flatcar image, kubelet is started by the image's own Upholds= drop-in instead.
+  const services: PlanService[] = [...runtime.services, ...(k8s ? [{ unit: 'kubelet.service', enable: !k8s.sysext, restart: false, origin: k8sOrigin }] : [])];
   const masks: PlanMask[] = [
     ...(profile.packaging.mask ?? []).map((unit, i) => ({ unit, origin: at(`${srcPtr}/mask/${i}`) })),
     // kubelet refuses to run with swap on by default; swap.target masked keeps swap units from coming back.
@@ -248,6 +249,17 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     target: '/dev/null',
     origin: at(`${srcPtr}/disableSysexts/${i}`),
   }));
+  // Flatcar: the kubernetes system extension, downloaded and verified by Ignition, then linked
+  // where systemd-sysext merges it on every boot (the sysext bakery's layout).
+  const downloads: PlanDownload[] = [];
+  if (k8s?.sysext) {
+    const sx = k8s.sysext;
+    const url = mirror(sx.url);
+    const path = `/opt/extensions/kubernetes/${sx.file}`;
+    downloads.push({ path, url, sha256: sx.sha256, mode: 0o644, origin: k8sOrigin });
+    links.push({ path: '/etc/extensions/kubernetes.raw', target: path, origin: k8sOrigin });
+    artifacts.push({ kind: 'download', url, upstream: sx.url, sha256: sx.sha256, version: k8s.version.raw, origin: k8sOrigin });
+  }
 
   // First-boot steps, in the order the Kubernetes guide implies: kernel first (the bridge
   // sysctls exist only once br_netfilter is loaded), then packages, then configuration that
@@ -325,6 +337,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     services,
     masks,
     links,
+    downloads,
     ignitionSnippets: profile.ignition.snippets.map((path, i) => ({ path, origin: at(`/ignition/snippets/${i}`) })),
     ...(profile.ignition.version ? { ignitionVersion: { value: profile.ignition.version, origin: at('/ignition/version') } } : {}),
     kubelet: { cgroupDriver: rt.cgroupDriver, runtimeEndpoint: socketEndpoint, origin: at('/runtime/cgroupDriver') },

@@ -105,6 +105,14 @@ export interface PlanLink extends Sourced {
   readonly target: string;
 }
 
+/** A file the first-boot system downloads itself and checks by sha256 (Ignition: verification.hash). */
+export interface PlanDownload extends Sourced {
+  readonly path: string;
+  readonly url: string;
+  readonly sha256: string;
+  readonly mode: number;
+}
+
 export interface PlanModule extends Sourced {
   readonly name: string;
 }
@@ -161,6 +169,8 @@ export interface NodePlan<F = PlanFile> {
   readonly services: readonly PlanService[];
   readonly masks: readonly PlanMask[];
   readonly links: readonly PlanLink[];
+  /** Files fetched and verified by the first-boot system itself (Ignition backends only). */
+  readonly downloads: readonly PlanDownload[];
   /** Ignition configs to merge into the output (Ignition backends only), in order. */
   readonly ignitionSnippets: readonly ({ readonly path: string } & Sourced)[];
   readonly ignitionVersion?: { readonly value: string } & Sourced;

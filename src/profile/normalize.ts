@@ -262,11 +262,38 @@ export function normalizeProfile(
       err('/kubernetes/packages', 'kubernetes.packages lacks kubelet', 'add kubelet: it is what crinit wires to the runtime (kubeadm needs it too)', CODES.required);
     }
     if (!k8s.kubeletDefaultsPath) err('/kubernetes', 'kubernetes.kubeletDefaultsPath is not set', 'extend a built-in profile, or set it', CODES.incomplete);
-    if (!k8s.repo) err('/kubernetes', 'kubernetes.repo is not set', 'extend a built-in profile, or set it', CODES.incomplete);
-    const r = k8s.repo ? resolveRepo(k8s.repo, '/kubernetes/repo', k8sMinor, '/kubernetes/version', `kubernetes.version ${JSON.stringify(k8s.version)}`) : undefined;
-    if (r) repos.push(r);
+    let sysext: NonNullable<Profile['kubernetes']>['sysext'];
+    if (distro.packageManager === 'none') {
+      // Flatcar: no packages; the sysext bakery's image of this exact release, pinned by sha256.
+      const arch = data.arch ?? 'amd64';
+      const token = arch === 'amd64' ? 'x86-64' : 'arm64';
+      const url = k8s.sysext?.url;
+      const sum = k8s.sysext?.sha256?.[arch];
+      if (!url) err('/kubernetes', `${distro.id} has no package manager and kubernetes.sysext.url is not set`, 'extend the built-in flatcar profile, or set kubernetes.sysext.url', CODES.incomplete);
+      else if (k8sVersion.kind !== 'release') {
+        err('/kubernetes/version', `the sysext bakery publishes one kubernetes image per release, and ${JSON.stringify(k8s.version)} names ${k8sVersion.kind === 'minor' ? 'a minor' : 'a package version'}`, `write the release, e.g. "${k8sMinor}.1"`, CODES.badVersion);
+      } else if (!sum) {
+        const file = url.replace(/\{version\}/g, k8sVersion.raw).replace(/\{arch\}/g, token).replace(/^.*\//, '');
+        err(
+          '/kubernetes/version',
+          `the kubernetes image for Flatcar is pinned by its sha256, and kubernetes.sysext.sha256.${arch} is not set`,
+          `add kubernetes.sysext.sha256.${arch}: the sum of ${file} from https://extensions.flatcar.org/extensions/kubernetes/SHA256SUMS (the sysext bakery's release); crinit never installs an unverified download`,
+          CODES.incomplete,
+        );
+      } else {
+        const filled = url.replace(/\{version\}/g, k8sVersion.raw).replace(/\{arch\}/g, token);
+        sysext = { url: filled, sha256: sum, file: filled.replace(/^.*\//, '') };
+      }
+    } else {
+      if (!k8s.repo) err('/kubernetes', 'kubernetes.repo is not set', 'extend a built-in profile, or set it', CODES.incomplete);
+      const r = k8s.repo ? resolveRepo(k8s.repo, '/kubernetes/repo', k8sMinor, '/kubernetes/version', `kubernetes.version ${JSON.stringify(k8s.version)}`) : undefined;
+      if (r) repos.push(r);
+    }
     // containerd's release matrix and KubeletCgroupDriverFromCRI (kubelet 1.36 takes the cgroup
     // driver from the runtime only, which containerd does from 2.0).
+    if (rt.name === 'containerd' && version && rt.source === 'builtin' && minorNum >= 36 && (version.major < 2 || (version.major === 2 && (version.minor ?? 0) < 2))) {
+      warn('/kubernetes/version', CODES.eolRuntime, `the containerd in ${distro.name} is ${version.raw} by crinit's facts, and containerd's release matrix lists 2.2+ for Kubernetes ${k8sMinor}`, 'use an OS release whose containerd is 2.2 or later, or an older Kubernetes minor');
+    }
     if (rt.name === 'containerd' && version && rt.source !== 'builtin') {
       if (minorNum >= 36 && version.major < 2) {
         err(versionPtr, `Kubernetes ${k8sMinor} cannot run on containerd ${version.raw}`, 'kubelet 1.36 takes the cgroup driver from the runtime (KubeletCgroupDriverFromCRI), which containerd does only from 2.0; containerd lists 2.2+ for 1.36: use runtime.source: upstream or runtime.version "2.3"', CODES.incompatible);
@@ -289,6 +316,7 @@ export function normalizeProfile(
       ...(k8s.failCgroupV1 !== undefined ? { failCgroupV1: k8s.failCgroupV1 } : {}),
       ...(k8s.podSubnet ? { podSubnet: k8s.podSubnet } : {}),
       ...(k8s.serviceSubnet ? { serviceSubnet: k8s.serviceSubnet } : {}),
+      ...(sysext ? { sysext } : {}),
     };
   }
 

@@ -62,6 +62,11 @@ export interface KubernetesLayer {
   serviceSubnet: string;
   /** Why this distro cannot take the Kubernetes packages: crinit refuses them with this reason. */
   unsupported: string;
+  /**
+   * Flatcar: the packages come as a system extension image instead (the sysext bakery's), one
+   * per release, pinned by its sha256 per architecture.
+   */
+  sysext: { url?: string; sha256?: Partial<Record<Arch, string>> };
 }
 
 export interface ProxySettings {
@@ -217,6 +222,8 @@ export interface Profile {
     readonly failCgroupV1?: boolean;
     readonly podSubnet?: string;
     readonly serviceSubnet?: string;
+    /** Flatcar: the system extension image in place of packages. */
+    readonly sysext?: { readonly url: string; readonly sha256: string; readonly file: string };
   };
   readonly proxy?: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] };
   /** URL or image prefixes and what replaces them, longest prefix first. */

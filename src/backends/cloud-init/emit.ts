@@ -84,6 +84,7 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
 
   // Options user-data cannot carry are refused at their line:col before this (capabilities.ts).
   if (plan.links.length > 0) throw new Error('internal: the cloud-init backend got links to write');
+  if (plan.downloads.length > 0) throw new Error('internal: the cloud-init backend got downloads for Ignition');
 
   const writeFiles: WriteFile[] = [
     { path: stepBin, content: renderTemplate('crinit-step.sh.hbs', {}), owner: 'root:root', permissions: '0755' },

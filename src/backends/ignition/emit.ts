@@ -120,6 +120,9 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       files.push(ignFile(f));
     }
   }
+  for (const d of plan.downloads) {
+    files.push({ path: d.path, overwrite: true, mode: d.mode, contents: { source: d.url, verification: { hash: `sha256-${d.sha256}` } } });
+  }
   for (const d of downloads) {
     files.push({ path: d.path, overwrite: true, mode: 0o644, contents: { source: d.url, verification: { hash: `sha256-${d.sha256}` } } });
     units.set(d.unit.name, { name: d.unit.name, enabled: true, contents: d.unit.contents });
