@@ -12,15 +12,6 @@ export type Capability = { readonly rendered: string } | { readonly refused: str
 
 const both = (rendered: string): Record<BackendName, Capability> => ({ 'cloud-init': { rendered }, ignition: { rendered } });
 
-/** An option of a runtime that only the cloud-init distros have so far. */
-const cloudInitOnly =
-  (runtime: string) =>
-  (rendered: string): Record<BackendName, Capability> => ({
-    'cloud-init': { rendered },
-    ignition: { refused: `${runtime} is not built for Fedora CoreOS and Flatcar yet`, hint: 'use runtime containerd (built into the image) on fcos and flatcar' },
-  });
-const crioOnCloudInit = cloudInitOnly('CRI-O');
-
 /**
  * Keys are option paths as in the schema; `*` stands for any runtime or source name. An option
  * not in the table is not a profile option.
@@ -56,6 +47,14 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'packaging.*.*.enable': both('whether the runtime unit is enabled'),
   'packaging.*.*.mask': { 'cloud-init': { rendered: 'systemctl mask --now' }, ignition: { rendered: 'systemd.units[].mask' } },
   'packaging.*.*.criDockerdBinary': both('where cri-dockerd is installed on this distro'),
+  'packaging.*.*.sysextUrl': {
+    'cloud-init': { refused: 'system extensions are a Flatcar feature; cloud-init distros install packages', hint: 'remove sysextUrl' },
+    ignition: { rendered: 'the runtime image downloaded and verified by Ignition, linked into /etc/extensions' },
+  },
+  'crio.sysext': {
+    'cloud-init': { refused: 'system extensions are a Flatcar feature; CRI-O comes as a package here', hint: 'remove crio.sysext' },
+    ignition: { rendered: "the sum Ignition checks the sysext bakery's crio image against" },
+  },
   'packaging.*.*.disableSysexts': {
     'cloud-init': { refused: 'system extensions are a Flatcar feature; cloud-init distros have none to switch off', hint: 'remove disableSysexts' },
     ignition: { rendered: 'a link from /etc/extensions/NAME.raw to /dev/null' },
@@ -82,11 +81,11 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'criDockerd.service': both('the unit written, enabled and restarted'),
   'criDockerd.socketUnit': both('the socket unit written and enabled'),
   'criDockerd.socket': both('the kubelet endpoint, crictl and the first-boot check'),
-  'crio.service': crioOnCloudInit('the unit enabled, started and checked'),
-  'crio.socket': crioOnCloudInit('the kubelet endpoint, crictl and the first-boot check'),
-  'crio.dropinPath': crioOnCloudInit('where the crio.conf.d drop-in is written'),
-  'crio.registriesPath': crioOnCloudInit('where the registries.conf.d mirrors drop-in is written'),
-  'crio.crictlConfigPath': crioOnCloudInit('where crictl.yaml is written'),
+  'crio.service': both('the unit enabled, started and checked'),
+  'crio.socket': both('the kubelet endpoint, crictl and the first-boot check'),
+  'crio.dropinPath': both('where the crio.conf.d drop-in is written'),
+  'crio.registriesPath': both('where the registries.conf.d mirrors drop-in is written'),
+  'crio.crictlConfigPath': both('where crictl.yaml is written'),
   'packaging.*.*.requires': both('installed with the package, not held'),
   'packaging.*.*.unsupported': both('refuses the source with this reason'),
   arch: both('selects downloaded binaries (cri-dockerd) and is checked against the machine on first boot'),

@@ -40,6 +40,8 @@ export interface SourceRow {
   readonly version?: string;
   /** containerd: the config.toml version written. */
   readonly configVersion?: number;
+  /** The runtime comes as a system extension image: it renders once the profile gives a release and the image's sha256. */
+  readonly sysext?: boolean;
   /** docker: the cri-dockerd release installed with it. */
   readonly criDockerd?: string;
   readonly repository?: string;
@@ -67,14 +69,27 @@ export interface MatrixRow {
 /** The Kubernetes minor `crinit list` checks each combination against. */
 export const LIST_KUBERNETES = '1.36';
 
+/**
+ * compileListed compiles a combination as `render` would. A runtime that comes as a Flatcar
+ * system extension renders only with a release and the image's sum, which the user gives: it is
+ * compiled with a placeholder release and sum, and marked as needing them.
+ */
+function compileListed(profile: string, set: string[]): { result: ReturnType<typeof compile>; sysext: boolean } {
+  const first = compile({ profile, set });
+  if (first.output !== undefined || !first.diagnostics.some((d) => /sysext bakery's image of one release|image for \S+ is pinned by its sha256/.test(d.message))) return { result: first, sysext: false };
+  const placeholder = [...set, 'runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`];
+  return { result: compile({ profile, set: placeholder }), sysext: true };
+}
+
 export function listMatrix(): MatrixRow[] {
   const rows: MatrixRow[] = [];
   for (const distro of builtinDistros()) {
     for (const runtime of builtinRuntimes()) {
       const profile = `${distro}/${runtime}`;
-      const base = compile({ profile });
+      const { result: base, sysext: runtimeSysext } = compileListed(profile, []);
+      const runtimePlaceholders = runtimeSysext ? ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`] : [];
       const sources: SourceRow[] = (['upstream', 'distro', 'builtin'] as const).map((source) => {
-        const r = compile({ profile, set: [`runtime.source=${source}`] });
+        const { result: r, sysext } = compileListed(profile, [`runtime.source=${source}`]);
         if (!r.profile) {
           const err = r.diagnostics.find((d) => d.severity === 'error');
           return { source, supported: false, reason: err ? `${err.message}${err.hint ? `; ${err.hint}` : ''}` : 'unknown' };
@@ -83,7 +98,8 @@ export function listMatrix(): MatrixRow[] {
         return {
           source,
           supported: r.output !== undefined,
-          package: p.packaging.package ?? '(in the image)',
+          ...(sysext ? { sysext: true } : {}),
+          package: p.runtimeSysext ? `${p.runtimeSysext.name} image` : (p.packaging.package ?? '(in the image)'),
           version: p.runtime.version.raw,
           ...(p.runtime.name === 'containerd' ? { configVersion: containerdConfigVersion(p.runtime.version.major, p.packaging.configVersion) } : {}),
           ...(p.criDockerd ? { criDockerd: p.criDockerd.version } : {}),
@@ -103,7 +119,7 @@ export function listMatrix(): MatrixRow[] {
       const k8s =
         base.output === undefined
           ? undefined
-          : compile({ profile, set: [sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${'0'.repeat(64)}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
+          : compile({ profile, set: [...runtimePlaceholders, sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${'0'.repeat(64)}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
       const k8sError = k8s?.diagnostics.find((d) => d.severity === 'error');
       rows.push({
         ...(base.output === undefined && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),

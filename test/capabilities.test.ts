@@ -45,9 +45,12 @@ const REFUSED_EXAMPLES: Record<string, { extends: string; body: string; at: stri
   },
   'ignition.version@cloud-init': { extends: 'debian-12/containerd', body: 'ignition:\n  version: "3.3.0"\n', at: '3:12' },
   'ignition.snippets@cloud-init': { extends: 'rhel-9/containerd', body: 'ignition:\n  snippets: [x.ign]\n', at: '3:13' },
-  ...Object.fromEntries(
-    ['service', 'socket', 'dropinPath', 'registriesPath', 'crictlConfigPath'].map((k) => [`crio.${k}@ignition`, { extends: 'fcos/containerd', body: `crio:\n  ${k}: ${k === 'service' ? 'x.service' : '/x'}\n`, at: `3:${k.length + 5}` }]),
-  ),
+  'crio.sysext@cloud-init': { extends: 'ubuntu-24.04/cri-o', body: `crio:\n  sysext:\n    sha256: {amd64: ${'a'.repeat(64)}}\n`, at: '4:5' },
+  'packaging.*.*.sysextUrl@cloud-init': {
+    extends: 'ubuntu-24.04/containerd',
+    body: 'packaging:\n  containerd:\n    upstream:\n      version: "2.3"\n      sysextUrl: https://example.com/x.raw\n',
+    at: '6:18',
+  },
 };
 
 describe('capability table', () => {

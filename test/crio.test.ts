@@ -5,7 +5,8 @@
  * made by gpg).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
 import { needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN, serveStatic } from './ignition-config.js';
 
 /** The distros where CRI-O renders; Debian 13 and Amazon Linux 2023 are refused (below). */
 export const CRIO_DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'] as const;
@@ -183,6 +185,79 @@ describe('the repository key step, run for real', () => {
       expect(existsSync(both)).toBe(false);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('cri-o on Flatcar: the sysext bakery image, pinned by sha256', () => {
+  const SUM = 'cd'.repeat(32);
+  interface Ign {
+    storage: { files: { path: string; contents: { source: string; compression?: string; verification?: { hash: string } } }[]; links?: { path: string; target: string }[] };
+    systemd: { units: { name: string; enabled?: boolean }[] };
+  }
+  const set = (sum = SUM) => ['runtime.version=1.36.1', `crio.sysext={"sha256": {"amd64": "${sum}"}}`, 'runtime.cgroupDriver=cgroupfs', 'runtime.registryMirrors={"docker.io": ["https://mirror.example.com"]}'];
+
+  it('downloads the release image with verification.hash, links it, switches the built-in runtimes off, and writes the same drop-ins', (ctx) => {
+    const r = compile({ profile: 'flatcar/cri-o', set: set() });
+    expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+    const ign = JSON.parse(r.output!) as Ign;
+    const file = (p: string) => ign.storage.files.find((f) => f.path === p)!;
+    expect(file('/opt/extensions/crio/crio-v1.36.1-x86-64.raw').contents).toEqual({ source: 'https://extensions.flatcar.org/extensions/crio-v1.36.1-x86-64.raw', verification: { hash: `sha256-${SUM}` } });
+    expect(ign.storage.links).toEqual([
+      expect.objectContaining({ path: '/etc/extensions/containerd-flatcar.raw', target: '/dev/null' }),
+      expect.objectContaining({ path: '/etc/extensions/crio.raw', target: '/opt/extensions/crio/crio-v1.36.1-x86-64.raw' }),
+      expect.objectContaining({ path: '/etc/extensions/docker-flatcar.raw', target: '/dev/null' }),
+    ]);
+    // The image's crio.service reads --config-dir /etc/crio/crio.conf.d/: crinit's drop-in, parsed back.
+    const dropin = parseToml(decodeDataUrl(file(DROPIN).contents.source, file(DROPIN).contents.compression)) as { crio: { runtime: Record<string, string>; image: Record<string, string> } };
+    expect(dropin.crio.runtime).toEqual({ cgroup_manager: 'cgroupfs', conmon_cgroup: 'pod' });
+    expect(dropin.crio.image.pause_image).toBe('registry.k8s.io/pause:3.10.2');
+    expect(decodeDataUrl(file(REGISTRIES).contents.source, file(REGISTRIES).contents.compression)).toContain('location = "mirror.example.com"');
+    // The image upholds crio; crinit neither enables nor restarts it, and checks its socket.
+    expect(ign.systemd.units.find((u) => u.name === 'crio.service')).toBeUndefined();
+    const fb = file('/opt/bin/crinit-firstboot');
+    const script = decodeDataUrl(fb.contents.source, fb.contents.compression);
+    expect(script).toContain("'test' '-S' '/var/run/crio/crio.sock'");
+    expect(script).not.toContain('systemctl');
+    needTool(ctx, 'ignition-validate', 'ignition');
+    const v = spawnSync('ignition-validate', [writeTemp(tempDir(), 'c.ign', r.output!)], { encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout + v.stderr).toBe('');
+  });
+
+  it('refuses a minor, a missing sha256 (naming where to find it) and Fedora CoreOS, at line:col', () => {
+    const dir = tempDir();
+    const minor = runCli(['render', writeTemp(dir, 'a.yaml', 'extends: flatcar/cri-o\nruntime:\n  version: "1.36"\n')]);
+    expect(minor.stderr).toContain('a.yaml:3:12: error E-RULE-VERSION: cri-o on flatcar comes as the sysext bakery\'s image of one release');
+    const nosum = runCli(['render', writeTemp(dir, 'b.yaml', 'extends: flatcar/cri-o\nruntime:\n  version: "1.36.1"\n')]);
+    expect(nosum.stderr).toContain('b.yaml:3:12: error E-RULE-INCOMPLETE: the cri-o image for flatcar is pinned by its sha256');
+    expect(nosum.stderr).toContain('crio-v1.36.1-x86-64.raw from https://extensions.flatcar.org/extensions/crio/SHA256SUMS');
+    const fcos = runCli(['render', 'fcos/cri-o']);
+    expect(fcos.status).toBe(1);
+    expect(fcos.stderr).toContain('cri-o is not supported on fcos: CRI-O is not in the Fedora CoreOS image');
+  });
+
+  it('the real ignition fetches the image, checks its sum and links it; a wrong sum fails the config', async (ctx) => {
+    needTool(ctx, IGNITION_BIN, 'ignition');
+    needTool(ctx, 'python3');
+    const dir = tempDir();
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    const raw = Buffer.from('a stand-in for the crio system extension image\n');
+    writeFileSync(join(www, 'crio-v1.36.1-x86-64.raw'), raw);
+    const sum = createHash('sha256').update(raw).digest('hex');
+    const { port, stop } = await serveStatic(www);
+    try {
+      const mirrors = `mirrors={"https://extensions.flatcar.org/extensions/": "http://127.0.0.1:${port}/"}`;
+      const root = join(dir, 'root');
+      applyIgnition(compile({ profile: 'flatcar/cri-o', set: [...set(sum), mirrors] }).output!, root, join(dir, 'work'));
+      expect(readFileSync(join(root, 'opt/extensions/crio/crio-v1.36.1-x86-64.raw'))).toEqual(raw);
+      expect(readlinkSync(join(root, 'etc/extensions/crio.raw'))).toBe('/opt/extensions/crio/crio-v1.36.1-x86-64.raw');
+      expect(readlinkSync(join(root, 'etc/extensions/containerd-flatcar.raw'))).toBe('/dev/null');
+      expect(existsSync(join(root, 'etc/crio/crio.conf.d/90-crinit.conf'))).toBe(true);
+      expect(() => applyIgnition(compile({ profile: 'flatcar/cri-o', set: [...set('0'.repeat(64)), mirrors] }).output!, join(dir, 'bad'), join(dir, 'bad-work'))).toThrow(/hash|mismatch|verification/i);
+    } finally {
+      stop();
     }
   });
 });

@@ -85,6 +85,12 @@ const IGNITION_CASES: { name: string; profile: string; set?: string[] }[] = [
     set: [`kubernetes={"version": "1.35.2", "sysext": {"sha256": {"amd64": "${'ab'.repeat(32)}"}}}`, 'proxy={"https": "https://proxy.corp.internal:3129"}'],
   },
   {
+    // The sum is a placeholder: a real profile copies it from the bakery's SHA256SUMS.
+    name: 'flatcar-cri-o-sysext',
+    profile: 'flatcar/cri-o',
+    set: ['runtime.version=1.36.1', `crio.sysext={"sha256": {"amd64": "${'cd'.repeat(32)}"}}`],
+  },
+  {
     name: 'fcos-containerd-proxy-mirrors',
     profile: 'fcos/containerd',
     set: ['proxy={"https": "https://proxy.corp.internal:3129", "noProxy": [".corp.internal"]}', 'mirrors={"registry.k8s.io/": "registry.corp.internal/k8s/"}'],

@@ -252,6 +252,14 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   // Flatcar: the kubernetes system extension, downloaded and verified by Ignition, then linked
   // where systemd-sysext merges it on every boot (the sysext bakery's layout).
   const downloads: PlanDownload[] = [];
+  if (profile.runtimeSysext) {
+    const sx = profile.runtimeSysext;
+    const url = mirror(sx.url);
+    const path = `/opt/extensions/${sx.name}/${sx.file}`;
+    downloads.push({ path, url, sha256: sx.sha256, mode: 0o644, origin: versionOrigin });
+    links.push({ path: `/etc/extensions/${sx.name}.raw`, target: path, origin: versionOrigin });
+    artifacts.push({ kind: 'download', url, upstream: sx.url, sha256: sx.sha256, version: rt.version.raw, origin: versionOrigin });
+  }
   if (k8s?.sysext) {
     const sx = k8s.sysext;
     const url = mirror(sx.url);
@@ -536,7 +544,8 @@ function crioParts(profile: Profile, header: Header, at: At): RuntimeParts {
     files,
     lateFiles: [],
     directories: [],
-    services: [{ unit: crio.service, enable: true, restart: true, socket: crio.socket, origin: at('/crio/service') }],
+    // From a Flatcar image, crio first starts (upheld by the image) on the drop-ins Ignition wrote.
+    services: [{ unit: crio.service, enable: profile.packaging.enable ?? true, restart: !profile.runtimeSysext, socket: crio.socket, origin: at('/crio/service') }],
     installSteps: [],
     endpoint: `unix://${crio.socket}`,
     crictlConfigPath: crio.crictlConfigPath,

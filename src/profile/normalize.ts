@@ -178,7 +178,7 @@ export function normalizeProfile(
       'remove runtime.version; pick the OS release (stream or channel) for the runtime version you need',
       CODES.unsupported,
     );
-  } else if (rt.source !== 'builtin' && !packaging.package) {
+  } else if (rt.source !== 'builtin' && !packaging.package && !packaging.sysextUrl) {
     err(`/packaging/${rt.name}/${rt.source}`, `packaging.${rt.name}.${rt.source} names no package`, 'add its package: name', CODES.incomplete);
   }
 
@@ -251,6 +251,30 @@ export function normalizeProfile(
     const minor = version && version.minor !== undefined ? `${version.major}.${version.minor}` : undefined;
     const r = resolveRepo(packaging.repo, `/packaging/${rt.name}/${rt.source}/repo`, minor, versionPtr, `runtime.version ${JSON.stringify(versionRaw)}`);
     if (r) repos.push(r);
+  }
+
+  // A runtime that comes as a Flatcar system extension: one image per release, pinned by a sum
+  // the profile gives.
+  let runtimeSysext: Profile['runtimeSysext'];
+  if (packaging?.sysextUrl && !packaging.unsupported && version) {
+    const arch = data.arch ?? 'amd64';
+    const token = arch === 'amd64' ? 'x86-64' : 'arm64';
+    const facts = rt.name === 'cri-o' ? data.crio?.sysext : undefined;
+    const sum = facts?.sha256?.[arch];
+    const filled = packaging.sysextUrl.replace(/\{version\}/g, version.raw).replace(/\{arch\}/g, token);
+    const file = filled.replace(/^.*\//, '');
+    if (version.kind !== 'release') {
+      err(versionPtr, `${rt.name} on ${distro.id} comes as the sysext bakery's image of one release, and ${JSON.stringify(version.raw)} names ${version.kind === 'minor' ? 'a minor' : 'no release'}`, `set runtime.version to a release, e.g. "${version.major}.${version.minor ?? 0}.1"`, CODES.badVersion);
+    } else if (!sum) {
+      err(
+        versionPtr,
+        `the ${rt.name} image for ${distro.id} is pinned by its sha256, and crio.sysext.sha256.${arch} is not set`,
+        `add crio.sysext.sha256.${arch}: the sum of ${file} from https://extensions.flatcar.org/extensions/crio/SHA256SUMS (the sysext bakery's release); crinit never installs an unverified download`,
+        CODES.incomplete,
+      );
+    } else {
+      runtimeSysext = { name: rt.name === 'cri-o' ? 'crio' : rt.name, url: filled, sha256: sum, file };
+    }
   }
 
   // Kubernetes: the packages, and the combinations that cannot work.
@@ -466,6 +490,7 @@ export function normalizeProfile(
     },
     packaging,
     repos,
+    ...(runtimeSysext ? { runtimeSysext } : {}),
     ...(kubernetes ? { kubernetes } : {}),
     ...(proxy ? { proxy } : {}),
     mirrors,

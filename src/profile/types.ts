@@ -135,12 +135,19 @@ export interface SourcePackaging {
   disableSysexts?: string[];
   /** docker: where cri-dockerd goes on this distro, when not criDockerd.binary (Flatcar: /opt/bin). */
   criDockerdBinary?: string;
+  /**
+   * The runtime comes as a system extension image instead of a package (Flatcar's sysext
+   * bakery): its URL, with {version} (a release) and {arch} (x86-64 or arm64).
+   */
+  sysextUrl?: string;
 }
 
 export type RuntimeName = 'containerd' | 'cri-o' | 'docker';
 export type Arch = 'amd64' | 'arm64';
 
 export interface CrioFacts {
+  /** Flatcar: the sum of the sysext bakery's crio image per architecture, which the profile gives. */
+  sysext?: { sha256?: Partial<Record<Arch, string>> };
   service: string;
   socket: string;
   dropinPath: string;
@@ -234,6 +241,8 @@ export interface Profile {
   readonly docker?: DockerFacts;
   /** Set when runtime.name is cri-o. */
   readonly crio?: CrioFacts;
+  /** Set when the runtime comes as a system extension image (Flatcar). */
+  readonly runtimeSysext?: { readonly name: string; readonly url: string; readonly sha256: string; readonly file: string };
   readonly criDockerd?: CriDockerdFacts;
   readonly kernel: { readonly modules: readonly string[]; readonly sysctls: readonly (readonly [string, string])[] };
   readonly kubelet: { readonly configFragmentPath: string };
