@@ -12,6 +12,7 @@ import { DISTROS, IGNITION_DISTROS, runCli, tempDir, writeTemp } from './helpers
 import { decodeDataUrl } from './ignition-config.js';
 
 const MIRRORS = {
+  'https://extensions.flatcar.org/': 'https://mirror.corp.internal/flatcar-extensions/',
   'https://download.docker.com/': 'https://mirror.corp.internal/docker/',
   'https://pkgs.k8s.io/': 'https://mirror.corp.internal/k8s/',
   'https://download.opensuse.org/': 'https://mirror.corp.internal/obs/',
@@ -23,7 +24,8 @@ const MIRRORS = {
 function texts(output: string): string[] {
   if (output.startsWith('{')) {
     const ign = JSON.parse(output) as { storage: { files: { contents: { source: string; compression?: string } }[] } };
-    return [output, ...ign.storage.files.map((f) => decodeDataUrl(f.contents.source, f.contents.compression))];
+    // Remote sources (downloads Ignition makes) are in the document itself.
+    return [output, ...ign.storage.files.filter((f) => f.contents.source.startsWith('data:')).map((f) => decodeDataUrl(f.contents.source, f.contents.compression))];
   }
   const doc = parseYaml(output, { version: '1.1' }) as { write_files: { content: string; encoding?: string }[] };
   return [output, ...doc.write_files.map((f) => (f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content))];
@@ -44,7 +46,12 @@ function profiles(): { profile: string; set: string[] }[] {
       out.push({ profile: `${d}/${rt}`, set: d === 'debian-13' ? [] : ['kubernetes.version=1.36'] });
     }
   }
-  for (const d of IGNITION_DISTROS) out.push({ profile: `${d}/containerd`, set: [] });
+  for (const d of IGNITION_DISTROS) out.push({ profile: `${d}/containerd`, set: [] }, { profile: `${d}/docker`, set: [] });
+  // Flatcar's sysext images (the sums are placeholders).
+  out.push(
+    { profile: 'flatcar/containerd', set: [`kubernetes={"version": "1.36.1", "sysext": {"sha256": {"amd64": "${'ab'.repeat(32)}"}}}`] },
+    { profile: 'flatcar/cri-o', set: ['runtime.version=1.36.1', `crio.sysext={"sha256": {"amd64": "${'cd'.repeat(32)}"}}`] },
+  );
   return out;
 }
 
