@@ -40,7 +40,7 @@ function timeProcess(args, runs = 15) {
 console.log(`crinit ${CRINIT_VERSION}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 console.log('');
 console.log('profile                      in-process render (median ms)  output bytes  gzipped');
-for (const profile of [...DISTROS.map((d) => `${d}/containerd`), ...DISTROS.slice(0, 6).map((d) => `${d}/docker`), ...['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'].map((d) => `${d}/cri-o`)]) {
+for (const profile of [...DISTROS.map((d) => `${d}/containerd`), ...DISTROS.map((d) => `${d}/docker`), ...['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'].map((d) => `${d}/cri-o`)]) {
   const out = compile({ profile }).output ?? '';
   const raw = Buffer.from(out, 'utf8');
   console.log(`${profile.padEnd(29)}${timeInProcess(profile).toFixed(3).padStart(29)}  ${String(raw.length).padStart(12)}  ${String(gzip(raw).length).padStart(7)}`);
@@ -60,6 +60,9 @@ for (const [profile, set, label] of [
   ['ubuntu-24.04/containerd', WHOLE, 'k8s+proxy+mirrors'],
   ['rhel-9/containerd', WHOLE, 'k8s+proxy+mirrors'],
   ['ubuntu-24.04/docker', WHOLE, 'k8s+proxy+mirrors'],
+  // Flatcar: the sysext bakery's images (placeholder sums).
+  ['flatcar/containerd', [`kubernetes={"version": "1.36.1", "sysext": {"sha256": {"amd64": "${'ab'.repeat(32)}"}}}`], 'k8s sysext'],
+  ['flatcar/cri-o', ['runtime.version=1.36.1', `crio.sysext={"sha256": {"amd64": "${'cd'.repeat(32)}"}}`, `kubernetes={"version": "1.36.1", "sysext": {"sha256": {"amd64": "${'ab'.repeat(32)}"}}}`], 'crio+k8s sysext'],
 ]) {
   const out = compile({ profile, set }).output ?? '';
   const raw = Buffer.from(out, 'utf8');
