@@ -53,6 +53,7 @@ export const CODES = {
   pauseImage: 'W-RULE-PAUSE',
   offline: 'E-OFFLINE',
   proxyPlaintext: 'W-PROXY-PLAINTEXT',
+  layeredPin: 'W-RULE-LAYERED-PIN',
   secret: 'E-RULE-SECRET',
   capability: 'E-BACKEND-CAPABILITY',
   snippet: 'E-IGNITION-SNIPPET',

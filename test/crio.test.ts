@@ -225,16 +225,13 @@ describe('cri-o on Flatcar: the sysext bakery image, pinned by sha256', () => {
     expect(v.stdout + v.stderr).toBe('');
   });
 
-  it('refuses a minor, a missing sha256 (naming where to find it) and Fedora CoreOS, at line:col', () => {
+  it('refuses a minor and a missing sha256 (naming where to find it), at line:col', () => {
     const dir = tempDir();
     const minor = runCli(['render', writeTemp(dir, 'a.yaml', 'extends: flatcar/cri-o\nruntime:\n  version: "1.36"\n')]);
     expect(minor.stderr).toContain('a.yaml:3:12: error E-RULE-VERSION: cri-o on flatcar comes as the sysext bakery\'s image of one release');
     const nosum = runCli(['render', writeTemp(dir, 'b.yaml', 'extends: flatcar/cri-o\nruntime:\n  version: "1.36.1"\n')]);
     expect(nosum.stderr).toContain('b.yaml:3:12: error E-RULE-INCOMPLETE: the cri-o image for flatcar is pinned by its sha256');
     expect(nosum.stderr).toContain('crio-v1.36.1-x86-64.raw from https://extensions.flatcar.org/extensions/crio/SHA256SUMS');
-    const fcos = runCli(['render', 'fcos/cri-o']);
-    expect(fcos.status).toBe(1);
-    expect(fcos.stderr).toContain('cri-o is not supported on fcos: CRI-O is not in the Fedora CoreOS image');
   });
 
   it('the real ignition fetches the image, checks its sum and links it; a wrong sum fails the config', async (ctx) => {

@@ -90,6 +90,7 @@ const IGNITION_CASES: { name: string; profile: string; set?: string[] }[] = [
     profile: 'flatcar/cri-o',
     set: ['runtime.version=1.36.1', `crio.sysext={"sha256": {"amd64": "${'cd'.repeat(32)}"}}`],
   },
+  { name: 'fcos-cri-o-kubernetes-layered', profile: 'fcos/cri-o', set: ['kubernetes.version=1.36'] },
   {
     name: 'fcos-containerd-proxy-mirrors',
     profile: 'fcos/containerd',

@@ -346,6 +346,28 @@ describe('crinit-firstboot', () => {
         }
       }
     }
+    // The layering and reboot on Fedora CoreOS, Docker's and Flatcar's sysext profiles, and each
+    // `sh -c` step script inside them (the gpg key check, the swap step).
+    const more: [string, string, string[]][] = [
+      ['fcos', 'fcos/cri-o', ['kubernetes.version=1.36']],
+      ['fcos', 'fcos/docker', []],
+      ['flatcar', 'flatcar/cri-o', ['runtime.version=1.36.1', `crio.sysext={"sha256": {"amd64": "${'cd'.repeat(32)}"}}`, `kubernetes={"version": "1.36.1", "sysext": {"sha256": {"amd64": "${'ab'.repeat(32)}"}}}`]],
+    ];
+    for (const [d, profile, set] of more) {
+      const config = JSON.parse(render(profile, set).output!) as IgnConfig;
+      const bin = d === 'flatcar' ? '/opt/bin' : '/usr/local/sbin';
+      const firstboot = fileText(config, `${bin}/crinit-firstboot`);
+      const r = spawnSync('shellcheck', ['-s', 'sh', writeTemp(tempDir(), 'crinit-firstboot', firstboot)], { encoding: 'utf8' });
+      expect(r.status, `${profile} crinit-firstboot: ${r.stdout}`).toBe(0);
+      const scripts = [...firstboot.matchAll(/'sh' '-c' '((?:[^']|'\\'')*)'/g)];
+      // fcos/cri-o: the swap step and the two key checks.
+      if (profile === 'fcos/cri-o') expect(scripts.length).toBe(3);
+      for (const m of scripts) {
+        const inner = m[1]!.replaceAll("'\\''", "'");
+        const c = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${inner}\n`, encoding: 'utf8' });
+        expect(c.status, `${profile} sh -c: ${c.stdout}`).toBe(0);
+      }
+    }
   });
 
   it('runs each command with exactly the argv given, in order, then --finish', () => {

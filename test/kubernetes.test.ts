@@ -160,7 +160,6 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
   it('refuses Debian 13, Ignition distros, old minors and a package list without kubelet, each at line:col', () => {
     const cases: [string, string, string][] = [
       ['extends: debian-13/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-RULE-UNSUPPORTED: the Kubernetes packages are not supported on debian-13: it is UNCONFIRMED'],
-      ['extends: fcos/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-RULE-UNSUPPORTED: the Kubernetes packages are not supported on fcos'],
       ['extends: ubuntu-24.04/containerd\nkubernetes:\n  version: "1.30"\n', '3:12', 'error E-RULE-VERSION: Kubernetes 1.30 is older than crinit supports'],
       ['extends: ubuntu-24.04/containerd\nkubernetes:\n  version: "1.36"\n  packages: [kubeadm]\n', '4:13', 'error E-RULE-REQUIRED: kubernetes.packages lacks kubelet'],
       ['extends: ubuntu-24.04/containerd\nkubernetes:\n  version: "v1.36"\n', '3:12', 'error E-SCHEMA: kubernetes.version'],
@@ -273,11 +272,10 @@ describe('kubernetes on Flatcar: the sysext bakery image, pinned by sha256', () 
     expect(v.stdout + v.stderr).toBe('');
   });
 
-  it('refuses a minor, a missing sha256 (naming where to find it) and Fedora CoreOS, at line:col', () => {
+  it('refuses a minor and a missing sha256 (naming where to find it), at line:col', () => {
     const cases: [string, string, string][] = [
       ['extends: flatcar/containerd\nkubernetes:\n  version: "1.36"\n', '3:12', 'error E-RULE-VERSION: the sysext bakery publishes one kubernetes image per release'],
       ['extends: flatcar/containerd\nkubernetes:\n  version: "1.36.1"\n', '3:12', 'error E-RULE-INCOMPLETE: the kubernetes image for Flatcar is pinned by its sha256, and kubernetes.sysext.sha256.amd64 is not set'],
-      ['extends: fcos/containerd\nkubernetes:\n  version: "1.36.1"\n', '3:12', 'error E-RULE-UNSUPPORTED: the Kubernetes packages are not supported on fcos: layering'],
     ];
     for (const [body, at, text] of cases) {
       const r = renderFile(body);

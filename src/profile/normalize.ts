@@ -224,7 +224,7 @@ export function normalizeProfile(
       err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} names no known signing key`, 'set repos.<id>.key to a key defined under keys:, so that its packages are verified', CODES.reference);
     } else if (distro.packageManager === 'apt' && !r.apt) {
       err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} has no apt: entry for apt-based ${distro.id}`, 'add repos.<id>.apt with uri, suite and components', CODES.reference);
-    } else if (distro.packageManager === 'dnf' && !r.yum) {
+    } else if ((distro.packageManager === 'dnf' || distro.packageManager === 'rpm-ostree') && !r.yum) {
       err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} has no yum: entry for dnf-based ${distro.id}`, 'add repos.<id>.yum with a baseurl', CODES.reference);
     } else if (!key.armored && !key.url) {
       err(joinPointer(['keys', keyName]), `key ${JSON.stringify(keyName)} has neither the armored key nor a url to fetch it from`, 'add keys.<name>.armored (preferred), or keys.<name>.url', CODES.reference);
@@ -239,7 +239,7 @@ export function normalizeProfile(
         ...rest,
         id: repoId,
         ...(apt && distro.packageManager === 'apt' ? { apt: { ...apt, uri: fill(apt.uri) } } : {}),
-        ...(yum && distro.packageManager === 'dnf' ? { yum: { ...yum, baseurl: fill(yum.baseurl) } } : {}),
+        ...(yum && (distro.packageManager === 'dnf' || distro.packageManager === 'rpm-ostree') ? { yum: { ...yum, baseurl: fill(yum.baseurl) } } : {}),
         key: { name: keyName, ...key, ...(key.url ? { url: fill(key.url) } : {}) },
       };
     }
@@ -329,6 +329,10 @@ export function normalizeProfile(
     }
     if (distro.cgroupVersion === 1 && minorNum >= 35 && k8s.failCgroupV1 !== false) {
       err('/kubernetes/version', `kubelet ${k8sMinor} does not start on a cgroup v1 host such as ${distro.id} by default`, 'boot the host with cgroup v2, or set kubernetes.failCgroupV1: false (deprecated by Kubernetes)', CODES.incompatible);
+    }
+    // rpm-ostree layers the newest package of the minor's repository, and has no hold.
+    if (distro.packageManager === 'rpm-ostree' && k8sVersion.kind !== 'minor') {
+      warn('/kubernetes/version', CODES.layeredPin, `rpm-ostree on ${distro.id} layers the newest Kubernetes ${k8sMinor} package, not ${k8s.version} exactly`, `write the minor, "${k8sMinor}": the repository is per minor, and patch releases arrive with OS updates`);
     }
     kubernetes = {
       version: k8sVersion,

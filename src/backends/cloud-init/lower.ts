@@ -22,6 +22,8 @@ export interface Line {
   readonly argv: readonly string[];
   readonly retries?: number;
   readonly delay?: number;
+  /** Ignition: the step asks for a reboot (into layered packages) once it has passed. */
+  readonly reboot?: boolean;
 }
 
 const APT_ENV = ['env', 'DEBIAN_FRONTEND=noninteractive', 'NEEDRESTART_MODE=a'];

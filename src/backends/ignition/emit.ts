@@ -18,6 +18,7 @@ import type { Contributor } from '../../delivery.js';
 import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, STATE_DIR, STEP_NAME, UNIT_DIR } from '../../paths.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { renderTemplate } from '../../render/handlebars.js';
+import { repoKeyPath } from '../../plan/build.js';
 import type { Line } from '../cloud-init/lower.js';
 import { lowerStepForIgnition, type Lowered } from './lower.js';
 import { mergeIgnition } from './merge.js';
@@ -120,6 +121,15 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       files.push(ignFile(f));
     }
   }
+  // Fedora CoreOS: the repositories rpm-ostree layers from (written here; their keys come with
+  // the fetch-key step, before any package).
+  if (distro.packageManager === 'rpm-ostree') {
+    for (const r of plan.repos) {
+      if (!r.yum) throw new Error(`internal: repository ${r.id} has no yum entry`);
+      const contents = renderTemplate('rpm-ostree/repo.hbs', { profile: plan.name, id: `crinit-${r.id}`, name: r.description, baseurl: r.yum.baseurl, gpgkey: repoKeyPath('rpm-ostree', r.id) });
+      files.push({ path: `/etc/yum.repos.d/crinit-${r.id}.repo`, overwrite: true, mode: 0o644, contents: dataUrl(contents) });
+    }
+  }
   for (const d of plan.downloads) {
     files.push({ path: d.path, overwrite: true, mode: d.mode, contents: { source: d.url, verification: { hash: `sha256-${d.sha256}` } } });
   }
@@ -136,7 +146,12 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   units.set(FIRSTBOOT_UNIT, {
     name: FIRSTBOOT_UNIT,
     enabled: true,
-    contents: renderTemplate('crinit-firstboot.service.hbs', { runtimeService, script: firstbootScript }),
+    contents: renderTemplate('crinit-firstboot.service.hbs', {
+      runtimeService,
+      script: firstbootScript,
+      // Layering must finish before zincati stages an OS update (rpm-ostree runs one transaction at a time).
+      beforeZincati: distro.packageManager === 'rpm-ostree' && plan.steps.some((x) => x.action.kind === 'install-packages'),
+    }),
   });
   for (const s of plan.services) if (s.enable) unit(s.unit).enabled = true;
   for (const m of plan.masks) unit(m.unit).mask = true;

@@ -30,9 +30,37 @@ const UNPACK_CHECK = [
   'echo "$1  $2" | sha256sum -c --quiet -',
 ].join('; ');
 
+function refusePackages(id: string, name: string, manager: string): Lowered {
+  return {
+    kind: 'refused',
+    reason: `step ${id} installs packages, which the Ignition backend cannot do on ${name} (${manager === 'none' ? 'it has no package manager' : 'only by layering with rpm-ostree'})`,
+  };
+}
+
+/**
+ * FETCH_KEY_GPG is the fetch-key step where python3 is missing (Fedora CoreOS ships gpg instead):
+ * the key is installed only if gpg lists exactly one primary key in it, with the pinned
+ * fingerprint. gpg runs in a throw-away home and imports nothing.
+ */
+export const FETCH_KEY_GPG = [
+  'set -eu',
+  'url=$1; want=$2; dest=$3',
+  'tmp=$(mktemp -d)',
+  'trap \'rm -rf "$tmp"\' EXIT',
+  'curl -fsSL --retry 5 --retry-delay 5 -o "$tmp/key" "$url"',
+  'GNUPGHOME="$tmp" gpg --batch --quiet --show-keys --with-colons "$tmp/key" > "$tmp/list"',
+  'n=$(grep -c "^pub:" "$tmp/list" || true)',
+  'if [ "$n" -ne 1 ]; then echo "crinit: $url holds $n primary keys, not 1" >&2; exit 1; fi',
+  'got=$(awk -F: \'/^pub:/ { p = 1; next } p && /^fpr:/ { print $10; exit }\' "$tmp/list")',
+  'if [ "$got" != "$want" ]; then echo "crinit: the key at $url has fingerprint $got, not the pinned $want" >&2; exit 1; fi',
+  'install -D -m 0644 "$tmp/key" "$dest"',
+].join('\n');
+
 export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowered {
   const a = step.action;
   const distro = plan.target.distro;
+  // Fedora CoreOS layers packages with rpm-ostree, when the plan has any.
+  const layered = distro.packageManager === 'rpm-ostree' && plan.steps.some((x) => x.action.kind === 'install-packages');
   switch (a.kind) {
     case 'load-modules':
       return { kind: 'satisfied', by: 'systemd-modules-load reads the modules-load.d file Ignition wrote' };
@@ -45,22 +73,34 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
     case 'daemon-reload':
       return { kind: 'satisfied', by: 'systemd loads the units Ignition wrote when it starts' };
     case 'enable-service':
+      // A unit from a layered package did not exist when the first boot applied the presets.
+      if (layered) return { kind: 'firstboot', lines: [{ id: step.id, argv: ['systemctl', 'enable', a.unit] }] };
       return { kind: 'satisfied', by: 'systemd.units[].enabled (a preset applied on first boot)' };
     case 'mask-units':
       return { kind: 'satisfied', by: 'systemd.units[].mask' };
-    case 'remove-packages':
     case 'refresh-package-index':
-    case 'install-packages':
+      if (layered) return { kind: 'satisfied', by: 'rpm-ostree refreshes the repository metadata itself' };
+      return refusePackages(step.id, distro.name, distro.packageManager);
+    case 'install-packages': {
+      if (!layered) return refusePackages(step.id, distro.name, distro.packageManager);
+      // Layered into a new deployment, which the next boot runs: after the last package step,
+      // crinit-firstboot reboots, then carries on with the steps after it.
+      const last = plan.steps.filter((x) => x.action.kind === 'install-packages').at(-1) === step;
+      const lines: Line[] = [{ id: step.id, argv: ['rpm-ostree', 'install', '--idempotent', '--allow-inactive', ...a.packages.map((p) => p.name)], retries: 3, delay: 15 }];
+      if (last) lines.push({ id: 'reboot-into-layered-packages', argv: ['touch', '/run/crinit-reboot'], reboot: true });
+      return { kind: 'firstboot', lines };
+    }
     case 'hold-packages':
-      return {
-        kind: 'refused',
-        reason: `step ${step.id} installs packages, which the Ignition backend cannot do on ${distro.name} (${distro.packageManager === 'none' ? 'it has no package manager' : 'rpm-ostree layering is not built into crinit yet'})`,
-      };
+      if (layered) return { kind: 'satisfied', by: "rpm-ostree takes them from the pinned minor's repository only; it has no hold, and patch releases come with OS updates" };
+      return refusePackages(step.id, distro.name, distro.packageManager);
+    case 'remove-packages':
+      return refusePackages(step.id, distro.name, distro.packageManager);
     case 'configure-dnf-proxy':
       return { kind: 'refused', reason: `step ${step.id} configures dnf, which ${distro.name} does not have` };
     case 'disable-swap':
       return { kind: 'firstboot', lines: [disableSwapLine(step.id)] };
     case 'fetch-key':
+      if (layered) return { kind: 'firstboot', lines: [{ id: step.id, argv: ['sh', '-c', FETCH_KEY_GPG, 'sh', a.url, a.fingerprint, a.dest], retries: 5, delay: 15 }] };
       return { kind: 'refused', reason: `step ${step.id} sets up a package repository, which the Ignition backend cannot do on ${distro.name}` };
     case 'install-archive': {
       // Ignition downloads the archive and refuses the whole config unless its sha256 matches
