@@ -54,6 +54,7 @@ export const CODES = {
   offline: 'E-OFFLINE',
   proxyPlaintext: 'W-PROXY-PLAINTEXT',
   layeredPin: 'W-RULE-LAYERED-PIN',
+  kubeletWiring: 'W-RULE-KUBELET-WIRING',
   secret: 'E-RULE-SECRET',
   capability: 'E-BACKEND-CAPABILITY',
   snippet: 'E-IGNITION-SNIPPET',

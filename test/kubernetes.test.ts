@@ -101,6 +101,13 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
     expect(step(r, 'install-kubernetes-packages').slice(-3)).toEqual(['kubelet-1.35.2-*', 'kubeadm-1.35.2-*', 'kubectl-1.35.2-*']);
   });
 
+  it('warns that without kubeadm nothing passes KUBELET_EXTRA_ARGS to kubelet', () => {
+    const r = compile({ profile: 'ubuntu-24.04/containerd', set: ['kubernetes={"version": "1.36", "packages": ["kubelet", "kubectl"]}'] });
+    expect(r.output).toBeDefined();
+    expect(r.diagnostics.map((d) => d.code)).toContain('W-RULE-KUBELET-WIRING');
+    expect(compile({ profile: 'ubuntu-24.04/containerd', set: ['kubernetes.version=1.36'] }).diagnostics.map((d) => d.code)).not.toContain('W-RULE-KUBELET-WIRING');
+  });
+
   it('hold: false installs the pins without holding them', () => {
     const c = doc('ubuntu-24.04/containerd', ['kubernetes={"version": "1.36", "hold": false}']);
     expect(step(c, 'hold-packages')).toEqual(['apt-mark', 'hold', 'containerd.io']);

@@ -286,6 +286,10 @@ export function normalizeProfile(
       err('/kubernetes/packages', 'kubernetes.packages lacks kubelet', 'add kubelet: it is what crinit wires to the runtime (kubeadm needs it too)', CODES.required);
     }
     if (!k8s.kubeletDefaultsPath) err('/kubernetes', 'kubernetes.kubeletDefaultsPath is not set', 'extend a built-in profile, or set it', CODES.incomplete);
+    // KUBELET_EXTRA_ARGS reaches kubelet through kubeadm's kubelet.service.d/10-kubeadm.conf.
+    if (distro.packageManager !== 'none' && !packages.includes('kubeadm')) {
+      warn('/kubernetes/packages', CODES.kubeletWiring, "without kubeadm, nothing passes KUBELET_EXTRA_ARGS (crinit's --config-dir) to kubelet", "add kubeadm, or start kubelet with --config-dir yourself so that it reads crinit's KubeletConfiguration fragment");
+    }
     let sysext: NonNullable<Profile['kubernetes']>['sysext'];
     if (distro.packageManager === 'none') {
       // Flatcar: no packages; the sysext bakery's image of this exact release, pinned by sha256.
