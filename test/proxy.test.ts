@@ -157,6 +157,9 @@ describe('proxy', () => {
       const ign = JSON.parse(r.output!) as { ignition: { proxy: unknown }; storage: { files: { path: string; contents: { source: string; compression?: string } }[] }; systemd: { units: { name: string; dropins?: { name: string; contents: string }[] }[] } };
       expect(ign.ignition.proxy).toEqual({ httpProxy: 'http://proxy.example.com:3128', httpsProxy: 'https://proxy.example.com:3129', noProxy: ['.corp', 'localhost', '127.0.0.1', '::1', '169.254.169.254'] });
       const dropin = ign.systemd.units.find((u) => u.name === 'containerd.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!;
+      // Fedora CoreOS: the daemon that downloads layered packages, and the one that fetches OS updates.
+      const names = ign.systemd.units.filter((u) => u.dropins?.some((x) => x.name === '20-crinit-proxy.conf')).map((u) => u.name).sort();
+      expect(names).toEqual(os === 'fcos' ? ['containerd.service', 'kubelet.service', 'rpm-ostreed.service', 'zincati.service'] : ['containerd.service', 'kubelet.service']);
       // kubelet is not installed by crinit here, but gets the proxy when it arrives (a sysext, a snippet).
       expect(environment(ign.systemd.units.find((u) => u.name === 'kubelet.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!.contents).HTTP_PROXY).toBe('http://proxy.example.com:3128');
       expect(environment(dropin.contents).HTTPS_PROXY).toBe('https://proxy.example.com:3129');

@@ -213,7 +213,9 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     }
     // kubelet gets its drop-in whether crinit installs it or not (kubeadm's packages installed
     // later, a sysext): a drop-in for a unit that does not exist yet is inert.
-    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service'];
+    // Fedora CoreOS: rpm-ostreed downloads what rpm-ostree layers, and zincati the OS updates.
+    const osUnits = profile.distro.packageManager === 'rpm-ostree' ? ['rpm-ostreed.service', 'zincati.service'] : [];
+    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service', ...osUnits];
     for (const unit of units) {
       files.push(
         file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o640, dropin: { unit, name: PROXY_DROPIN } }),
