@@ -452,7 +452,11 @@ export function normalizeProfile(
     [kubeletPath ?? '', 'runtime.cgroupDriver and the runtime socket'],
     [data.kubernetes?.version !== undefined ? (data.kubernetes.kubeletDefaultsPath ?? '') : '', 'kubernetes.version (it sets KUBELET_EXTRA_ARGS)'],
     [data.proxy ? APT_PROXY_PATH : '', 'proxy'],
-    ...(data.proxy ? [rt.name === 'containerd' ? containerd?.service : rt.name === 'cri-o' ? crio?.service : docker?.service, 'kubelet.service'].map((u): [string, string] => [`${UNIT_DIR}/${u}.d/${PROXY_DROPIN}`, 'proxy']) : []),
+    ...(data.proxy
+      ? [rt.name === 'containerd' ? containerd?.service : rt.name === 'cri-o' ? crio?.service : docker?.service, 'kubelet.service', ...(distro.packageManager === 'rpm-ostree' ? ['rpm-ostreed.service', 'zincati.service'] : [])].map(
+          (u): [string, string] => [`${UNIT_DIR}/${u}.d/${PROXY_DROPIN}`, 'proxy'],
+        )
+      : []),
     [MODULES_LOAD_PATH, 'kernel.modules'],
     [SYSCTL_PATH, 'kernel.sysctls'],
   ];
