@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { buildFakeDockerRepo, buildFakeKubernetesRepo } from './apt-repo.js';
 import { forwardProxy, type ProxyLog } from './proxy.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -298,6 +298,68 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
         expect(rep.EXTENSION_LINK).toBe('/dev/null');
       }
     }
+  }, 3_600_000);
+
+  it('9. fcos with the Kubernetes packages layered: the first boot layers, reboots once, and the second boot carries on to the end', async () => {
+    // The stand-in has no rpm-ostree: a stand-in records each call with the boot it ran in and
+    // puts a kubelet unit in place, as the new deployment would. The key step needs gpg and
+    // pkgs.k8s.io (neither here; it is run for real in test/fcos-layering.test.ts), so it is
+    // recorded as passed beforehand. What runs for real: Ignition, systemd, crinit-firstboot, the
+    // reboot the machine makes itself, and the resumed first boot after it.
+    const rootfs = ensureIgnitionRootfs('bookworm');
+    const r = compile({
+      profile: 'fcos/containerd',
+      set: [
+        `runtime.sandboxImage=${SANDBOX}`,
+        'kubernetes.version=1.36',
+        'commands=[["sh", "-c", "{ echo booted=$(cat /proc/sys/kernel/random/boot_id); cat /var/lib/crinit-e2e/rpm-ostree.log; echo kubelet=$(systemctl is-enabled kubelet.service); } > /etc/crinit-ready"]]',
+      ],
+    });
+    if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    const result = await bootIgnition(rootfs, {
+      name: 'fcos-containerd-kubernetes-layered',
+      config: r.output,
+      allowReboot: true,
+      prepare: (root) => {
+        rmSync(join(root, 'etc/systemd/system/multi-user.target.wants/containerd.service'), { force: true });
+        mkdirSync(join(root, 'var/lib/crinit'), { recursive: true });
+        writeFileSync(join(root, 'var/lib/crinit/steps'), 'fetch-key-kubernetes 1 1\n');
+        writeFileSync(
+          join(root, 'usr/bin/rpm-ostree'),
+          [
+            '#!/bin/sh',
+            'mkdir -p /var/lib/crinit-e2e',
+            'echo "rpm-ostree $* boot=$(cat /proc/sys/kernel/random/boot_id)" >> /var/lib/crinit-e2e/rpm-ostree.log',
+            'printf "[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n" > /etc/systemd/system/kubelet.service',
+            '',
+          ].join('\n'),
+          { mode: 0o755 },
+        );
+      },
+    });
+    timings.push(`case 9 (fcos, Kubernetes layered, one reboot): ${result.seconds.toFixed(0)} s`);
+    expectRuntimeUp(result);
+    const rep = result.report;
+    expect(decode(rep, 'CRINIT_DONE_B64')).toMatch(/^profile=fcos\/containerd\nfinished=/);
+    expect(rep.FIRSTBOOT_RESULT).toBe('success');
+    const ready = decode(rep, 'USER_READY_B64')!;
+    const booted = /^booted=(\S+)$/m.exec(ready)![1];
+    const installs = [...ready.matchAll(/^rpm-ostree install --idempotent --allow-inactive (.*) boot=(\S+)$/gm)];
+    expect(installs.map((m) => m[1])).toEqual(['kubelet kubeadm kubectl']);
+    // The packages were layered in another boot than the one that finished: the machine rebooted.
+    expect(installs[0]![2]).not.toBe(booted);
+    expect(ready).toMatch(/^kubelet=enabled$/m);
+    const steps = (decode(rep, 'CRINIT_STEPS_B64') ?? '').trim().split('\n').map((l) => l.split(' ')[0]);
+    expect(steps).toEqual([
+      'fetch-key-kubernetes',
+      'disable-swap',
+      'install-kubernetes-packages',
+      'reboot-into-layered-packages',
+      'enable-containerd',
+      'wait-for-containerd-socket',
+      'enable-kubelet',
+      'user-command-1',
+    ]);
   }, 3_600_000);
 
   it('prints the timings', () => {

@@ -173,6 +173,8 @@ export interface BootOptions {
   readonly noSeed?: boolean;
   /** Use this run directory as it is (it holds the disk); default: a fresh one per name. */
   readonly runDir?: string;
+  /** Let the guest reboot (the same QEMU process boots the same disk again); default: a reboot ends the run. */
+  readonly allowReboot?: boolean;
 }
 
 export interface BootResult {
@@ -239,7 +241,7 @@ async function bootOnce(image: Image, dir: string, opts: BootOptions): Promise<A
     ...(opts.seedUrl === undefined && !opts.noSeed ? ['-drive', `file=${join(dir, 'seed.img')},if=virtio,format=raw,readonly=on`] : []),
     '-netdev', 'user,id=n0', '-device', `virtio-net-pci,netdev=n0,mac=${VM_MAC}`,
     '-serial', `file:${consoleLog}`, '-serial', `file:${reportLog}`,
-    '-display', 'none', '-monitor', 'none', '-no-reboot',
+    '-display', 'none', '-monitor', 'none', ...(opts.allowReboot ? [] : ['-no-reboot']),
   ];
   const started = Date.now();
   const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -377,6 +379,8 @@ export interface IgnitionBootOptions {
   readonly config: string;
   /** Changes to the fresh root before Ignition runs, to make it more like the OS it stands in for. */
   readonly prepare?: (root: string) => void;
+  /** The machine reboots during its first boot (layered packages). */
+  readonly allowReboot?: boolean;
 }
 
 /**
@@ -396,7 +400,7 @@ export async function bootIgnition(image: RootfsImage, opts: IgnitionBootOptions
   const disk = join(dir, 'disk.raw');
   run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, disk, '3G']);
   rmSync(root, { recursive: true, force: true });
-  const result = await boot({ disk, kernel: image.kernel, initrd: image.initrd, key: image.key, built: false, buildSeconds: 0 }, { name: opts.name, userData: '', noSeed: true, runDir: dir });
+  const result = await boot({ disk, kernel: image.kernel, initrd: image.initrd, key: image.key, built: false, buildSeconds: 0 }, { name: opts.name, userData: '', noSeed: true, runDir: dir, ...(opts.allowReboot ? { allowReboot: true } : {}) });
   rmSync(disk, { force: true });
   return { ...result, ignitionLog };
 }
