@@ -8,8 +8,11 @@
  *     that is already in place: no daemon-reload and no restart;
  *   - masks and directories are Ignition's own fields.
  * What remains (a check that the runtime's socket came up, the profile's commands) runs once in
- * crinit-firstboot.service, through the same crinit-step runner as on cloud-init. Package steps
- * have no Ignition form on these distros yet and are refused, naming the step.
+ * crinit-firstboot.service, through the same crinit-step runner as on cloud-init. A release
+ * archive is downloaded and verified by Ignition itself and unpacked by a oneshot unit. Packages
+ * are layered with rpm-ostree on Fedora CoreOS (the key checked with gpg, then one reboot, after
+ * which crinit-firstboot resumes); on Flatcar, which has no package manager, a package step is
+ * refused, naming the step.
  */
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
 import { disableSwapLine, type Line } from '../cloud-init/lower.js';
