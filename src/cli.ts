@@ -443,6 +443,12 @@ export function buildProgram(): Command {
 }
 
 export function main(argv: readonly string[]): void {
+  // A reader that stops early (`crinit list | head`) closes the pipe: stop quietly, as other
+  // command-line tools do, instead of crashing on EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     buildProgram().parse(argv as string[]);
   } catch (e) {

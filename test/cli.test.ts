@@ -1,11 +1,12 @@
 /**
  * The command line: exit codes, stdout/stderr separation, atomic -o, list and validate.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
-import { DISTROS, IGNITION_DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
+import { CLI, DISTROS, IGNITION_DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
 
 describe('crinit render', () => {
   it('prints user-data on stdout, nothing on stderr, exit 0', () => {
@@ -165,6 +166,13 @@ describe('crinit list', () => {
         if (s.proof === undefined) continue;
       }
     }
+  });
+
+  it('stops quietly when its reader closes the pipe early (crinit list | head -1)', () => {
+    const r = spawnSync('sh', ['-c', `node ${JSON.stringify(CLI)} list | head -1`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^PROFILE +DEFAULT SOURCE/);
+    expect(r.stderr).not.toContain('EPIPE');
   });
 
   it('prints a table with every profile', () => {
