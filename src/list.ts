@@ -74,11 +74,14 @@ export const LIST_KUBERNETES = '1.36';
  * system extension renders only with a release and the image's sum, which the user gives: it is
  * compiled with a placeholder release and sum, and marked as needing them.
  */
+const PLACEHOLDER_SUM = '0'.repeat(64);
+/** A release and a placeholder sum for a runtime that comes as a sysext image (CRI-O on Flatcar). */
+const RUNTIME_SYSEXT_PLACEHOLDERS = ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${PLACEHOLDER_SUM}"}}`];
+
 function compileListed(profile: string, set: string[]): { result: ReturnType<typeof compile>; sysext: boolean } {
   const first = compile({ profile, set });
   if (first.output !== undefined || !first.diagnostics.some((d) => /sysext bakery's image of one release|image for \S+ is pinned by its sha256/.test(d.message))) return { result: first, sysext: false };
-  const placeholder = [...set, 'runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`];
-  return { result: compile({ profile, set: placeholder }), sysext: true };
+  return { result: compile({ profile, set: [...set, ...RUNTIME_SYSEXT_PLACEHOLDERS] }), sysext: true };
 }
 
 export function listMatrix(): MatrixRow[] {
@@ -87,7 +90,7 @@ export function listMatrix(): MatrixRow[] {
     for (const runtime of builtinRuntimes()) {
       const profile = `${distro}/${runtime}`;
       const { result: base, sysext: runtimeSysext } = compileListed(profile, []);
-      const runtimePlaceholders = runtimeSysext ? ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`] : [];
+      const runtimePlaceholders = runtimeSysext ? RUNTIME_SYSEXT_PLACEHOLDERS : [];
       const sources: SourceRow[] = (['upstream', 'distro', 'builtin'] as const).map((source) => {
         const { result: r, sysext } = compileListed(profile, [`runtime.source=${source}`]);
         if (!r.profile) {
@@ -119,7 +122,7 @@ export function listMatrix(): MatrixRow[] {
       const k8s =
         base.output === undefined
           ? undefined
-          : compile({ profile, set: [...runtimePlaceholders, sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${'0'.repeat(64)}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
+          : compile({ profile, set: [...runtimePlaceholders, sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${PLACEHOLDER_SUM}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
       const k8sError = k8s?.diagnostics.find((d) => d.severity === 'error');
       rows.push({
         ...(base.output === undefined && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),

@@ -119,17 +119,8 @@ export function checkOffline(plan: RenderedPlan, profile: Profile, output: strin
   return out;
 }
 
-/** A manifest entry: what to put on the mirror, and how the node checks it. */
-export interface ManifestEntry {
-  readonly kind: PlanArtifact['kind'];
-  readonly url: string;
-  readonly upstream: string;
-  readonly sha256?: string;
-  readonly fingerprint?: string;
-  readonly version?: string;
-  readonly packages?: readonly string[];
-  readonly registryMirrors?: readonly string[];
-}
+/** A manifest entry: what to put on the mirror, and how the node checks it (an artifact without its plan bookkeeping). */
+export type ManifestEntry = Omit<PlanArtifact, 'origin' | 'id'>;
 
 export function manifest(plan: RenderedPlan): ManifestEntry[] {
   return plan.artifacts.map((a) => ({

@@ -254,22 +254,15 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   // Flatcar: the kubernetes system extension, downloaded and verified by Ignition, then linked
   // where systemd-sysext merges it on every boot (the sysext bakery's layout).
   const downloads: PlanDownload[] = [];
-  if (profile.runtimeSysext) {
-    const sx = profile.runtimeSysext;
+  const addSysext = (name: string, sx: { readonly url: string; readonly sha256: string; readonly file: string }, version: string, origin: Origin): void => {
     const url = mirror(sx.url);
-    const path = `/opt/extensions/${sx.name}/${sx.file}`;
-    downloads.push({ path, url, sha256: sx.sha256, mode: 0o644, origin: versionOrigin });
-    links.push({ path: `/etc/extensions/${sx.name}.raw`, target: path, origin: versionOrigin });
-    artifacts.push({ kind: 'download', url, upstream: sx.url, sha256: sx.sha256, version: rt.version.raw, origin: versionOrigin });
-  }
-  if (k8s?.sysext) {
-    const sx = k8s.sysext;
-    const url = mirror(sx.url);
-    const path = `/opt/extensions/kubernetes/${sx.file}`;
-    downloads.push({ path, url, sha256: sx.sha256, mode: 0o644, origin: k8sOrigin });
-    links.push({ path: '/etc/extensions/kubernetes.raw', target: path, origin: k8sOrigin });
-    artifacts.push({ kind: 'download', url, upstream: sx.url, sha256: sx.sha256, version: k8s.version.raw, origin: k8sOrigin });
-  }
+    const path = `/opt/extensions/${name}/${sx.file}`;
+    downloads.push({ path, url, sha256: sx.sha256, mode: 0o644, origin });
+    links.push({ path: `/etc/extensions/${name}.raw`, target: path, origin });
+    artifacts.push({ kind: 'download', url, upstream: sx.url, sha256: sx.sha256, version, origin });
+  };
+  if (profile.runtimeSysext) addSysext(profile.runtimeSysext.name, profile.runtimeSysext, rt.version.raw, versionOrigin);
+  if (k8s?.sysext) addSysext('kubernetes', k8s.sysext, k8s.version.raw, k8sOrigin);
 
   // First-boot steps, in the order the Kubernetes guide implies: kernel first (the bridge
   // sysctls exist only once br_netfilter is loaded), then packages, then configuration that

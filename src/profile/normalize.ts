@@ -8,7 +8,7 @@ import { CODES, type Diagnostic, type Origin, type Severity } from '../diagnosti
 import { APT_PROXY_PATH, crinitPaths, DEFAULT_BIN_DIR, MODULES_LOAD_PATH, PROXY_DROPIN, STATE_DIR, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
 import { originOf, type OriginMap } from './merge.js';
 import { joinPointer, locate, type SourceLayer } from './source.js';
-import type { Distro, Profile, Repo, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
+import type { Arch, Distro, Profile, Repo, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from './types.js';
 
 /** The sysctls and modules the Kubernetes container-runtime guide requires, with their values. */
 export const REQUIRED_SYSCTLS: Readonly<Record<string, string>> = {
@@ -63,6 +63,12 @@ export function parseVersion(raw: string): VersionSpec | undefined {
   const exact = /^(?:[0-9]+:)?([0-9]+)(?:\.([0-9]+))?/.exec(raw);
   if (!exact) return undefined;
   return { raw, kind: 'exact', major: Number(exact[1]), ...(exact[2] !== undefined ? { minor: Number(exact[2]) } : {}) };
+}
+
+/** A sysext bakery image of one release: its URL ({version}, {arch} filled; the bakery names arches x86-64 and arm64) and file name. */
+function sysextImage(url: string, release: string, arch: Arch): { url: string; file: string } {
+  const filled = url.replace(/\{version\}/g, release).replace(/\{arch\}/g, arch === 'amd64' ? 'x86-64' : 'arm64');
+  return { url: filled, file: filled.replace(/^.*\//, '') };
 }
 
 const DISTRO_REQUIRED: readonly (keyof Distro)[] = ['id', 'name', 'family', 'packageManager', 'osRelease', 'cgroupVersion', 'init'];
@@ -258,11 +264,9 @@ export function normalizeProfile(
   let runtimeSysext: Profile['runtimeSysext'];
   if (packaging?.sysextUrl && !packaging.unsupported && version) {
     const arch = data.arch ?? 'amd64';
-    const token = arch === 'amd64' ? 'x86-64' : 'arm64';
     const facts = rt.name === 'cri-o' ? data.crio?.sysext : undefined;
     const sum = facts?.sha256?.[arch];
-    const filled = packaging.sysextUrl.replace(/\{version\}/g, version.raw).replace(/\{arch\}/g, token);
-    const file = filled.replace(/^.*\//, '');
+    const { url: filled, file } = sysextImage(packaging.sysextUrl, version.raw, arch);
     if (version.kind !== 'release') {
       err(versionPtr, `${rt.name} on ${distro.id} comes as the sysext bakery's image of one release, and ${JSON.stringify(version.raw)} names ${version.kind === 'minor' ? 'a minor' : 'no release'}`, `set runtime.version to a release, e.g. "${version.major}.${version.minor ?? 0}.1"`, CODES.badVersion);
     } else if (!sum) {
@@ -294,14 +298,13 @@ export function normalizeProfile(
     if (distro.packageManager === 'none') {
       // Flatcar: no packages; the sysext bakery's image of this exact release, pinned by sha256.
       const arch = data.arch ?? 'amd64';
-      const token = arch === 'amd64' ? 'x86-64' : 'arm64';
       const url = k8s.sysext?.url;
       const sum = k8s.sysext?.sha256?.[arch];
       if (!url) err('/kubernetes', `${distro.id} has no package manager and kubernetes.sysext.url is not set`, 'extend the built-in flatcar profile, or set kubernetes.sysext.url', CODES.incomplete);
       else if (k8sVersion.kind !== 'release') {
         err('/kubernetes/version', `the sysext bakery publishes one kubernetes image per release, and ${JSON.stringify(k8s.version)} names ${k8sVersion.kind === 'minor' ? 'a minor' : 'a package version'}`, `write the release, e.g. "${k8sMinor}.1"`, CODES.badVersion);
       } else if (!sum) {
-        const file = url.replace(/\{version\}/g, k8sVersion.raw).replace(/\{arch\}/g, token).replace(/^.*\//, '');
+        const { file } = sysextImage(url, k8sVersion.raw, arch);
         err(
           '/kubernetes/version',
           `the kubernetes image for Flatcar is pinned by its sha256, and kubernetes.sysext.sha256.${arch} is not set`,
@@ -309,8 +312,7 @@ export function normalizeProfile(
           CODES.incomplete,
         );
       } else {
-        const filled = url.replace(/\{version\}/g, k8sVersion.raw).replace(/\{arch\}/g, token);
-        sysext = { url: filled, sha256: sum, file: filled.replace(/^.*\//, '') };
+        sysext = { ...sysextImage(url, k8sVersion.raw, arch), sha256: sum };
       }
     } else {
       if (!k8s.repo) err('/kubernetes', 'kubernetes.repo is not set', 'extend a built-in profile, or set it', CODES.incomplete);

@@ -130,11 +130,11 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       files.push({ path: `/etc/yum.repos.d/crinit-${r.id}.repo`, overwrite: true, mode: 0o644, contents: dataUrl(contents) });
     }
   }
-  for (const d of plan.downloads) {
-    files.push({ path: d.path, overwrite: true, mode: d.mode, contents: { source: d.url, verification: { hash: `sha256-${d.sha256}` } } });
-  }
+  // Downloads Ignition makes itself, each refused unless its sha256 matches.
+  const remote = (path: string, url: string, sha256: string, mode: number): IgnFile => ({ path, overwrite: true, mode, contents: { source: url, verification: { hash: `sha256-${sha256}` } } });
+  for (const d of plan.downloads) files.push(remote(d.path, d.url, d.sha256, d.mode));
   for (const d of downloads) {
-    files.push({ path: d.path, overwrite: true, mode: 0o644, contents: { source: d.url, verification: { hash: `sha256-${d.sha256}` } } });
+    files.push(remote(d.path, d.url, d.sha256, 0o644));
     units.set(d.unit.name, { name: d.unit.name, enabled: true, contents: d.unit.contents });
   }
   const context = { profile: plan.name, stepBin };
