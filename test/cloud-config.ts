@@ -25,6 +25,13 @@ export function render(profile: string, set: string[] = []): { text: string; doc
   return { text: r.output, doc: parseYaml(r.output, { version: '1.1' }) as CloudConfig };
 }
 
+/** doc renders a profile and reads the cloud-config back; the test fails, with the messages, if it does not render. */
+export function doc(profile: string, set: string[] = []): CloudConfig {
+  const r = compile({ profile, set });
+  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+}
+
 export function fileContent(doc: CloudConfig, path: string): string {
   const f = doc.write_files.find((x) => x.path === path);
   if (!f) throw new Error(`no write_files entry for ${path}`);

@@ -5,8 +5,7 @@
  * made by gpg).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,18 +14,13 @@ import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
 import { needTool, runCli, tempDir, writeTemp } from './helpers.js';
-import { applyIgnition, decodeDataUrl, IGNITION_BIN, serveStatic } from './ignition-config.js';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
 /** The distros where CRI-O renders; Debian 13 and Amazon Linux 2023 are refused (below). */
 export const CRIO_DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'] as const;
 
-function doc(profile: string, set: string[] = []): CloudConfig {
-  const r = compile({ profile, set });
-  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
-  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
-}
 
 const DROPIN = '/etc/crio/crio.conf.d/90-crinit.conf';
 const REGISTRIES = '/etc/containers/registries.conf.d/90-crinit-mirrors.conf';
@@ -237,15 +231,8 @@ describe('cri-o on Flatcar: the sysext bakery image, pinned by sha256', () => {
   it('the real ignition fetches the image, checks its sum and links it; a wrong sum fails the config', async (ctx) => {
     needTool(ctx, IGNITION_BIN, 'ignition');
     needTool(ctx, 'python3');
-    const dir = tempDir();
-    const www = join(dir, 'www');
-    mkdirSync(www);
     const raw = Buffer.from('a stand-in for the crio system extension image\n');
-    writeFileSync(join(www, 'crio-v1.36.1-x86-64.raw'), raw);
-    const sum = createHash('sha256').update(raw).digest('hex');
-    const { port, stop } = await serveStatic(www);
-    try {
-      const mirrors = `mirrors={"https://extensions.flatcar.org/extensions/": "http://127.0.0.1:${port}/"}`;
+    await withStandInDownload('https://extensions.flatcar.org/extensions/', 'crio-v1.36.1-x86-64.raw', raw, (mirrors, sum, dir) => {
       const root = join(dir, 'root');
       applyIgnition(compile({ profile: 'flatcar/cri-o', set: [...set(sum), mirrors] }).output!, root, join(dir, 'work'));
       expect(readFileSync(join(root, 'opt/extensions/crio/crio-v1.36.1-x86-64.raw'))).toEqual(raw);
@@ -253,8 +240,6 @@ describe('cri-o on Flatcar: the sysext bakery image, pinned by sha256', () => {
       expect(readlinkSync(join(root, 'etc/extensions/containerd-flatcar.raw'))).toBe('/dev/null');
       expect(existsSync(join(root, 'etc/crio/crio.conf.d/90-crinit.conf'))).toBe(true);
       expect(() => applyIgnition(compile({ profile: 'flatcar/cri-o', set: [...set('0'.repeat(64)), mirrors] }).output!, join(dir, 'bad'), join(dir, 'bad-work'))).toThrow(/hash|mismatch|verification/i);
-    } finally {
-      stop();
-    }
+    });
   });
 });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
-import { hasTool, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { hasTool, needTool, runCli, systemdSplit, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN, serveStatic } from './ignition-config.js';
 
 interface Ign {
@@ -29,28 +29,7 @@ function execStarts(unit: string): string[][] {
   return unit
     .split('\n')
     .filter((l) => l.startsWith('ExecStart='))
-    .map((l) => {
-      const words: string[] = [];
-      const line = l.slice('ExecStart='.length);
-      let i = 0;
-      while (i < line.length) {
-        while (line[i] === ' ') i++;
-        if (i >= line.length) break;
-        let w = '';
-        if (line[i] === '"') {
-          i++;
-          while (i < line.length && line[i] !== '"') {
-            if (line[i] === '\\') i++;
-            w += line[i++];
-          }
-          i++;
-        } else {
-          while (i < line.length && line[i] !== ' ') w += line[i++];
-        }
-        words.push(w.replace(/%%/g, '%').replace(/\$\$/g, '$'));
-      }
-      return words;
-    });
+    .map((l) => systemdSplit(l.slice('ExecStart='.length)));
 }
 
 /** A release archive standing in for cri-dockerd's: cri-dockerd/cri-dockerd inside a .tgz. */

@@ -12,40 +12,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fileContent, type CloudConfig } from './cloud-config.js';
-import { DISTROS, hasTool, needTool, REQUIRE_TOOLS, runCli, tempDir, writeTemp } from './helpers.js';
-
-function doc(profile: string, set: string[] = []): CloudConfig {
-  const r = compile({ profile, set });
-  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
-  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
-}
-
-/**
- * systemdSplit splits an ExecStart= value the way systemd does for the cases crinit writes:
- * words separated by spaces, double-quoted words with \\ escapes, %% for % and $$ for $.
- */
-function systemdSplit(line: string): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (line[i] === ' ') i++;
-    if (i >= line.length) break;
-    let w = '';
-    if (line[i] === '"') {
-      i++;
-      while (i < line.length && line[i] !== '"') {
-        if (line[i] === '\\') i++;
-        w += line[i++];
-      }
-      i++;
-    } else {
-      while (i < line.length && line[i] !== ' ') w += line[i++];
-    }
-    words.push(w.replace(/%%/g, '%').replace(/\$\$/g, '$'));
-  }
-  return words;
-}
+import { doc, fileContent, type CloudConfig } from './cloud-config.js';
+import { DISTROS, hasTool, needTool, REQUIRE_TOOLS, runCli, systemdSplit, tempDir, writeTemp } from './helpers.js';
 
 function execStart(dropin: string): string[] {
   const lines = dropin.split('\n').filter((l) => l.startsWith('ExecStart='));

@@ -54,3 +54,29 @@ export function runcmdScript(runcmd: readonly (string | readonly string[])[]): s
   const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
   return '#!/bin/sh\n' + runcmd.map((c) => (typeof c === 'string' ? c : c.map(quote).join(' '))).join('\n') + '\n';
 }
+
+/**
+ * systemdSplit splits an ExecStart= value the way systemd does for the cases crinit writes:
+ * words separated by spaces, double-quoted words with \\ escapes, %% for % and $$ for $.
+ */
+export function systemdSplit(line: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ') i++;
+    if (i >= line.length) break;
+    let w = '';
+    if (line[i] === '"') {
+      i++;
+      while (i < line.length && line[i] !== '"') {
+        if (line[i] === '\\') i++;
+        w += line[i++];
+      }
+      i++;
+    } else {
+      while (i < line.length && line[i] !== ' ') w += line[i++];
+    }
+    words.push(w.replace(/%%/g, '%').replace(/\$\$/g, '$'));
+  }
+  return words;
+}

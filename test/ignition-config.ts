@@ -5,7 +5,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
@@ -68,4 +70,22 @@ export async function serveStatic(dir: string): Promise<{ port: number; stop: ()
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, stop: () => child.kill() };
+}
+
+/**
+ * withStandInDownload serves `contents` as `name` from a local server, a stand-in for a file
+ * Ignition downloads, and runs `use` with the `mirrors=` override that points `prefix` at it, the
+ * contents' sha256 and a scratch directory.
+ */
+export async function withStandInDownload(prefix: string, name: string, contents: Buffer, use: (mirrors: string, sha256: string, dir: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'crinit-standin-'));
+  const www = join(dir, 'www');
+  mkdirSync(www);
+  writeFileSync(join(www, name), contents);
+  const { port, stop } = await serveStatic(www);
+  try {
+    use(`mirrors=${JSON.stringify({ [prefix]: `http://127.0.0.1:${port}/` })}`, createHash('sha256').update(contents).digest('hex'), dir);
+  } finally {
+    stop();
+  }
 }

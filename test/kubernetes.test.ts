@@ -4,24 +4,18 @@
  * per minor, and the combinations that cannot work, each refused with its reason.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
-import { applyIgnition, decodeDataUrl, IGNITION_BIN, serveStatic } from './ignition-config.js';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
 const K8S_DISTROS = DISTROS.filter((d) => d !== 'debian-13');
 const ALL = '{"version": "1.36", "packages": ["kubelet", "kubeadm", "kubectl", "cri-tools"]}';
 
-function doc(profile: string, set: string[]): CloudConfig {
-  const r = compile({ profile, set });
-  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
-  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
-}
 
 /** The runcmd line of a step: the argv after crinit-step's `--`. */
 function step(c: CloudConfig, id: string): string[] {
@@ -295,22 +289,14 @@ describe('kubernetes on Flatcar: the sysext bakery image, pinned by sha256', () 
   it('the real ignition fetches the image, checks its sum and links it; a wrong sum fails the config', async (ctx) => {
     needTool(ctx, IGNITION_BIN, 'ignition');
     needTool(ctx, 'python3');
-    const dir = tempDir();
-    const www = join(dir, 'www');
-    mkdirSync(www);
     const raw = Buffer.from('a stand-in for the kubernetes system extension image\n');
-    writeFileSync(join(www, 'kubernetes-v1.35.2-x86-64.raw'), raw);
-    const sum = createHash('sha256').update(raw).digest('hex');
-    const { port, stop } = await serveStatic(www);
-    try {
-      const set = (s: string) => [`kubernetes={"version": "1.35.2", "sysext": {"sha256": {"amd64": "${s}"}}}`, `mirrors={"https://extensions.flatcar.org/extensions/": "http://127.0.0.1:${port}/"}`];
+    await withStandInDownload('https://extensions.flatcar.org/extensions/', 'kubernetes-v1.35.2-x86-64.raw', raw, (mirrors, sum, dir) => {
+      const set = (s: string) => [`kubernetes={"version": "1.35.2", "sysext": {"sha256": {"amd64": "${s}"}}}`, mirrors];
       const root = join(dir, 'root');
       applyIgnition(compile({ profile: 'flatcar/containerd', set: set(sum) }).output!, root, join(dir, 'work'));
       expect(readFileSync(join(root, 'opt/extensions/kubernetes/kubernetes-v1.35.2-x86-64.raw'))).toEqual(raw);
       expect(readlinkSync(join(root, 'etc/extensions/kubernetes.raw'))).toBe('/opt/extensions/kubernetes/kubernetes-v1.35.2-x86-64.raw');
       expect(() => applyIgnition(compile({ profile: 'flatcar/containerd', set: set('0'.repeat(64)) }).output!, join(dir, 'bad'), join(dir, 'bad-work'))).toThrow(/hash|mismatch|verification/i);
-    } finally {
-      stop();
-    }
+    });
   });
 });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fileContent, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 import { decodeDataUrl } from './ignition-config.js';
 
@@ -17,11 +17,6 @@ const PROXY = 'http://node:s3cr%40t$&@proxy.example.com:3128';
 const SET = [`proxy={"http": "${PROXY}", "https": "${PROXY}", "noProxy": [".example.com", "10.0.0.0/8", "localhost"]}`, 'kubernetes={"version": "1.36", "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"}'];
 const NO_PROXY = '.example.com,10.0.0.0/8,localhost,127.0.0.1,::1,169.254.169.254,10.244.0.0/16,10.96.0.0/12';
 
-function doc(profile: string, set: string[]): CloudConfig {
-  const r = compile({ profile, set });
-  expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
-  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
-}
 
 /**
  * environment reads a unit's Environment= lines by systemd's rules for the form crinit writes:
