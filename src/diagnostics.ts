@@ -53,6 +53,7 @@ export const CODES = {
   pauseImage: 'W-RULE-PAUSE',
   offline: 'E-OFFLINE',
   proxyPlaintext: 'W-PROXY-PLAINTEXT',
+  proxyEndpoint: 'W-PROXY-ENDPOINT',
   layeredPin: 'W-RULE-LAYERED-PIN',
   kubeletWiring: 'W-RULE-KUBELET-WIRING',
   secret: 'E-RULE-SECRET',

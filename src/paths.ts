@@ -23,8 +23,13 @@ export const UNIT_DIR = '/etc/systemd/system';
 export const PROXY_DROPIN = '20-crinit-proxy.conf';
 /** The proxy environment of crinit's own first-boot steps (it may hold credentials: mode 0600). */
 export const PROXY_ENV_PATH = `${STATE_DIR}/proxy.env`;
+/** Left by the planned reboot into layered packages: the next boot resumes the same run. */
+export const RESUME_MARKER = `${STATE_DIR}/resume`;
 /** apt's proxy setting. */
 export const APT_PROXY_PATH = '/etc/apt/apt.conf.d/90crinit-proxy.conf';
+
+/** Where crinit writes package repositories and their keys (crinit-<id>.*): no user file may go there. */
+export const CRINIT_REPO_PREFIXES = ['/etc/apt/keyrings/crinit-', '/etc/apt/sources.list.d/crinit-', '/etc/yum.repos.d/crinit-', '/etc/pki/rpm-gpg/crinit-'];
 
 /** The paths of crinit's own first-boot machinery on a distro: no user file may take them. */
 export function crinitPaths(binDir: string): string[] {

@@ -1,6 +1,7 @@
 /**
  * Reading crinit's cloud-config output back, as cloud-init and the services on the node do.
  */
+import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
@@ -15,8 +16,38 @@ export interface WriteFile {
 export interface CloudConfig {
   write_files: WriteFile[];
   runcmd: string[][];
-  apt?: { preserve_sources_list: boolean; sources: Record<string, { source: string; key: string }> };
+  apt?: { preserve_sources_list: boolean; sources?: Record<string, { source: string; key: string }> };
   yum_repos?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * A dnf repository crinit writes: /etc/yum.repos.d/crinit-ID.repo, read by Python's configparser
+ * (the INI reading dnf's own config follows), its one section as key/value strings. cloud-init's
+ * yum_repos module is never used (22.x runs it only on the distros of its own list).
+ */
+export function yumRepo(doc: CloudConfig, id: string): Record<string, string> {
+  expect(doc.yum_repos).toBeUndefined();
+  const text = fileContent(doc, `/etc/yum.repos.d/crinit-${id}.repo`);
+  const py = 'import configparser, json, sys\np = configparser.ConfigParser(interpolation=None)\np.read_string(sys.stdin.read())\nprint(json.dumps({s: dict(p[s]) for s in p.sections()}))';
+  const r = spawnSync('python3', ['-c', py], { input: text, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const sections = JSON.parse(r.stdout) as Record<string, Record<string, string>>;
+  expect(Object.keys(sections)).toEqual([`crinit-${id}`]);
+  return sections[`crinit-${id}`]!;
+}
+
+/**
+ * An apt repository whose key is in the profile: its source and its armored key written by
+ * write_files, never an `apt: sources` entry (cloud-init dearmors such a key with gpg, which
+ * Debian's cloud images lack). Returns the one deb line and the key file's text.
+ */
+export function inlineKeySource(doc: CloudConfig, id: string): { line: string; key: string } {
+  expect(doc.apt?.sources).toBeUndefined();
+  const text = fileContent(doc, `/etc/apt/sources.list.d/crinit-${id}.list`);
+  const debs = text.split('\n').filter((l) => l.startsWith('deb '));
+  expect(debs).toHaveLength(1);
+  expect(debs[0]).toContain(`[signed-by=/etc/apt/keyrings/crinit-${id}.asc]`);
+  return { line: debs[0]!, key: fileContent(doc, `/etc/apt/keyrings/crinit-${id}.asc`) };
 }
 
 export function render(profile: string, set: string[] = []): { text: string; doc: CloudConfig } {

@@ -14,7 +14,7 @@ import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { doc, fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fetchedKeySource, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
 import { needTool, runCli, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
@@ -54,8 +54,9 @@ describe('cri-o: drop-in, kubelet and crictl', () => {
     expect(ids.indexOf('fetch-key-cri-o')).toBeLessThan(ids.indexOf('refresh-package-index'));
     expect(ids.slice(-4)).toEqual(['enable-crio', 'restart-crio', 'wait-for-crio-socket', '--finish']);
     const r = doc('rhel-9/cri-o');
-    expect((r.yum_repos as Record<string, { baseurl: string; gpgkey: string }>)['crinit-cri-o']).toMatchObject({
+    expect(yumRepo(r, 'cri-o')).toMatchObject({
       baseurl: 'https://download.opensuse.org/repositories/isv:/cri-o:/stable:/v1.36/rpm/',
+      gpgcheck: '1',
       gpgkey: 'file:///etc/pki/rpm-gpg/crinit-cri-o.asc',
     });
     expect(JSON.stringify(r.runcmd)).toContain('"cri-o-1.36.*","container-selinux"');

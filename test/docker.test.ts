@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { doc, fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
 import { DISTROS, hasTool, needTool, REQUIRE_TOOLS, runCli, systemdSplit, tempDir, writeTemp } from './helpers.js';
 
 function execStart(dropin: string): string[] {
@@ -82,10 +82,11 @@ describe('docker: daemon.json, units and kubelet wiring', () => {
 
   it('pins docker-ce with its epoch, installs and holds the CLI and containerd.io, and starts docker before cri-dockerd', () => {
     const ubuntu = JSON.stringify(doc('ubuntu-24.04/docker').runcmd);
-    expect(ubuntu).toContain('"docker-ce=5:29.*","docker-ce-cli","containerd.io"');
+    // docker-ce-cli is pinned to docker-ce's version, as Docker's guide does.
+    expect(ubuntu).toContain('"docker-ce=5:29.*","docker-ce-cli=5:29.*","containerd.io"');
     expect(ubuntu).toContain('"apt-mark","hold","docker-ce","docker-ce-cli","containerd.io"');
     const rhel = JSON.stringify(doc('rhel-9/docker').runcmd);
-    expect(rhel).toContain('"docker-ce-3:29.*","docker-ce-cli","containerd.io"');
+    expect(rhel).toContain('"docker-ce-3:29.*","docker-ce-cli-3:29.*","containerd.io"');
     const al = JSON.stringify(doc('amazonlinux-2023/docker').runcmd);
     expect(al).toContain('"docker-25.*"');
     const ids = (doc('debian-12/docker').runcmd as string[][]).map((l) => l[1]);
@@ -119,21 +120,25 @@ describe('every download is verified', () => {
               checked++;
             }
           }
-          const apt = (c.apt as { sources?: Record<string, { source: string; key?: string }> } | undefined)?.sources ?? {};
-          for (const [name, s] of Object.entries(apt)) {
-            if (s.key !== undefined) {
-              expect(s.source).toContain('[signed-by=$KEY_FILE]');
-              expect(s.key).toMatch(/BEGIN PGP PUBLIC KEY BLOCK/);
-            } else {
-              // Pinned by fingerprint: the keyring a fetch-key step fills after checking it.
-              const keyring = /^deb \[signed-by=(\/etc\/apt\/keyrings\/[a-z0-9-]+\.asc)\] /.exec(s.source)?.[1];
-              expect(keyring, name).toBeDefined();
-              expect((c.runcmd as string[][]).some((l) => l[1]!.startsWith('fetch-key-') && l.at(-1) === keyring)).toBe(true);
-            }
+          // Each repository trusts one key: written beside it (armored), or filled by a fetch-key
+          // step that checks its fingerprint first.
+          expect(c.apt?.sources).toBeUndefined();
+          expect(c.yum_repos).toBeUndefined();
+          const keyReady = (keyring: string): void => {
+            const written = c.write_files.find((f) => f.path === keyring);
+            if (written) expect(written.content).toMatch(/BEGIN PGP PUBLIC KEY BLOCK/);
+            else expect((c.runcmd as string[][]).some((l) => l[1]!.startsWith('fetch-key-') && l.at(-1) === keyring), keyring).toBe(true);
+          };
+          for (const f of c.write_files.filter((x) => /\/etc\/apt\/sources\.list\.d\/crinit-[a-z0-9-]+\.list$/.test(x.path))) {
+            const keyring = /^deb \[signed-by=(\/etc\/apt\/keyrings\/crinit-[a-z0-9-]+\.asc)\] /m.exec(f.content)?.[1];
+            expect(keyring, f.path).toBeDefined();
+            keyReady(keyring!);
           }
-          for (const r of Object.values((c.yum_repos as Record<string, { gpgcheck: boolean; gpgkey: string }> | undefined) ?? {})) {
-            expect(r.gpgcheck).toBe(true);
-            expect(r.gpgkey).toMatch(/^file:\/\//);
+          for (const f of c.write_files.filter((x) => x.path.startsWith('/etc/yum.repos.d/crinit-'))) {
+            const repo = yumRepo(c, f.path.replace(/^.*\/crinit-|\.repo$/g, ''));
+            expect(repo.gpgcheck).toBe('1');
+            expect(repo.gpgkey).toMatch(/^file:\/\/\/etc\/pki\/rpm-gpg\/crinit-[a-z0-9-]+\.asc$/);
+            keyReady(repo.gpgkey!.slice('file://'.length));
           }
         }
       }

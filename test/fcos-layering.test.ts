@@ -128,20 +128,24 @@ describe('fcos: CRI-O and Kubernetes layered with rpm-ostree', () => {
     const step = join(dir, 'crinit-step');
     writeFileSync(step, file('/usr/local/sbin/crinit-step'), { mode: 0o755 });
     chmodSync(step, 0o755);
-    // The socket crio would create, and the boot-scoped flag, moved under the scratch directory.
+    // The socket crio would create, and the resume marker, moved under the scratch directory.
     const socket = join(dir, 'crio.sock');
     const server = createNetServer();
     await new Promise<void>((r) => server.listen(socket, r));
-    const flag = join(dir, 'run-crinit-reboot');
+    const resume = join(state, 'resume');
     const script = file('/usr/local/sbin/crinit-firstboot')
       .replaceAll("'/usr/local/sbin/crinit-step'", `'${step}'`)
-      .replaceAll('/run/crinit-reboot', flag)
+      .replaceAll("'/var/lib/crinit/resume'", `'${resume}'`)
       .replaceAll("'/var/run/crio/crio.sock'", `'${socket}'`)
       .replaceAll("'/etc/fstab'", `'${join(dir, 'fstab')}'`);
     writeFileSync(join(dir, 'fstab'), 'UUID=x / ext4 defaults 0 1\n');
-    // The keys were fetched on this boot already (that step is tested above): recorded as passed.
+    // The keys were fetched earlier in this run (that step is tested above): recorded as passed,
+    // in a run that resumes.
     mkdirSync(state);
+    const runId = /--begin 'fcos\/cri-o' '(ignition-[0-9a-f]{16})'/.exec(script)![1];
+    writeFileSync(join(state, 'run'), `profile=fcos/cri-o\nid=${runId}\nstarted=2026-01-01T00:00:00Z\n`);
     writeFileSync(join(state, 'steps'), 'fetch-key-cri-o 1 1\nfetch-key-kubernetes 1 1\n');
+    writeFileSync(resume, '');
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, CRINIT_STATE_DIR: state };
     const boot = () => {
       const child = spawn('sh', ['-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -160,14 +164,23 @@ describe('fcos: CRI-O and Kubernetes layered with rpm-ostree', () => {
         'systemctl reboot',
       ]);
       expect(existsSync(join(state, 'done'))).toBe(false);
-      // The reboot: /run is empty again.
-      rmSync(flag);
+      // The reboot step left the marker: the next boot resumes this run.
+      expect(existsSync(resume)).toBe(true);
       writeFileSync(log, '');
       const second = await boot();
       expect(second.status, second.stderr).toBe(0);
-      expect(second.stderr).toContain('step install-packages: done on an earlier boot');
+      expect(second.stderr).toContain('resuming the run after its reboot');
+      expect(second.stderr).toContain('step install-packages: passed earlier in this run');
+      expect(existsSync(resume)).toBe(false);
       expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['systemctl enable crio.service', 'systemctl restart crio.service', 'systemctl enable kubelet.service']);
       expect(readFileSync(join(state, 'done'), 'utf8')).toMatch(/^profile=fcos\/cri-o\n/);
+      // The run was one run, across both boots: no earlier run was set aside.
+      expect(existsSync(join(state, 'previous'))).toBe(false);
+      // Later boots: this config's run has succeeded, so crinit-firstboot does nothing.
+      writeFileSync(log, '');
+      const third = await boot();
+      expect(third.status, third.stderr).toBe(0);
+      expect(readFileSync(log, 'utf8')).toBe('');
     } finally {
       server.close();
     }

@@ -384,11 +384,16 @@ describe('crinit-firstboot', () => {
         // A stand-in crinit-step that records its argv, one JSON array per call.
         const dir = tempDir();
         const log = join(dir, 'calls');
-        const stub = writeTemp(dir, 'crinit-step', `#!/usr/bin/env node\nrequire('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`);
+        // It answers --completed with "not yet", so that the run goes ahead.
+        const stub = writeTemp(dir, 'crinit-step', `#!/usr/bin/env node\nrequire('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');\nprocess.exitCode = process.argv[2] === '--completed' ? 1 : 0;\n`);
         chmodSync(stub, 0o755);
         const run = spawnSync('sh', ['-c', script.split("'/opt/bin/crinit-step'").join(`'${stub}'`)], { encoding: 'utf8' });
         expect(run.status, run.stderr).toBe(0);
-        const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+        const all = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+        // The run is checked, then begun, under this config's run id.
+        expect(all[0]![0]).toBe('--completed');
+        expect(all[1]).toEqual(['--begin', 'n.yaml', all[0]![1]]);
+        const calls = all.slice(2);
         expect(calls[0]!.slice(0, 1)).toEqual(['wait-for-containerd-socket']);
         const user = calls.slice(1, -1);
         expect(user.map((c) => c.slice(c.indexOf('--') + 1))).toEqual(usable);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { doc, fetchedKeySource, fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fetchedKeySource, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
@@ -43,9 +43,9 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
       if (apt) {
         expect(fetchedKeySource(c, 'kubernetes')).toBe('deb [signed-by=/etc/apt/keyrings/crinit-kubernetes.asc] https://pkgs.k8s.io/core:/stable:/v1.36/deb/ /');
       } else {
-        expect(c.yum_repos!['crinit-kubernetes']).toMatchObject({
+        expect(yumRepo(c, 'kubernetes')).toMatchObject({
           baseurl: 'https://pkgs.k8s.io/core:/stable:/v1.36/rpm/',
-          gpgcheck: true,
+          gpgcheck: '1',
           gpgkey: 'file:///etc/pki/rpm-gpg/crinit-kubernetes.asc',
           exclude: 'kubelet kubeadm kubectl cri-tools kubernetes-cni',
         });

@@ -7,7 +7,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { DISTROS } from './helpers.js';
 import { needPyYaml, pyYamlLoad } from './pyyaml.js';
-import { fileContent, parseModules, parseSysctl, render } from './cloud-config.js';
+import { fileContent, inlineKeySource, parseModules, parseSysctl, render, yumRepo } from './cloud-config.js';
 
 type Toml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -45,8 +45,10 @@ describe.each(DISTROS)('%s/containerd parses back', (distro) => {
       'net.ipv4.ip_forward': '1',
     });
     const ids = doc.runcmd.map((c) => c[1]);
-    expect(doc.runcmd[0]!.slice(3)).toEqual(['modprobe', '-a', 'overlay', 'br_netfilter']);
-    expect(doc.runcmd[1]!.slice(3)).toEqual(['sysctl', '--system']);
+    // The run begins (a new run per instance), then the kernel comes first.
+    expect(doc.runcmd[0]!.slice(1, 2)).toEqual(['--begin']);
+    expect(doc.runcmd[1]!.slice(3)).toEqual(['modprobe', '-a', 'overlay', 'br_netfilter']);
+    expect(doc.runcmd[2]!.slice(3)).toEqual(['sysctl', '--system']);
     expect(ids.indexOf('load-kernel-modules')).toBeLessThan(ids.indexOf('apply-sysctls'));
   });
 
@@ -113,18 +115,22 @@ describe('variants parse back', () => {
     expect(other.server).toBe('https://registry.example.com:5000');
   });
 
-  it('apt repositories use $KEY_FILE with the inline key and keep the image sources; dnf uses a pinned local key', () => {
+  it('apt repositories trust the armored key crinit writes beside them and keep the image sources; dnf .repo files a pinned local key', () => {
+    // No cloud-init module turns a key into a keyring: Debian's cloud images have no gpg for it.
     const deb = render('debian-13/containerd').doc;
     expect(deb.apt!.preserve_sources_list).toBe(true);
-    const src = deb.apt!.sources['crinit-docker']!;
-    expect(src.source).toBe('deb [signed-by=$KEY_FILE] https://download.docker.com/linux/debian trixie stable');
+    const src = inlineKeySource(deb, 'docker');
+    expect(src.line).toBe('deb [signed-by=/etc/apt/keyrings/crinit-docker.asc] https://download.docker.com/linux/debian trixie stable');
     expect(src.key).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n[\s\S]+-----END PGP PUBLIC KEY BLOCK-----\n$/);
+    // Written in the init stage, so the key is there before anything reads the source.
+    const paths = deb.write_files.map((f) => f.path);
+    expect(paths.indexOf('/etc/apt/keyrings/crinit-docker.asc')).toBeLessThan(paths.indexOf('/etc/apt/sources.list.d/crinit-docker.list'));
     const rpm = render('rhel-9/containerd').doc;
-    expect(rpm.yum_repos!['crinit-docker']).toEqual({
+    expect(yumRepo(rpm, 'docker')).toEqual({
       name: "Docker's RHEL repository (download.docker.com); Rocky and Alma use it too",
       baseurl: 'https://download.docker.com/linux/rhel/9/$basearch/stable',
-      enabled: true,
-      gpgcheck: true,
+      enabled: '1',
+      gpgcheck: '1',
       gpgkey: 'file:///etc/pki/rpm-gpg/crinit-docker.asc',
     });
     expect(fileContent(rpm, '/etc/pki/rpm-gpg/crinit-docker.asc')).toContain('BEGIN PGP PUBLIC KEY BLOCK');

@@ -4,7 +4,7 @@
  * it on the node where this machine has it (apt-config, sh, python3, ignition-validate).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -82,10 +82,16 @@ describe('proxy', () => {
           expect(conf.permissions).toBe('0600');
           expect(ids).not.toContain('configure-dnf-proxy');
         } else {
-          // dnf's proxy is set before its first network call.
-          expect(ids.indexOf('configure-dnf-proxy')).toBeGreaterThan(-1);
-          expect(ids.indexOf('configure-dnf-proxy')).toBeLessThan(ids.indexOf('refresh-package-index'));
+          // This proxy has credentials: dnf.conf, which every user reads, is left alone, and dnf
+          // takes the proxy from crinit-step's root-only environment (the proxy.env above).
+          expect(ids).not.toContain('configure-dnf-proxy');
+          expect(JSON.stringify(c.runcmd)).not.toContain('s3cr');
           expect(c.write_files.some((f) => f.path.startsWith('/etc/apt/'))).toBe(false);
+          // Without credentials, dnf.conf gets the proxy, set before dnf's first network call.
+          const plain = doc(`${d}/${rt}`, ['proxy.https=http://proxy.example.com:3128']);
+          const plainIds = plain.runcmd.map((l) => l[1]);
+          expect(plainIds.indexOf('configure-dnf-proxy')).toBeGreaterThan(-1);
+          expect(plainIds.indexOf('configure-dnf-proxy')).toBeLessThan(plainIds.indexOf('refresh-package-index'));
         }
       }
     });
@@ -131,17 +137,20 @@ describe('proxy', () => {
     );
   });
 
-  it("dnf's proxy step sets proxy= in [main] and keeps the rest of dnf.conf (run for real)", () => {
-    const c = doc('rhel-9/containerd', ['proxy={"https": "http://u:p@proxy.example.com:3128"}']);
+  it("dnf's proxy step sets proxy= in [main], keeps the rest of dnf.conf and its mode (run for real)", () => {
+    const c = doc('rhel-9/containerd', ['proxy={"https": "http://proxy.example.com:3128"}']);
     const argv = c.runcmd.find((l) => l[1] === 'configure-dnf-proxy')!;
     const cmd = argv.slice(argv.indexOf('--') + 1);
-    expect(cmd.slice(-2)).toEqual(['http://u:p@proxy.example.com:3128', '/etc/dnf/dnf.conf']);
+    expect(cmd.slice(-2)).toEqual(['http://proxy.example.com:3128', '/etc/dnf/dnf.conf']);
     const file = writeTemp(tempDir(), 'dnf.conf', '# see man dnf.conf\n[main]\ngpgcheck=1\nproxy = http://old:1\ninstallonly_limit=3\n\n[other]\nproxy=http://keep:2\n');
+    chmodSync(file, 0o644);
     for (let i = 0; i < 2; i++) {
       const r = spawnSync(cmd[0]!, [...cmd.slice(1, -1), file], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
     }
-    expect(readFileSync(file, 'utf8')).toBe('# see man dnf.conf\n[main]\nproxy=http://u:p@proxy.example.com:3128\ngpgcheck=1\ninstallonly_limit=3\n\n[other]\nproxy=http://keep:2\n');
+    expect(readFileSync(file, 'utf8')).toBe('# see man dnf.conf\n[main]\nproxy=http://proxy.example.com:3128\ngpgcheck=1\ninstallonly_limit=3\n\n[other]\nproxy=http://keep:2\n');
+    // Every user's dnf still reads it.
+    expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
   it('Ignition: ignition.proxy, the runtime drop-in and the step environment; ignition-validate accepts it', (ctx) => {
@@ -150,7 +159,8 @@ describe('proxy', () => {
       const r = compile({ profile: `${os}/containerd`, set: ['proxy={"http": "http://proxy.example.com:3128", "https": "https://proxy.example.com:3129", "noProxy": [".corp"]}'] });
       expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
       const ign = JSON.parse(r.output!) as { ignition: { proxy: unknown }; storage: { files: { path: string; contents: { source: string; compression?: string } }[] }; systemd: { units: { name: string; dropins?: { name: string; contents: string }[] }[] } };
-      expect(ign.ignition.proxy).toEqual({ httpProxy: 'http://proxy.example.com:3128', httpsProxy: 'https://proxy.example.com:3129', noProxy: ['.corp', 'localhost', '127.0.0.1', '::1', '169.254.169.254'] });
+      // kubeadm's default service subnet bypasses the proxy too.
+      expect(ign.ignition.proxy).toEqual({ httpProxy: 'http://proxy.example.com:3128', httpsProxy: 'https://proxy.example.com:3129', noProxy: ['.corp', 'localhost', '127.0.0.1', '::1', '169.254.169.254', '10.96.0.0/12'] });
       const dropin = ign.systemd.units.find((u) => u.name === 'containerd.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!;
       // Fedora CoreOS: the daemon that downloads layered packages, and the one that fetches OS updates.
       const names = ign.systemd.units.filter((u) => u.dropins?.some((x) => x.name === '20-crinit-proxy.conf')).map((u) => u.name).sort();

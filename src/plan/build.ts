@@ -117,7 +117,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   for (const r of repos) {
     if (r.apt && r.key.url && profile.distro.packageManager === 'apt') {
       files.push(
-        file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, line: `deb [signed-by=${repoKeyPath('apt', r.id)}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}` }, r.origin, { phase: 'after-key' }),
+        file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, inline: false, line: `deb [signed-by=${repoKeyPath('apt', r.id)}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}` }, r.origin, { phase: 'after-key' }),
       );
     }
   }
@@ -129,6 +129,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
       ? []
       : [
           { name: pk.package, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin: versionOrigin },
+          ...(pk.versionedPackages ?? []).map((name, i): PlanPackage => ({ name, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin: at(`${srcPtr}/versionedPackages/${i}`) })),
           ...(pk.extraPackages ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: true, origin: at(`${srcPtr}/extraPackages/${i}`) })),
           ...(pk.requires ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: false, origin: at(`${srcPtr}/requires/${i}`) })),
         ];
@@ -272,9 +273,13 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     { id: 'apply-sysctls', action: { kind: 'apply-sysctls' }, origin: at('/kernel/sysctls') },
   ];
   if (k8s) steps.push({ id: 'disable-swap', action: { kind: 'disable-swap' }, origin: k8sOrigin });
-  // dnf reads its proxy from dnf.conf only; set before its first network call.
-  if (proxy && profile.distro.packageManager === 'dnf') {
-    steps.push({ id: 'configure-dnf-proxy', action: { kind: 'configure-dnf-proxy', url: (proxy.https ?? proxy.http)! }, origin: proxyOrigin });
+  // dnf: a proxy without credentials goes into dnf.conf (every user's dnf reads it), set before
+  // dnf's first network call. One with credentials stays out of that world-readable file: dnf
+  // (libcurl) takes http_proxy and https_proxy from the environment, which crinit-step reads
+  // from its root-only proxy.env for every dnf call it makes.
+  const dnfProxy = proxy ? (proxy.https ?? proxy.http)! : undefined;
+  if (dnfProxy && profile.distro.packageManager === 'dnf' && !new URL(dnfProxy).username) {
+    steps.push({ id: 'configure-dnf-proxy', action: { kind: 'configure-dnf-proxy', url: dnfProxy }, origin: proxyOrigin });
   }
   if (conflicts.length > 0) {
     steps.push({ id: 'remove-conflicting-packages', action: { kind: 'remove-packages', packages: conflicts }, origin: at(`${srcPtr}/conflicts`) });
@@ -296,6 +301,8 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   if (packages.length > 0 || k8sPackages.length > 0) {
     steps.push({ id: 'refresh-package-index', action: { kind: 'refresh-package-index' }, origin: crinit('packages') });
   }
+  const held = [...packages, ...k8sPackages].filter((p) => p.hold).map((p) => p.name);
+  if (held.length > 0) steps.push({ id: 'release-holds', action: { kind: 'release-holds', packages: held }, origin: versionOrigin });
   if (packages.length > 0) steps.push({ id: 'install-packages', action: { kind: 'install-packages', packages }, origin: versionOrigin });
   if (k8s && k8sPackages.length > 0) {
     steps.push({ id: 'install-kubernetes-packages', action: { kind: 'install-packages', packages: k8sPackages, fromRepo: k8s.repo }, origin: k8sOrigin });
@@ -304,7 +311,6 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   if (late.length > 0) {
     steps.push({ id: 'install-config-files', action: { kind: 'place-files', paths: late.map((f) => f.path) }, origin: at('/runtime') });
   }
-  const held = [...packages, ...k8sPackages].filter((p) => p.hold).map((p) => p.name);
   if (held.length > 0) steps.push({ id: 'hold-packages', action: { kind: 'hold-packages', packages: held }, origin: versionOrigin });
   if (directories.length > 0) {
     steps.push({ id: 'create-directories', action: { kind: 'create-directories', paths: directories.map((d) => d.path) }, origin: directories[0]!.origin });

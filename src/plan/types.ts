@@ -136,6 +136,11 @@ export type StepAction =
   | { readonly kind: 'configure-dnf-proxy'; readonly url: string }
   | { readonly kind: 'place-files'; readonly paths: readonly string[] }
   | { readonly kind: 'hold-packages'; readonly packages: readonly string[] }
+  /**
+   * Release crinit's own holds before its installs, so that a re-run (a new instance-id) can move
+   * a held package to the newest release of its pin; hold-packages holds them again after.
+   */
+  | { readonly kind: 'release-holds'; readonly packages: readonly string[] }
   | { readonly kind: 'create-directories'; readonly paths: readonly string[] }
   | { readonly kind: 'daemon-reload' }
   | { readonly kind: 'enable-service'; readonly unit: string }

@@ -60,6 +60,7 @@ export interface KubernetesLayer {
   failCgroupV1: boolean;
   podSubnet: string;
   serviceSubnet: string;
+  controlPlaneEndpoint: string;
   /** Why this distro cannot take the Kubernetes packages: crinit refuses them with this reason. */
   unsupported: string;
   /**
@@ -118,7 +119,9 @@ export interface SourcePackaging {
   requires?: string[];
   /** Why this source cannot be used on this distro: crinit refuses it with this reason. */
   unsupported?: string;
-  /** Installed and held with the package, unpinned (docker-ce-cli, containerd.io). */
+  /** Installed and held with the package, pinned to its version and epoch (docker-ce-cli). */
+  versionedPackages?: string[];
+  /** Installed and held with the package, unpinned (containerd.io with docker-ce). */
   extraPackages?: string[];
   /** The version epoch the pin needs (docker-ce: 5 on apt, 3 on dnf). */
   epoch?: string;

@@ -1,15 +1,19 @@
 /**
  * A signed apt repository built on the host, standing in for Docker's download.docker.com
  * (which these machines cannot reach), so that crinit's default `upstream` path is booted too:
- * apt.sources with the key inline and [signed-by=$KEY_FILE], a pinned `containerd.io` version,
- * the hold, and the config installed over the packaged one.
+ * the source and its armored key written as files ([signed-by=…asc]), a pinned `containerd.io`
+ * version, the hold, and the config installed over the packaged one; and, with publish(), a
+ * newer patch release for a re-run to move to.
  *
- * Its one package, `containerd.io` 1.7.99-1~crinit, is a stand-in that depends on Debian's
- * containerd (which ships its own /etc/containerd/config.toml as a conffile). The repository is
- * signed with a throw-away ed25519 key made for the run. Needs gpg, dpkg-deb and apt-ftparchive.
+ * Its package, `containerd.io` 1.7.99-1~crinit (and what publish() adds), is built the way
+ * Docker's is: containerd and runc in one package (here Debian's own builds, repackaged) that
+ * provides, conflicts with and replaces `containerd` and `runc`, ships a config.toml conffile with
+ * `disabled_plugins = ["cri"]`, and enables and starts containerd.service from its maintainer
+ * scripts. The repository is signed with a throw-away ed25519 key made for the run. Needs gpg,
+ * apt-get, dpkg-deb and apt-ftparchive.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,12 +24,53 @@ export interface FakeRepo {
   readonly suite: string;
   readonly component: string;
   readonly version: string;
+  /** Adds another containerd.io release (a newer patch, say) and signs the repository anew. */
+  readonly publish: (version: string) => void;
 }
 
 function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, ...opts.env }, input: opts.input, maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * standInContainerdIo lays out the package tree of a containerd.io stand-in: Debian's containerd
+ * and runc (downloaded once by apt-get from this machine's Debian archive) merged into one package
+ * with containerd.io's relations and its default config.toml.
+ */
+function standInContainerdIo(work: string, version: string): string {
+  const debs = join(work, 'debs');
+  if (!existsSync(debs)) {
+    mkdirSync(debs);
+    run('apt-get', ['download', '-q', 'containerd', 'runc'], { cwd: debs });
+  }
+  const files = readdirSync(debs);
+  const containerd = files.find((f) => f.startsWith('containerd_'))!;
+  const runc = files.find((f) => f.startsWith('runc_'))!;
+  const tree = join(work, `pkg-${version}`);
+  rmSync(tree, { recursive: true, force: true });
+  run('dpkg-deb', ['-R', join(debs, containerd), tree]);
+  run('dpkg-deb', ['-x', join(debs, runc), tree]);
+  rmSync(join(tree, 'DEBIAN/md5sums'), { force: true });
+  writeFileSync(
+    join(tree, 'DEBIAN/control'),
+    [
+      'Package: containerd.io',
+      `Version: ${version}`,
+      'Architecture: amd64',
+      'Depends: libc6 (>= 2.34), libseccomp2 (>= 2.5.0)',
+      'Provides: containerd, runc',
+      'Conflicts: containerd, runc',
+      'Replaces: containerd, runc',
+      'Maintainer: crinit e2e <e2e@crinit.invalid>',
+      "Description: stand-in for Docker's containerd.io in crinit's boot tests (Debian's containerd and runc)",
+      '',
+    ].join('\n'),
+  );
+  // containerd.io's own default: the CRI plugin off, which crinit's config must undo.
+  writeFileSync(join(tree, 'etc/containerd/config.toml'), '#   Copyright 2018-2022 Docker Inc. (stand-in)\ndisabled_plugins = ["cri"]\n');
+  return tree;
 }
 
 export function buildFakeDockerRepo(suite = 'bookworm'): FakeRepo {
@@ -38,47 +83,37 @@ export function buildFakeDockerRepo(suite = 'bookworm'): FakeRepo {
   const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(colons)![1]!;
   const armoredKey = run('gpg', ['--batch', '--armor', '--export', fingerprint], { env });
 
-  const version = '1.7.99-1~crinit';
-  const pkg = join(work, 'pkg');
-  mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(pkg, 'usr/share/doc/containerd.io'), { recursive: true });
-  writeFileSync(join(pkg, 'usr/share/doc/containerd.io/README.crinit'), 'A stand-in for containerd.io in crinit\'s boot tests.\n');
-  writeFileSync(
-    join(pkg, 'DEBIAN/control'),
-    [
-      'Package: containerd.io',
-      `Version: ${version}`,
-      'Architecture: all',
-      'Depends: containerd',
-      'Maintainer: crinit e2e <e2e@crinit.invalid>',
-      "Description: stand-in for Docker's containerd.io in crinit's boot tests",
-      '',
-    ].join('\n'),
-  );
   const root = join(work, 'repo');
   const component = 'stable';
   const pool = join(root, 'pool', component);
-  mkdirSync(pool, { recursive: true });
-  run('dpkg-deb', ['--root-owner-group', '--build', pkg, join(pool, `containerd.io_${version.replace(/^\d+:/, '')}_all.deb`)]);
   const dists = join(root, 'dists', suite);
   const binary = join(dists, component, 'binary-amd64');
+  mkdirSync(pool, { recursive: true });
   mkdirSync(binary, { recursive: true });
-  writeFileSync(join(binary, 'Packages'), run('apt-ftparchive', ['packages', `pool/${component}`], { cwd: root }));
-  const release = run(
-    'apt-ftparchive',
-    [
-      '-o', `APT::FTPArchive::Release::Suite=${suite}`,
-      '-o', `APT::FTPArchive::Release::Codename=${suite}`,
-      '-o', `APT::FTPArchive::Release::Components=${component}`,
-      '-o', 'APT::FTPArchive::Release::Architectures=amd64 all',
-      'release', '.',
-    ],
-    { cwd: dists },
-  );
-  writeFileSync(join(dists, 'Release'), release);
-  run('gpg', ['--batch', '--yes', '--default-key', fingerprint, '--clearsign', '-o', join(dists, 'InRelease'), join(dists, 'Release')], { env });
-  readFileSync(join(dists, 'InRelease'));
-  return { root, armoredKey, fingerprint, suite, component, version };
+  // Adds a containerd.io release to the pool and signs the index anew, as a new patch release
+  // appearing upstream would.
+  const publish = (version: string): void => {
+    const pkg = standInContainerdIo(work, version);
+    run('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', pkg, join(pool, `containerd.io_${version.replace(/^\d+:/, '')}_amd64.deb`)]);
+    writeFileSync(join(binary, 'Packages'), run('apt-ftparchive', ['packages', `pool/${component}`], { cwd: root }));
+    const release = run(
+      'apt-ftparchive',
+      [
+        '-o', `APT::FTPArchive::Release::Suite=${suite}`,
+        '-o', `APT::FTPArchive::Release::Codename=${suite}`,
+        '-o', `APT::FTPArchive::Release::Components=${component}`,
+        '-o', 'APT::FTPArchive::Release::Architectures=amd64 all',
+        'release', '.',
+      ],
+      { cwd: dists },
+    );
+    writeFileSync(join(dists, 'Release'), release);
+    run('gpg', ['--batch', '--yes', '--default-key', fingerprint, '--clearsign', '-o', join(dists, 'InRelease'), join(dists, 'Release')], { env });
+    readFileSync(join(dists, 'InRelease'));
+  };
+  const version = '1.7.99-1~crinit';
+  publish(version);
+  return { root, armoredKey, fingerprint, suite, component, version, publish };
 }
 
 /** A stand-in for one pkgs.k8s.io minor: a flat, signed repository with its Release.key beside it. */

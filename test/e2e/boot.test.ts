@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { compile } from '../../dist/index.js';
 import { REQUIRE_TOOLS } from '../helpers.js';
 import { stringify } from 'yaml';
+import { decodeDataUrl } from '../ignition-config.js';
 import { buildFakeDockerRepo, buildFakeKubernetesRepo } from './apt-repo.js';
 import { forwardProxy, type ProxyLog } from './proxy.js';
 import { spawn } from 'node:child_process';
@@ -18,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { boot, bootIgnition, decode, ensureIgnitionRootfs, ensureImage, ignitionBinaryPresent, missingRequirements, serve, VM_MAC, type BootResult, type Image } from './vm.js';
+import { boot, bootIgnition, CACHE_DIR, decode, ensureIgnitionRootfs, ensureImage, ignitionBinaryPresent, missingRequirements, serve, VM_MAC, type BootResult, type Image } from './vm.js';
 
 const missing = missingRequirements();
 if (!ignitionBinaryPresent()) missing.push('/usr/lib/dracut/modules.d/30ignition/ignition (apt-get install ignition)');
@@ -83,6 +84,10 @@ function expectRuntimeUp(result: BootResult, sandbox = SANDBOX): void {
 function expectHealthyNode(result: BootResult, profile = 'debian-12/containerd', held = 'containerd'): void {
   expectRuntimeUp(result);
   const r = result.report;
+  // The guest is as Debian's cloud images are: gpgv, no gpg.
+  expect(r.GPG_PRESENT, 'a stock-faithful image has no gpg').toBe('no');
+  // The run that finished is this boot's instance's.
+  expect(decode(r, 'CRINIT_RUN_B64')).toMatch(new RegExp(`^profile=${profile.replace('.', '\\.')}\nid=${r.INSTANCE_ID}\nstarted=`));
   expect(decode(r, 'CRINIT_DONE_B64')).toMatch(new RegExp(`^profile=${profile.replace('.', '\\.')}\nfinished=\\d{4}-\\d\\d-\\d\\dT[0-9:]+Z\n$`));
   expect(r.HELD_PACKAGES?.trim()).toBe(held);
 
@@ -140,16 +145,36 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     expect(install.started + install.seconds).toBeGreaterThanOrEqual(Number(hold.released));
   }, 3_600_000);
 
-  it('4. a package that cannot be fetched fails loudly: failure record, no success marker, cloud-init error', async () => {
-    const result = await boot(image, { name: 'debian-12-containerd-fail', userData: render(['runtime.version=1.6.99-0crinit1']) });
-    timings.push(`case 4 (injected failure): ${result.seconds.toFixed(0)} s`);
-    const failed = decode(result.report, 'CRINIT_FAILED_B64');
-    expect(failed, result.consoleTail).toMatch(/^step=install-packages\nexit=\d+\nattempts=3\n$/);
-    expect(decode(result.report, 'CRINIT_DONE_B64')).toBeUndefined();
-    expect(steps(result).has('restart-containerd')).toBe(false);
-    const ci = JSON.parse(decode(result.report, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
-    expect(ci.v1.errors.length).toBeGreaterThan(0);
-    expect(decode(result.report, 'CLOUD_INIT_STATUS_B64')).toMatch(/status: error/);
+  it('4. a package that cannot be fetched fails loudly; 11. the same machine, given fixed user-data and a new instance-id, recovers', async () => {
+    const name = 'debian-12-containerd-fail-then-recover';
+    const runDir = join(CACHE_DIR, 'runs', name);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    try {
+      const result = await boot(image, { name, runDir, keepDisk: true, instanceId: 'crinit-e2e-broken', userData: render(['runtime.version=1.6.99-0crinit1']) });
+      timings.push(`case 4 (injected failure): ${result.seconds.toFixed(0)} s`);
+      const failed = decode(result.report, 'CRINIT_FAILED_B64');
+      expect(failed, result.consoleTail).toMatch(/^step=install-packages\nexit=\d+\nattempts=3\n$/);
+      expect(decode(result.report, 'CRINIT_DONE_B64')).toBeUndefined();
+      expect(steps(result).has('restart-containerd')).toBe(false);
+      const ci = JSON.parse(decode(result.report, 'CLOUD_INIT_RESULT_B64')!) as CloudInitResult;
+      expect(ci.v1.errors.length).toBeGreaterThan(0);
+      expect(decode(result.report, 'CLOUD_INIT_STATUS_B64')).toMatch(/status: error/);
+
+      // The operator fixes the user-data and gives the machine a new instance-id: cloud-init runs
+      // again, crinit starts a new run, and the failed one stays readable in previous/.
+      const fixed = await boot(image, { name, runDir, keepDisk: true, instanceId: 'crinit-e2e-fixed', userData: render([]) });
+      timings.push(`case 11 (recovery: fixed user-data, new instance-id, same disk): ${fixed.seconds.toFixed(0)} s`);
+      expect(fixed.report.INSTANCE_ID).toBe('crinit-e2e-fixed');
+      expectHealthyNode(fixed);
+      expect(decode(fixed.report, 'CRINIT_PREVIOUS_FAILED_B64')).toBe(failed);
+      expect(decode(fixed.report, 'CRINIT_PREVIOUS_STEPS_B64')).not.toMatch(/^install-packages /m);
+      // Every step of the new run ran in it: nothing was carried over from the failed run.
+      const ran = steps(fixed);
+      for (const id of ['load-kernel-modules', 'refresh-package-index', 'install-packages', 'install-config-files', 'hold-packages', 'restart-containerd']) expect(ran.has(id), id).toBe(true);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
   }, 3_600_000);
 
   it('6. debian-13/containerd (trixie, Debian containerd 1.7, cloud-init 25.x) comes up right', async () => {
@@ -160,32 +185,55 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     expectHealthyNode(result, 'debian-13/containerd');
   }, 3_600_000);
 
-  it('7. the upstream path: containerd.io from a signed apt repository, its key pinned inline', async () => {
-    // A local stand-in for download.docker.com (unreachable here): same apt.sources shape, a key
-    // made for this run, a containerd.io package that depends on Debian's containerd 1.6.
+  it('7. the default upstream path on the stock image: containerd.io from a signed repository, its key written as a file; 10. a re-run after a newer patch release', async () => {
+    // A local stand-in for download.docker.com (unreachable here): same layout, a key made for
+    // this run, a containerd.io built as Docker's is (containerd and runc in one package).
     const repo = buildFakeDockerRepo('bookworm');
     const requests: string[] = [];
     const { server, port } = await serve(repo.root, requests);
+    const name = 'debian-12-containerd-upstream';
+    const runDir = join(CACHE_DIR, 'runs', name);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
     try {
+      // debian-12/containerd's default source is upstream; only the repository and its key differ.
       const profile = stringify({
         extends: 'debian-12/containerd',
         keys: { 'docker-deb': { description: 'crinit e2e stand-in', fingerprint: repo.fingerprint, armored: repo.armoredKey } },
         repos: { docker: { apt: { uri: `http://10.0.2.2:${port}`, suite: repo.suite, components: [repo.component] } } },
-        runtime: { source: 'upstream', version: '1.7', sandboxImage: SANDBOX },
+        runtime: { version: '1.7', sandboxImage: SANDBOX },
       });
       const r = compile({ profile: { path: 'upstream-e2e.yaml', text: profile } });
       if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
       expect(r.output).toContain('containerd.io=1.7.*');
-      const result = await boot(image, { name: 'debian-12-containerd-upstream', userData: r.output });
-      timings.push(`case 7 (upstream path, signed stand-in repository): ${result.seconds.toFixed(0)} s`);
+      const result = await boot(image, { name, runDir, keepDisk: true, instanceId: 'crinit-e2e-upstream-1', userData: r.output });
+      timings.push(`case 7 (upstream path, stock image, signed stand-in repository): ${result.seconds.toFixed(0)} s`);
       expectHealthyNode(result, 'upstream-e2e.yaml', 'containerd.io');
-      // cloud-init wrote the source with the key dearmored to its own keyring file, trusted for this repository only.
-      expect(decode(result.report, 'APT_SOURCE_B64')).toMatch(new RegExp(`^deb \\[signed-by=/etc/apt/cloud-init\\.gpg\\.d/crinit-docker\\.gpg\\] http://10\\.0\\.2\\.2:${port} bookworm stable\\s*$`, 'm'));
-      expect(decode(result.report, 'INSTALLED_B64')).toContain(`containerd.io ${repo.version}`);
+      // The source trusts the armored key crinit wrote, and only for this repository; no gpg was needed.
+      expect(decode(result.report, 'APT_SOURCE_B64')).toMatch(new RegExp(`^deb \\[signed-by=/etc/apt/keyrings/crinit-docker\\.asc\\] http://10\\.0\\.2\\.2:${port} bookworm stable$`, 'm'));
+      expect(decode(result.report, 'APT_KEY_B64')).toBe(repo.armoredKey);
+      expect(decode(result.report, 'INSTALLED_B64')).toBe(`containerd.io ${repo.version}\n`);
       expect(requests).toContain('GET /dists/bookworm/InRelease');
-      expect(requests.some((q) => q.startsWith('GET /pool/stable/containerd.io_'))).toBe(true);
+      expect(requests.some((q) => q.startsWith('GET /pool/stable/containerd.io_1.7.99'))).toBe(true);
+
+      // A newer patch release appears; the machine is cloned (a new instance-id) and cloud-init
+      // runs the same user-data again. crinit crosses its own hold, moves to the newest release of
+      // the pin, and holds it again.
+      const newer = '1.7.100-1~crinit';
+      repo.publish(newer);
+      const rerun = await boot(image, { name, runDir, keepDisk: true, instanceId: 'crinit-e2e-upstream-2', userData: r.output });
+      timings.push(`case 10 (re-run with a new instance-id after a newer patch): ${rerun.seconds.toFixed(0)} s`);
+      expect(rerun.report.INSTANCE_ID).toBe('crinit-e2e-upstream-2');
+      expectHealthyNode(rerun, 'upstream-e2e.yaml', 'containerd.io');
+      expect(decode(rerun.report, 'INSTALLED_B64')).toBe(`containerd.io ${newer}\n`);
+      expect(requests.some((q) => q.startsWith(`GET /pool/stable/containerd.io_${newer}`))).toBe(true);
+      expect(steps(rerun).has('release-holds')).toBe(true);
+      // The first run's record is kept; it was a success.
+      expect(decode(rerun.report, 'CRINIT_PREVIOUS_DONE_B64')).toMatch(/^profile=upstream-e2e\.yaml\nfinished=/);
+      expect(decode(rerun.report, 'CRINIT_PREVIOUS_FAILED_B64')).toBeUndefined();
     } finally {
       server.close();
+      rmSync(runDir, { recursive: true, force: true });
     }
   }, 3_600_000);
 
@@ -205,7 +253,7 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
         runtime: { source: 'distro' },
         // The stand-in's key replaces the pinned pkgs.k8s.io fingerprint; the fetch-and-check step is the same.
         keys: { kubernetes: { fingerprint: repo.fingerprint } },
-        kubernetes: { version: '1.34', packages: ['kubelet', 'kubeadm', 'kubectl', 'cri-tools'], podSubnet: '10.244.0.0/16' },
+        kubernetes: { version: '1.34', packages: ['kubelet', 'kubeadm', 'kubectl', 'cri-tools'], podSubnet: '10.244.0.0/16', controlPlaneEndpoint: 'k8s-api.corp.internal:6443' },
         proxy: { http: proxyUrl, https: proxyUrl, noProxy: ['.cluster.local'] },
         mirrors: { 'https://pkgs.k8s.io/': `http://10.0.2.2:${port}/k8s/`, 'registry.k8s.io/': 'registry.corp.internal/k8s/' },
         // kubeadm would start kubelet; the stand-in records how it was started.
@@ -234,7 +282,8 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
       expect(rep.KUBELET_ACTIVE).toBe('active');
       expect(decode(rep, 'KUBELET_DEFAULTS_B64')).toMatch(/^KUBELET_EXTRA_ARGS=--config-dir=\/etc\/kubernetes\/kubelet\.conf\.d$/m);
       expect(decode(rep, 'KUBELET_ARGS_B64')).toBe('--config-dir=/etc/kubernetes/kubelet.conf.d\n');
-      const noProxy = '.cluster.local,localhost,127.0.0.1,::1,169.254.169.254,10.244.0.0/16';
+      // The pod subnet, kubeadm's default service subnet and the API endpoint bypass the proxy.
+      const noProxy = '.cluster.local,localhost,127.0.0.1,::1,169.254.169.254,10.244.0.0/16,10.96.0.0/12,k8s-api.corp.internal';
       const proxyEnv = ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'].map((k) => `${k}=${k.toLowerCase().startsWith('no') ? noProxy : proxyUrl}`);
       expect((decode(rep, 'KUBELET_ENV_B64') ?? '').trim().split('\n').sort()).toEqual(proxyEnv.sort());
       // containerd runs with the proxy (systemd's own reading of the drop-in).
@@ -323,7 +372,12 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
       prepare: (root) => {
         rmSync(join(root, 'etc/systemd/system/multi-user.target.wants/containerd.service'), { force: true });
         mkdirSync(join(root, 'var/lib/crinit'), { recursive: true });
+        // The key step, recorded as passed earlier in this same run (resumed, not a new run).
+        const firstboot = (JSON.parse(r.output!) as { storage: { files: { path: string; contents: { source: string; compression?: string } }[] } }).storage.files.find((f) => f.path === '/usr/local/sbin/crinit-firstboot')!;
+        const runId = /--begin 'fcos\/containerd' '(ignition-[0-9a-f]{16})'/.exec(decodeDataUrl(firstboot.contents.source, firstboot.contents.compression))![1];
+        writeFileSync(join(root, 'var/lib/crinit/run'), `profile=fcos/containerd\nid=${runId}\nstarted=2026-01-01T00:00:00Z\n`);
         writeFileSync(join(root, 'var/lib/crinit/steps'), 'fetch-key-kubernetes 1 1\n');
+        writeFileSync(join(root, 'var/lib/crinit/resume'), '');
         writeFileSync(
           join(root, 'usr/bin/rpm-ostree'),
           [
@@ -360,6 +414,33 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
       'enable-kubelet',
       'user-command-1',
     ]);
+  }, 3_600_000);
+
+  it('12. flatcar/containerd: a first boot whose run fails is repaired and rebooted, and crinit-firstboot starts a new run that completes', async () => {
+    // The profile's own command needs something that is missing on the first boot. The reporter,
+    // seeing the run fail, keeps its record aside, makes the fix (what an operator would do) and
+    // reboots. crinit-firstboot runs again at that boot: a new run, the failed one in previous/.
+    const rootfs = ensureIgnitionRootfs('bookworm');
+    const r = compile({
+      profile: 'flatcar/containerd',
+      set: [`runtime.sandboxImage=${SANDBOX}`, 'commands=[["test", "-e", "/var/lib/crinit-e2e/repaired"]]'],
+    });
+    if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+    const result = await bootIgnition(rootfs, { name: 'flatcar-containerd-repair', config: r.output, allowReboot: true, kernelArgs: ['crinit.e2e-repair'] });
+    timings.push(`case 12 (Ignition stand-in: failed run, repair, reboot, new run): ${result.seconds.toFixed(0)} s`);
+    const rep = result.report;
+    const boot1 = decode(rep, 'BOOT1_FAILED_B64');
+    expect(boot1, result.consoleTail).toBe('step=user-command-1\nexit=1\nattempts=1\n');
+    expect(rep.BOOT1_RESULT).toBe('exit-code');
+    expect(rep.BOOT_ID).not.toBe(rep.BOOT1_ID);
+    // The second boot's run passed, and the first one's failure is still there to read.
+    expectRuntimeUp(result);
+    expect(rep.FIRSTBOOT_RESULT).toBe('success');
+    expect(decode(rep, 'CRINIT_DONE_B64')).toMatch(/^profile=flatcar\/containerd\nfinished=/);
+    expect(decode(rep, 'CRINIT_PREVIOUS_FAILED_B64')).toBe(boot1);
+    expect(decode(rep, 'CRINIT_RUN_B64')).toMatch(/^profile=flatcar\/containerd\nid=ignition-[0-9a-f]{16}\nstarted=/);
+    const ran = (decode(rep, 'CRINIT_STEPS_B64') ?? '').trim().split('\n').map((l) => l.split(' ')[0]);
+    expect(ran).toEqual(['wait-for-containerd-socket', 'user-command-1']);
   }, 3_600_000);
 
   it('prints the timings', () => {

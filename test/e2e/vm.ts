@@ -43,19 +43,47 @@ export function missingRequirements(): string[] {
 
 export const CACHE_DIR = process.env.CRINIT_E2E_CACHE ?? '/var/cache/crinit-e2e';
 
-const COMMON_PACKAGES = [
-  'systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'netbase', 'e2fsprogs', 'cloud-init',
-  'cloud-guest-utils', 'locales', 'linux-image-amd64', 'initramfs-tools', 'python3', 'ca-certificates', 'gnupg',
-];
+/**
+ * The package set of Debian's own cloud images: the Depends of the metapackage
+ * `debian-cloud-images-packages` 0.0.6 (source debian-cloud-images, the Debian Cloud Team's FAI
+ * builds; `apt-cache show debian-cloud-images-packages` on bookworm), installed without
+ * Recommends as the images are. That list is the union over every cloud; a generic image leaves
+ * out the provider agents and tools below. With it come `gpgv` (apt needs it) but not `gnupg`,
+ * `gpg` or `dirmngr`, as on the real images (canonical/cloud-init#5535). Nothing is added because
+ * crinit's output needs it: what the output needs, it must install or do without.
+ */
+export const CLOUD_IMAGE_PACKAGES = [
+  'apparmor', 'apt-listchanges', 'apt-utils', 'bash-completion', 'bind9-host', 'ca-certificates', 'chrony',
+  'cloud-guest-utils', 'cloud-init', 'cloud-initramfs-growroot', 'curl', 'ethtool', 'iptables', 'iputils-ping',
+  'less', 'libnss-resolve', 'libpam-systemd', 'linux-image-amd64', 'logrotate', 'man-db', 'manpages', 'nano',
+  'netbase', 'netplan.io', 'openssh-server', 'pciutils', 'psmisc', 'reportbug', 'rsyslog', 'screen', 'socat',
+  'sudo', 'tcpdump', 'traceroute', 'unattended-upgrades', 'uuid-runtime', 'vim', 'vim-tiny', 'whiptail', 'xz-utils',
+] as const;
 
 /**
- * How each suite's VM gets its network. Bookworm: ifupdown and dhclient, as vm-e2e.md found to
- * work. Trixie: systemd-networkd and resolved, since with ifupdown its networking.service fails
- * and cloud-init's network stage then waits about five minutes.
+ * Left out of the metapackage's list, each with its reason: the provider agents and tools of
+ * clouds this VM is not on, the cloud kernel (the generic image's linux-image-amd64 is used) and
+ * the bootloader (the VM boots the image's kernel directly).
  */
-const NETWORK: Record<string, { packages: string[]; mode: 'ifupdown' | 'networkd' }> = {
-  bookworm: { packages: ['ifupdown', 'isc-dhcp-client'], mode: 'ifupdown' },
-  trixie: { packages: ['systemd-resolved'], mode: 'networkd' },
+export const CLOUD_IMAGE_LEFT_OUT = [
+  'amazon-ec2-utils', 'awscli', 'python3-boto', 'google-compute-engine-oslogin', 'google-guest-agent',
+  'hyperv-daemons', 'waagent', 'linux-image-cloud-amd64', 'grub-cloud-amd64',
+] as const;
+
+/**
+ * What makes the root filesystem a bootable system at all (the image's required and important
+ * base, which minbase leaves out) and the observation plumbing: a UTF-8 locale for cloud-init's
+ * locale module. None of it is what crinit's output relies on.
+ */
+const BASE_PACKAGES = ['systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'iproute2', 'e2fsprogs', 'initramfs-tools', 'locales'];
+
+/**
+ * Per suite: trixie splits systemd-resolved out of systemd (libnss-resolve needs it). Both
+ * configure the network as the real images do: cloud-init renders netplan, over systemd-networkd.
+ */
+const SUITE_PACKAGES: Record<string, string[]> = {
+  bookworm: [],
+  trixie: ['systemd-resolved'],
 };
 
 /** The Debian archive this machine's apt already uses; the VM's apt uses it too. */
@@ -98,11 +126,11 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}):
  */
 export function ensureImage(suite = 'bookworm'): Image {
   const mirror = process.env.CRINIT_E2E_MIRROR ?? debianMirror();
-  const network = NETWORK[suite];
-  if (!network) throw new Error(`no e2e network setup for suite ${suite}`);
-  const packages = [...COMMON_PACKAGES, ...network.packages];
+  const extra = SUITE_PACKAGES[suite];
+  if (!extra) throw new Error(`no e2e package set for suite ${suite}`);
+  const packages = [...BASE_PACKAGES, ...CLOUD_IMAGE_PACKAGES, ...extra];
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ suite, packages, network: network.mode, mirror, layout: 2 }));
+  hash.update(JSON.stringify({ suite, packages, mirror, layout: 3 }));
   for (const f of filesUnder(IMAGE_DIR)) hash.update(f.slice(IMAGE_DIR.length)).update(readFileSync(f));
   const key = `${suite}-${hash.digest('hex').slice(0, 16)}`;
   const dir = join(CACHE_DIR, key);
@@ -125,13 +153,15 @@ export function ensureImage(suite = 'bookworm'): Image {
     [
       '--variant=minbase',
       '--format=tar',
+      // As the cloud images are built: no Recommends (with them, gnupg would come in).
+      '--aptopt=APT::Install-Recommends "false"',
       `--include=${packages.join(',')}`,
       `--customize-hook=${join(IMAGE_DIR, 'customize.sh')} "$1"`,
       suite,
       tar,
       mirror,
     ],
-    { TMPDIR: join(work, 'tmp'), CRINIT_E2E_NETWORK: network.mode },
+    { TMPDIR: join(work, 'tmp') },
   );
   const root = join(work, 'root');
   mkdirSync(root);
@@ -175,6 +205,13 @@ export interface BootOptions {
   readonly runDir?: string;
   /** Let the guest reboot (the same QEMU process boots the same disk again); default: a reboot ends the run. */
   readonly allowReboot?: boolean;
+  /**
+   * Keep the machine's disk in the run directory after the boot, and boot an existing one again:
+   * the same machine, booted once more (a re-run with a new instance-id, or a repair).
+   */
+  readonly keepDisk?: boolean;
+  /** The NoCloud instance-id; default crinit-e2e-NAME. A new one makes cloud-init run again. */
+  readonly instanceId?: string;
 }
 
 export interface BootResult {
@@ -226,8 +263,10 @@ interface Attempt {
 
 async function bootOnce(image: Image, dir: string, opts: BootOptions): Promise<Attempt> {
   const overlay = join(dir, 'overlay.qcow2');
-  rmSync(overlay, { force: true });
-  run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.disk, overlay]);
+  if (!opts.keepDisk || !existsSync(overlay)) {
+    rmSync(overlay, { force: true });
+    run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.disk, overlay]);
+  }
   const consoleLog = join(dir, 'console.log');
   const reportLog = join(dir, 'report.log');
   rmSync(consoleLog, { force: true });
@@ -276,7 +315,7 @@ async function bootOnce(image: Image, dir: string, opts: BootOptions): Promise<A
   }
   if (outcome === 'exited' && stderr) process.stderr.write(`qemu: ${stderr.slice(-2000)}\n`);
   const report = parseReport(existsSync(reportLog) ? readFileSync(reportLog, 'utf8') : '');
-  rmSync(overlay, { force: true });
+  if (!opts.keepDisk) rmSync(overlay, { force: true });
   return { outcome, report, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -290,7 +329,7 @@ export async function boot(image: Image, opts: BootOptions): Promise<BootResult>
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
   }
-  const metaData = `instance-id: crinit-e2e-${opts.name}\nlocal-hostname: crinit-e2e\n`;
+  const metaData = `instance-id: ${opts.instanceId ?? `crinit-e2e-${opts.name}`}\nlocal-hostname: crinit-e2e\n`;
   if (opts.seedUrl === undefined && !opts.noSeed) {
     writeFileSync(join(dir, 'user-data'), opts.userData);
     writeFileSync(join(dir, 'meta-data'), metaData);
@@ -379,8 +418,9 @@ export interface IgnitionBootOptions {
   readonly config: string;
   /** Changes to the fresh root before Ignition runs, to make it more like the OS it stands in for. */
   readonly prepare?: (root: string) => void;
-  /** The machine reboots during its first boot (layered packages). */
+  /** The machine reboots during its first boot (layered packages, a repair). */
   readonly allowReboot?: boolean;
+  readonly kernelArgs?: readonly string[];
 }
 
 /**
@@ -400,7 +440,7 @@ export async function bootIgnition(image: RootfsImage, opts: IgnitionBootOptions
   const disk = join(dir, 'disk.raw');
   run('mkfs.ext4', ['-q', '-F', '-L', 'root', '-d', root, disk, '3G']);
   rmSync(root, { recursive: true, force: true });
-  const result = await boot({ disk, kernel: image.kernel, initrd: image.initrd, key: image.key, built: false, buildSeconds: 0 }, { name: opts.name, userData: '', noSeed: true, runDir: dir, ...(opts.allowReboot ? { allowReboot: true } : {}) });
+  const result = await boot({ disk, kernel: image.kernel, initrd: image.initrd, key: image.key, built: false, buildSeconds: 0 }, { name: opts.name, userData: '', noSeed: true, runDir: dir, ...(opts.allowReboot ? { allowReboot: true } : {}), ...(opts.kernelArgs ? { kernelArgs: opts.kernelArgs } : {}) });
   rmSync(disk, { force: true });
   return { ...result, ignitionLog };
 }

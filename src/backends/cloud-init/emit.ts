@@ -3,8 +3,8 @@
  *
  * What runs when on first boot (cloud-init's module order):
  *   init stage    write_files  - crinit-step, the kernel and runtime files, the staged copies
- *                               of files a package ships, repository keys for dnf
- *   config stage  apt / yum_repos - the repositories, each with its signing key pinned
+ *                               of files a package ships, the repositories with their pinned
+ *                               keys (apt sources and keyrings, dnf .repo files)
  *   final stage   runcmd       - the plan's steps, in order, each through crinit-step
  * The document is built as an object and serialized with `yaml`; nothing is pasted as text.
  */
@@ -16,15 +16,13 @@ import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { renderTemplate } from '../../render/handlebars.js';
 import { FETCH_KEY_NAME, octalMode, STEP_NAME } from '../../paths.js';
-import { repoKeyPath } from '../../plan/build.js';
+import { aptSourcePath, repoKeyPath } from '../../plan/build.js';
 import { FETCH_KEY, lowerStep, repoName, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
 export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
   write_files: { since: '0.7', what: 'write_files' },
-  apt_sources_key_file: { since: '21.4', what: 'apt.sources with an inline key and [signed-by=$KEY_FILE]' },
   apt_preserve_sources_list: { since: '0.7', what: 'apt.preserve_sources_list' },
-  yum_repos: { since: '0.7', what: 'yum_repos' },
   runcmd: { since: '0.7', what: 'runcmd in array form' },
 };
 
@@ -67,8 +65,6 @@ export interface CloudInitResult {
 export function contributors(document: Record<string, unknown>): Contributor[] {
   const out: Contributor[] = [];
   for (const f of (document.write_files as WriteFile[] | undefined) ?? []) out.push({ label: `write_files ${f.path}`, bytes: Buffer.byteLength(f.content) });
-  const apt = document.apt as { sources?: Record<string, { key?: string }> } | undefined;
-  for (const [name, src] of Object.entries(apt?.sources ?? {})) out.push({ label: `apt source ${name} (its key)`, bytes: Buffer.byteLength(src.key ?? '') });
   const runcmd = (document.runcmd as string[][] | undefined) ?? [];
   out.push({ label: `runcmd (${runcmd.length} steps)`, bytes: runcmd.reduce((n, c) => n + Buffer.byteLength(c.join(' ')), 0) });
   return out;
@@ -102,48 +98,47 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   const doc: Record<string, unknown> = {};
   doc.write_files = writeFiles;
 
+  // Repositories with their keys are plain files, written by write_files (init stage) before
+  // anything reads them: no cloud-init module turns a key into a keyring, since Debian's cloud
+  // images have gpgv but no gpg for cloud-init's apt module to dearmor with
+  // (canonical/cloud-init#5535), and cloud-init 22.x runs yum_repos only on the distros of its
+  // own list. apt reads an armored .asc keyring from signed-by=, dnf from gpgkey=file://. A key
+  // pinned by fingerprint only is installed by its fetch-key step, once checked, and on apt its
+  // source is a plan file placed after that key.
   if (plan.repos.length > 0 && distro.packageManager === 'apt') {
+    // Keep the image's own sources.list; crinit only adds repositories.
     used.push('apt_preserve_sources_list');
-    const sources: Record<string, unknown> = {};
+    doc.apt = { preserve_sources_list: true };
     for (const r of plan.repos) {
       if (!r.apt) throw new Error(`internal: repository ${r.id} has no apt entry`);
-      const where = [r.apt.uri, r.apt.suite, ...r.apt.components].join(' ');
-      // A key pinned by fingerprint only is fetched on first boot, after cloud-init's apt module
-      // has run `apt-get update` (it does for any `sources:`): that repository's source is a plan
-      // file, placed after its key.
       if (!r.key.armored) continue;
-      used.push('apt_sources_key_file');
-      // cloud-init dearmors the key to /etc/apt/cloud-init.gpg.d/<name>.gpg and puts that path
-      // in place of $KEY_FILE, so the repository trusts this key alone.
-      sources[repoName(r.id)] = { source: `deb [signed-by=$KEY_FILE] ${where}`, key: r.key.armored };
+      const keyPath = repoKeyPath('apt', r.id);
+      writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
+      const line = `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}`;
+      writeFiles.push({ path: aptSourcePath(r.id), content: renderTemplate('apt/source.list.hbs', { profile: plan.name, chain: plan.chain, line, inline: true }), owner: 'root:root', permissions: '0644' });
     }
-    // Keep the image's own sources.list; crinit only adds repositories.
-    doc.apt = { preserve_sources_list: true, ...(Object.keys(sources).length > 0 ? { sources } : {}) };
   } else if (plan.repos.length > 0 && distro.packageManager !== 'apt') {
-    used.push('yum_repos');
-    const repos: Record<string, unknown> = {};
     for (const r of plan.repos) {
       if (!r.yum) throw new Error(`internal: repository ${r.id} has no yum entry`);
       const keyPath = repoKeyPath('dnf', r.id);
-      // The key is written by write_files (init stage), before yum_repos (config stage) runs:
-      // dnf then checks packages against this pinned key and fetches no key from the network.
-      // A key pinned by fingerprint only is installed by the fetch-key step, once checked.
       if (r.key.armored) writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
-      repos[repoName(r.id)] = {
+      const contents = renderTemplate('yum/repo.hbs', {
+        profile: plan.name,
+        id: repoName(r.id),
         name: r.description,
         baseurl: r.yum.baseurl,
-        enabled: true,
-        gpgcheck: true,
-        gpgkey: `file://${keyPath}`,
+        gpgkey: keyPath,
         // The kubeadm guide's exclude=: a routine `dnf upgrade` cannot move these packages; crinit
         // installs them with --disableexcludes for this repository.
-        ...(r.exclude ? { exclude: r.exclude.join(' ') } : {}),
-      };
+        exclude: r.exclude?.join(' ') ?? '',
+        fetched: !r.key.armored,
+      });
+      writeFiles.push({ path: `/etc/yum.repos.d/${repoName(r.id)}.repo`, content: contents, owner: 'root:root', permissions: '0644' });
     }
-    doc.yum_repos = repos;
   }
 
-  const runcmd: string[][] = [];
+  // Each execution of runcmd (once per instance: a new instance-id runs it again) is a new run.
+  const runcmd: string[][] = [[stepBin, '--begin', plan.name]];
   for (const step of plan.steps) for (const line of lowerStep(step, plan)) runcmd.push(wrap(line, stepBin));
   runcmd.push([stepBin, '--finish', plan.name]);
   doc.runcmd = runcmd;

@@ -32,6 +32,20 @@ const APT_ENV = ['env', 'DEBIAN_FRONTEND=noninteractive', 'NEEDRESTART_MODE=a'];
 const APT_GET = [...APT_ENV, 'apt-get', '-q', '-o', 'Acquire::Retries=5', '-o', 'DPkg::Lock::Timeout=600'];
 const DNF = ['dnf', '-y', '-q', '--setopt=retries=10'];
 
+/**
+ * dnf install puts a missing package in at the newest release of its pin; the upgrade moves one
+ * already installed (a re-run) to that release too. On a first run it has nothing to do.
+ */
+const DNF_INSTALL = `set -e; ${DNF.join(' ')} install "$@"; ${DNF.join(' ')} upgrade "$@"`;
+
+/**
+ * The holds crinit itself set on an earlier run: released only for the packages named, and only
+ * where they are held (apt-mark hold and dnf versionlock), so that a re-run can install the
+ * newest release of each pin; the hold-packages step sets them again. A first run finds none.
+ */
+const RELEASE_APT_HOLDS = 'for p in "$@"; do if apt-mark showhold "$p" 2>/dev/null | grep -qx "$p"; then apt-mark unhold "$p" || exit 1; fi; done';
+const RELEASE_DNF_LOCKS = 'locks=$(dnf -q versionlock list 2>/dev/null) || exit 0; for p in "$@"; do if printf "%s\\n" "$locks" | grep -q "^$p-[0-9]*:"; then dnf -q versionlock delete "$p" || exit 1; fi; done';
+
 /** versionGlob turns a version spec into the pattern apt (`name=…`) and dnf (`name-…`) accept. */
 export function versionGlob(v: VersionSpec, patchSuffix: '-' | '~'): string {
   switch (v.kind) {
@@ -165,8 +179,8 @@ const CONFIGURE_DNF_PROXY = [
   'if "[main]" not in (l.strip() for l in lines): out = ["[main]", "proxy=" + url] + out',
   'open(path + ".tmp", "w").write("\\n".join(out) + "\\n")',
   'import os',
-  '# A proxy URL with credentials makes the file readable by root only.',
-  'os.chmod(path + ".tmp", 0o600 if "@" in url else os.stat(path).st_mode & 0o777)',
+  '# The URL holds no credentials (those stay in proxy.env): the file keeps its mode for every user.',
+  'os.chmod(path + ".tmp", os.stat(path).st_mode & 0o777)',
   'os.replace(path + ".tmp", path)',
 ].join('\n');
 
@@ -195,7 +209,7 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
           id: step.id,
           argv: apt
             ? [...APT_GET, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', ...a.packages.map((p) => packageSpec(p, distro))]
-            : [...DNF, 'install', ...(a.fromRepo ? [`--disableexcludes=${repoName(a.fromRepo)}`] : []), ...a.packages.map((p) => packageSpec(p, distro))],
+            : ['sh', '-c', DNF_INSTALL, 'sh', ...(a.fromRepo ? [`--disableexcludes=${repoName(a.fromRepo)}`] : []), ...a.packages.map((p) => packageSpec(p, distro))],
           retries: 3,
           delay: 15,
         },
@@ -216,6 +230,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
             { id: 'install-versionlock-plugin', argv: [...DNF, 'install', 'dnf-command(versionlock)'], retries: 3, delay: 15 },
             { id: step.id, argv: ['dnf', '-q', 'versionlock', 'add', ...a.packages] },
           ];
+    case 'release-holds':
+      return [{ id: step.id, argv: ['sh', '-c', apt ? RELEASE_APT_HOLDS : RELEASE_DNF_LOCKS, 'sh', ...a.packages] }];
     case 'create-directories':
       return plan.directories
         .filter((d) => a.paths.includes(d.path))

@@ -15,8 +15,9 @@
  */
 import { CODES, type Diagnostic, type Origin, type Severity } from '../../diagnostics.js';
 import type { Contributor } from '../../delivery.js';
-import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, STATE_DIR, STEP_NAME, UNIT_DIR } from '../../paths.js';
+import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, RESUME_MARKER, STATE_DIR, STEP_NAME, UNIT_DIR } from '../../paths.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
+import { createHash } from 'node:crypto';
 import { renderTemplate } from '../../render/handlebars.js';
 import { repoKeyPath } from '../../plan/build.js';
 import type { Line } from '../cloud-init/lower.js';
@@ -137,7 +138,10 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
     files.push(remote(d.path, d.url, d.sha256, 0o644));
     units.set(d.unit.name, { name: d.unit.name, enabled: true, contents: d.unit.contents });
   }
-  const context = { profile: plan.name, stepBin };
+  // A run is one config's steps: its id changes with them, so a machine re-provisioned with
+  // another config runs again, while one whose run succeeded stays done.
+  const runId = `ignition-${createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
+  const context = { profile: plan.name, stepBin, runId, resumeMarker: RESUME_MARKER };
   files.push(
     { path: stepBin, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-step.sh.hbs', {})) },
     { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines })) },

@@ -16,7 +16,7 @@
  */
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
 import { disableSwapLine, type Line } from '../cloud-init/lower.js';
-import { STATE_DIR } from '../../paths.js';
+import { RESUME_MARKER, STATE_DIR } from '../../paths.js';
 import { renderTemplate } from '../../render/handlebars.js';
 
 export type Lowered =
@@ -90,9 +90,12 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       // crinit-firstboot reboots, then carries on with the steps after it.
       const last = plan.steps.filter((x) => x.action.kind === 'install-packages').at(-1) === step;
       const lines: Line[] = [{ id: step.id, argv: ['rpm-ostree', 'install', '--idempotent', '--allow-inactive', ...a.packages.map((p) => p.name)], retries: 3, delay: 15 }];
-      if (last) lines.push({ id: 'reboot-into-layered-packages', argv: ['touch', '/run/crinit-reboot'], reboot: true });
+      if (last) lines.push({ id: 'reboot-into-layered-packages', argv: ['touch', RESUME_MARKER], reboot: true });
       return { kind: 'firstboot', lines };
     }
+    case 'release-holds':
+      if (layered) return { kind: 'satisfied', by: 'rpm-ostree has no holds to release' };
+      return refusePackages(step.id, distro.name, distro.packageManager);
     case 'hold-packages':
       if (layered) return { kind: 'satisfied', by: "rpm-ostree takes them from the pinned minor's repository only; it has no hold, and patch releases come with OS updates" };
       return refusePackages(step.id, distro.name, distro.packageManager);

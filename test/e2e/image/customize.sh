@@ -22,8 +22,5 @@ printf '/dev/vda / ext4 defaults 0 1\n' > "$root/etc/fstab"
 
 chroot "$root" systemctl enable crinit-report.service crinit-holdlock.service
 
-# The network: ifupdown (the default) or systemd-networkd, chosen per suite by test/e2e/vm.ts.
-if [ "${CRINIT_E2E_NETWORK:-ifupdown}" = networkd ]; then
-  printf 'system_info:\n  network:\n    renderers: [networkd]\n' > "$root/etc/cloud/cloud.cfg.d/91-crinit-e2e-networkd.cfg"
-  chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service
-fi
+# The network: as on Debian's cloud images, cloud-init renders netplan (netplan.io is in the
+# package set, ifupdown is not), which hands it to systemd-networkd.
