@@ -13,9 +13,10 @@ import type { Contributor } from './delivery.js';
 import { fillTemplate, toTemplate } from './tftpl.js';
 import type { VariableOptions } from './profile/variables.js';
 import { buildPlan } from './plan/build.js';
+import { checkCollisions } from './plan/collisions.js';
 import { checkOffline } from './offline.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
-import { mergeLayers } from './profile/merge.js';
+import { mergeLayers, replacementDiagnostics } from './profile/merge.js';
 import { normalizeProfile, type Locator } from './profile/normalize.js';
 import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
@@ -72,13 +73,15 @@ function run(options: CompileOptions, variables: VariableOptions): Run {
   const sentinels = resolved.sentinels;
   if (hasErrors(resolved.diagnostics)) return { diagnostics: resolved.diagnostics, chain, sentinels };
 
-  const { data, origins } = mergeLayers(resolved.layers);
+  const { data, origins, replaced } = mergeLayers(resolved.layers);
   const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
   const norm = normalizeProfile(data as WrittenProfile, origins, chain, entryLayer);
-  const diagnostics = [...resolved.diagnostics, ...norm.diagnostics];
+  const diagnostics = [...resolved.diagnostics, ...replacementDiagnostics(replaced, chain), ...norm.diagnostics];
   if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, chain, sentinels };
 
   const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
+  diagnostics.push(...checkCollisions(plan, norm.locator));
+  if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, sentinels };
   const rendered = renderPlan(plan);
   const distro = norm.profile.distro;
   if (options.butane && distro.backend !== 'ignition') {

@@ -54,6 +54,7 @@ export const CODES = {
   offline: 'E-OFFLINE',
   proxyPlaintext: 'W-PROXY-PLAINTEXT',
   proxyEndpoint: 'W-PROXY-ENDPOINT',
+  fileReplaced: 'W-FILE-REPLACED',
   layeredPin: 'W-RULE-LAYERED-PIN',
   kubeletWiring: 'W-RULE-KUBELET-WIRING',
   secret: 'E-RULE-SECRET',

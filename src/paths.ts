@@ -28,10 +28,10 @@ export const RESUME_MARKER = `${STATE_DIR}/resume`;
 /** apt's proxy setting. */
 export const APT_PROXY_PATH = '/etc/apt/apt.conf.d/90crinit-proxy.conf';
 
-/** Where crinit writes package repositories and their keys (crinit-<id>.*): no user file may go there. */
-export const CRINIT_REPO_PREFIXES = ['/etc/apt/keyrings/crinit-', '/etc/apt/sources.list.d/crinit-', '/etc/yum.repos.d/crinit-', '/etc/pki/rpm-gpg/crinit-'];
-
-/** The paths of crinit's own first-boot machinery on a distro: no user file may take them. */
+/**
+ * The paths of crinit's own first-boot machinery on a distro that backends write beside the plan
+ * (the key fetcher, Ignition's first-boot script and unit): no user file may take them.
+ */
 export function crinitPaths(binDir: string): string[] {
   return [`${binDir}/${STEP_NAME}`, `${binDir}/${FETCH_KEY_NAME}`, `${binDir}/${FIRSTBOOT_NAME}`, `${UNIT_DIR}/${FIRSTBOOT_UNIT}`];
 }

@@ -4,7 +4,7 @@
  * order, so every backend sees the same sequence.
  */
 import type { Origin } from '../diagnostics.js';
-import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
+import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, STEP_NAME, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
 import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
@@ -13,6 +13,7 @@ import type { NodePlan, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, Pla
 
 /** Where a repository's key is installed: apt reads armored keys from signed-by, dnf from gpgkey. */
 export function repoKeyPath(packageManager: string, repoId: string): string {
+  // dnf and rpm-ostree read gpgkey=file:// paths; the usual place is /etc/pki/rpm-gpg.
   return packageManager === 'apt' ? `/etc/apt/keyrings/crinit-${repoId}.asc` : `/etc/pki/rpm-gpg/crinit-${repoId}.asc`;
 }
 
@@ -76,6 +77,8 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   }));
 
   const files: PlanFile[] = [
+    // crinit's own first-boot machinery: every backend runs each step through it.
+    file(`${profile.distro.binDir}/${STEP_NAME}`, 'crinit-step.sh.hbs', {}, crinit('the first-boot step runner, crinit-step'), { mode: 0o755 }),
     {
       path: MODULES_LOAD_PATH,
       mode: 0o644,
@@ -114,11 +117,21 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     if (r.key.url) artifacts.push({ kind: 'key', url: keyUrl!, upstream: r.key.url, fingerprint: r.key.fingerprint, origin: at(joinPointer(['keys', r.key.name])) });
     return repo;
   });
+  // Each repository is plain files with its key pinned: no cloud-init module reads a key (Debian's
+  // cloud images have no gpg for the apt module to dearmor with, and cloud-init 22.x runs
+  // yum_repos only on the distros of its own list). An armored key is written beside its
+  // repository; a key pinned by fingerprint only is installed by its fetch-key step once checked,
+  // and on apt its source waits for it (phase after-key).
+  const pm = profile.distro.packageManager;
   for (const r of repos) {
-    if (r.apt && r.key.url && profile.distro.packageManager === 'apt') {
-      files.push(
-        file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, inline: false, line: `deb [signed-by=${repoKeyPath('apt', r.id)}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}` }, r.origin, { phase: 'after-key' }),
-      );
+    const keyPath = repoKeyPath(pm, r.id);
+    if (r.key.armored && pm !== 'none') files.push({ ...file(keyPath, '', {}, r.origin), source: { inline: r.key.armored } });
+    if (r.apt && pm === 'apt') {
+      const line = `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}`;
+      files.push(file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, inline: !!r.key.armored, line }, r.origin, r.key.armored ? {} : { phase: 'after-key' }));
+    } else if (r.yum && (pm === 'dnf' || pm === 'rpm-ostree')) {
+      const context = { profile: name, id: `crinit-${r.id}`, name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm === 'dnf' ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored };
+      files.push(file(`/etc/yum.repos.d/crinit-${r.id}.repo`, 'yum/repo.hbs', context, r.origin));
     }
   }
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
@@ -235,6 +248,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
       phase: f.when ?? 'before-packages',
       source: { inline: f.content },
       origin: at(`/files/${i}`),
+      entry: `/files/${i}`,
     });
   });
 

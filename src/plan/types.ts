@@ -30,6 +30,8 @@ export interface PlanFile extends Sourced {
   readonly source: FileSource;
   /** Set when the file is a systemd drop-in: backends that model units (Ignition) write it as one. */
   readonly dropin?: { readonly unit: string; readonly name: string };
+  /** A file of the profile's `files:`: the merged pointer of its entry (/files/N), for diagnostics. */
+  readonly entry?: string;
 }
 
 /** A PlanFile after rendering. */

@@ -4,14 +4,16 @@
  * Merge rules, written once (one table, MERGE_STRATEGIES):
  *   1. Mappings merge key by key; a later layer's key replaces an earlier one's.
  *   2. Scalars and lists replace, unless the table below says otherwise.
- *   3. `files` is keyed by `path`: a later entry with the same path replaces the earlier one in
- *      place; new paths are appended (Ignition's keyed-list rule).
+ *   3. `files` is keyed by `path`: a later layer's entry with the same path replaces the earlier
+ *      one in place (reported, so that it is never silent); new paths are appended (Ignition's
+ *      keyed-list rule). Two entries with one path in the same layer are a mistake, reported too.
  *   4. `commands` appends: every layer's commands run, base layers first.
  *   5. `kernel.modules` is a union in first-seen order: a layer can add modules, never drop the
  *      ones the Kubernetes guide requires.
  *   6. `extends` is not merged; it only names the parent layer.
  */
-import { joinPointer, type SourceLayer } from './source.js';
+import { CODES, type Diagnostic } from '../diagnostics.js';
+import { joinPointer, locate, type SourceLayer } from './source.js';
 
 export type MergeStrategy = { kind: 'append' } | { kind: 'union' } | { kind: 'keyed'; key: string };
 
@@ -28,6 +30,15 @@ export interface ValueOrigin {
 }
 
 export type OriginMap = Map<string, ValueOrigin>;
+
+/** A keyed entry that took the place of another with the same key (a file path). */
+export interface Replacement {
+  /** The merged pointer of the entry, e.g. /files/2. */
+  readonly at: string;
+  readonly key: string;
+  readonly earlier: ValueOrigin;
+  readonly later: ValueOrigin;
+}
 
 type Json = unknown;
 
@@ -63,8 +74,15 @@ function mergeValue(
   layer: SourceLayer,
   from: string,
   origins: OriginMap,
+  replaced: Replacement[],
 ): void {
   const strategy = MERGE_STRATEGIES[at];
+  if (strategy && Array.isArray(value) && target[key] === undefined) {
+    // The first layer to set a merged list starts it empty, so that its own entries follow the
+    // same rule as everyone else's (a repeated key is seen in any layer).
+    target[key] = [];
+    origins.set(at, { layer, pointer: from });
+  }
   const existing = target[key];
   if (strategy && Array.isArray(value) && Array.isArray(existing)) {
     if (strategy.kind === 'append') {
@@ -83,6 +101,8 @@ function mergeValue(
         const id = isPlainObject(item) ? item[strategy.key] : undefined;
         const idx = existing.findIndex((e) => isPlainObject(e) && id !== undefined && e[strategy.key] === id);
         const slot = idx >= 0 ? idx : existing.length;
+        const earlier = idx >= 0 ? origins.get(`${at}/${slot}`) : undefined;
+        if (earlier) replaced.push({ at: `${at}/${slot}`, key: String(id), earlier, later: { layer, pointer: `${from}/${i}` } });
         forget(origins, `${at}/${slot}`);
         record(origins, `${at}/${slot}`, layer, `${from}/${i}`, item);
         existing[slot] = clone(item);
@@ -93,7 +113,7 @@ function mergeValue(
   if (isPlainObject(value) && isPlainObject(existing)) {
     origins.set(at, origins.get(at) ?? { layer, pointer: from });
     for (const [k, v] of Object.entries(value)) {
-      mergeValue(existing, k, at + joinPointer([k]), v, layer, from + joinPointer([k]), origins);
+      mergeValue(existing, k, at + joinPointer([k]), v, layer, from + joinPointer([k]), origins, replaced);
     }
     return;
   }
@@ -102,17 +122,21 @@ function mergeValue(
   target[key] = clone(value);
 }
 
-/** mergeLayers merges the layers in order (earliest first) and returns the data and its origins. */
-export function mergeLayers(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: OriginMap } {
+/**
+ * mergeLayers merges the layers in order (earliest first) and returns the data, its origins, and
+ * every keyed entry that replaced another.
+ */
+export function mergeLayers(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] } {
   const data: Record<string, Json> = {};
   const origins: OriginMap = new Map();
+  const replaced: Replacement[] = [];
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer.data)) {
       if (k === 'extends') continue;
-      mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins);
+      mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
     }
   }
-  return { data, origins };
+  return { data, origins, replaced };
 }
 
 /** originOf finds the origin of the value at `pointer`, or of its nearest recorded ancestor. */
@@ -124,4 +148,26 @@ export function originOf(origins: OriginMap, pointer: string): ValueOrigin | und
     if (p === '') return undefined;
     p = p.slice(0, p.lastIndexOf('/'));
   }
+}
+
+/**
+ * replacementDiagnostics reports each keyed replacement at the later entry: within one layer it
+ * is an error (which of the two was meant?), across layers a warning (a layer may replace a file
+ * of the layer it extends, but never silently).
+ */
+export function replacementDiagnostics(replaced: readonly Replacement[], chain: string): Diagnostic[] {
+  return replaced.map((r) => {
+    const earlier = locate(r.earlier.layer, r.earlier.pointer).position;
+    const where = earlier ? `${r.earlier.layer.file}:${earlier.line}` : r.earlier.layer.file;
+    const same = r.earlier.layer === r.later.layer;
+    return {
+      severity: same ? ('error' as const) : ('warning' as const),
+      code: same ? CODES.conflict : CODES.fileReplaced,
+      message: same ? `this files entry repeats the path ${r.key} of the entry at ${where}` : `this files entry replaces the file ${r.key} of ${where} (layer ${r.earlier.layer.name})`,
+      hint: same ? 'keep one entry per path' : 'a later layer replaces a file of the layer it extends; rename the path if both files are meant',
+      file: r.later.layer.file,
+      ...locate(r.later.layer, `${r.later.pointer}/path`),
+      chain,
+    };
+  });
 }

@@ -14,10 +14,8 @@ import type { Contributor } from '../../delivery.js';
 import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
-import { renderTemplate } from '../../render/handlebars.js';
 import { FETCH_KEY_NAME, octalMode, STEP_NAME } from '../../paths.js';
-import { aptSourcePath, repoKeyPath } from '../../plan/build.js';
-import { FETCH_KEY, lowerStep, repoName, stagedPath, wrap } from './lower.js';
+import { FETCH_KEY, lowerStep, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
 export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
@@ -82,9 +80,7 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   if (plan.links.length > 0) throw new Error('internal: the cloud-init backend got links to write');
   if (plan.downloads.length > 0) throw new Error('internal: the cloud-init backend got downloads for Ignition');
 
-  const writeFiles: WriteFile[] = [
-    { path: stepBin, content: renderTemplate('crinit-step.sh.hbs', {}), owner: 'root:root', permissions: '0755' },
-  ];
+  const writeFiles: WriteFile[] = [];
   // One copy of the key fetcher, whatever the number of repositories that need it.
   if (plan.steps.some((s) => s.action.kind === 'fetch-key')) {
     writeFiles.push({ path: `${distro.binDir}/${FETCH_KEY_NAME}`, content: `${FETCH_KEY}\n`, owner: 'root:root', permissions: '0755' });
@@ -98,43 +94,10 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   const doc: Record<string, unknown> = {};
   doc.write_files = writeFiles;
 
-  // Repositories with their keys are plain files, written by write_files (init stage) before
-  // anything reads them: no cloud-init module turns a key into a keyring, since Debian's cloud
-  // images have gpgv but no gpg for cloud-init's apt module to dearmor with
-  // (canonical/cloud-init#5535), and cloud-init 22.x runs yum_repos only on the distros of its
-  // own list. apt reads an armored .asc keyring from signed-by=, dnf from gpgkey=file://. A key
-  // pinned by fingerprint only is installed by its fetch-key step, once checked, and on apt its
-  // source is a plan file placed after that key.
+  // Repositories are plan files (their sources and keys); apt keeps the image's own sources.list.
   if (plan.repos.length > 0 && distro.packageManager === 'apt') {
-    // Keep the image's own sources.list; crinit only adds repositories.
     used.push('apt_preserve_sources_list');
     doc.apt = { preserve_sources_list: true };
-    for (const r of plan.repos) {
-      if (!r.apt) throw new Error(`internal: repository ${r.id} has no apt entry`);
-      if (!r.key.armored) continue;
-      const keyPath = repoKeyPath('apt', r.id);
-      writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
-      const line = `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}`;
-      writeFiles.push({ path: aptSourcePath(r.id), content: renderTemplate('apt/source.list.hbs', { profile: plan.name, chain: plan.chain, line, inline: true }), owner: 'root:root', permissions: '0644' });
-    }
-  } else if (plan.repos.length > 0 && distro.packageManager !== 'apt') {
-    for (const r of plan.repos) {
-      if (!r.yum) throw new Error(`internal: repository ${r.id} has no yum entry`);
-      const keyPath = repoKeyPath('dnf', r.id);
-      if (r.key.armored) writeFiles.push({ path: keyPath, content: r.key.armored, owner: 'root:root', permissions: '0644' });
-      const contents = renderTemplate('yum/repo.hbs', {
-        profile: plan.name,
-        id: repoName(r.id),
-        name: r.description,
-        baseurl: r.yum.baseurl,
-        gpgkey: keyPath,
-        // The kubeadm guide's exclude=: a routine `dnf upgrade` cannot move these packages; crinit
-        // installs them with --disableexcludes for this repository.
-        exclude: r.exclude?.join(' ') ?? '',
-        fetched: !r.key.armored,
-      });
-      writeFiles.push({ path: `/etc/yum.repos.d/${repoName(r.id)}.repo`, content: contents, owner: 'root:root', permissions: '0644' });
-    }
   }
 
   // Each execution of runcmd (once per instance: a new instance-id runs it again) is a new run.

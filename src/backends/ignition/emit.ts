@@ -19,7 +19,6 @@ import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, RESUME_MARKER, STATE_DIR, STEP_NAME, UN
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { createHash } from 'node:crypto';
 import { renderTemplate } from '../../render/handlebars.js';
-import { repoKeyPath } from '../../plan/build.js';
 import type { Line } from '../cloud-init/lower.js';
 import { lowerStepForIgnition, type Lowered } from './lower.js';
 import { mergeIgnition } from './merge.js';
@@ -122,15 +121,6 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       files.push(ignFile(f));
     }
   }
-  // Fedora CoreOS: the repositories rpm-ostree layers from (written here; their keys come with
-  // the fetch-key step, before any package).
-  if (distro.packageManager === 'rpm-ostree') {
-    for (const r of plan.repos) {
-      if (!r.yum) throw new Error(`internal: repository ${r.id} has no yum entry`);
-      const contents = renderTemplate('rpm-ostree/repo.hbs', { profile: plan.name, id: `crinit-${r.id}`, name: r.description, baseurl: r.yum.baseurl, gpgkey: repoKeyPath('rpm-ostree', r.id) });
-      files.push({ path: `/etc/yum.repos.d/crinit-${r.id}.repo`, overwrite: true, mode: 0o644, contents: dataUrl(contents) });
-    }
-  }
   // Downloads Ignition makes itself, each refused unless its sha256 matches.
   const remote = (path: string, url: string, sha256: string, mode: number): IgnFile => ({ path, overwrite: true, mode, contents: { source: url, verification: { hash: `sha256-${sha256}` } } });
   for (const d of plan.downloads) files.push(remote(d.path, d.url, d.sha256, d.mode));
@@ -143,7 +133,6 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   const runId = `ignition-${createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
   const context = { profile: plan.name, stepBin, runId, resumeMarker: RESUME_MARKER };
   files.push(
-    { path: stepBin, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-step.sh.hbs', {})) },
     { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines })) },
   );
   const runtimeService = plan.services[0]?.unit ?? '';
