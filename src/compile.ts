@@ -60,8 +60,12 @@ interface Run extends CompileResult {
   readonly sentinels: ReadonlyMap<string, string>;
 }
 
-/** run is one pass of the pipeline with the given per-node variable handling. */
-function run(options: CompileOptions, variables: VariableOptions): Run {
+/**
+ * run is one pass of the pipeline with the given per-node variable handling. With checkOnly it
+ * stops once every check on the profile's values has run (rules, plan, collisions), before
+ * rendering: what a fleet runs per node.
+ */
+function run(options: CompileOptions, variables: VariableOptions, checkOnly = false): Run {
   const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
   const name = typeof options.profile === 'string' ? options.profile : options.profile.path;
   const resolved = resolveProfile(entry, {
@@ -81,7 +85,7 @@ function run(options: CompileOptions, variables: VariableOptions): Run {
 
   const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
   diagnostics.push(...checkCollisions(plan, norm.locator));
-  if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, sentinels };
+  if (hasErrors(diagnostics) || checkOnly) return { diagnostics, chain, profile: norm.profile, sentinels };
   const rendered = renderPlan(plan);
   const distro = norm.profile.distro;
   if (options.butane && distro.backend !== 'ignition') {
@@ -149,6 +153,19 @@ export function prepareTemplate(options: CompileOptions, names: readonly string[
     return { result: strip(r), fill: (values) => fillTemplate(output, r.sentinels, planJson, values), used };
   } catch (e) {
     return { used: [], result: { chain: '', diagnostics: [internalError(e)] } };
+  }
+}
+
+/**
+ * checkValues runs every check a profile's own values pass on the profile with these per-node
+ * values put in, and returns the diagnostics; nothing is rendered. `render --var` and fleets
+ * share it, so a node's value is refused exactly where the same value given to --var would be.
+ */
+export function checkValues(options: CompileOptions, values: Readonly<Record<string, string>>): readonly Diagnostic[] {
+  try {
+    return run(options, { values }, true).diagnostics;
+  } catch (e) {
+    return [internalError(e)];
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
+import { checkValues, isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
 import { CODES, hasErrors, type Diagnostic, type Position } from './diagnostics.js';
 import { isBuiltinName } from './profile/resolve.js';
 
@@ -25,6 +25,8 @@ export interface InventoryNode {
   readonly vars: Readonly<Record<string, string>>;
   readonly boot?: BootSpec;
   readonly position: Position;
+  /** Where each variable's value stands in the inventory. */
+  readonly varPositions?: Readonly<Record<string, Position>>;
 }
 
 const BOOT_URL = /^https?:\/\/[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]+$/;
@@ -138,11 +140,19 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
   const root = doc.contents;
   const get = (map: unknown, key: string) => (isMap(map) ? map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)?.value : undefined);
   if (!isMap(root)) return { nodes, diagnostics: [err(file, { line: 1, col: 1 }, 'an inventory is a mapping with a nodes: list', 'start with `nodes:`')] };
-  for (const p of root.items) {
-    const k = isScalar(p.key) ? String(p.key.value) : '';
-    if (k !== 'nodes' && k !== 'defaults') diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in the inventory`, 'an inventory has nodes: and, optionally, defaults:'));
-  }
+  // Every mapping's keys are known ones: a misspelt key is an error, never ignored.
+  const onlyKeys = (map: unknown, allowed: readonly string[], where: string): void => {
+    if (!isMap(map)) return;
+    for (const p of map.items) {
+      const k = isScalar(p.key) ? String(p.key.value) : '';
+      if (!allowed.includes(k)) diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in ${where}`, `${where} has ${allowed.join(', ')}`));
+    }
+  };
+  onlyKeys(root, ['nodes', 'defaults'], 'the inventory');
   const defaults = get(root, 'defaults');
+  if (defaults !== undefined && !isMap(defaults)) diagnostics.push(err(file, pos(defaults), 'defaults: must be a mapping', 'write `defaults: {profile: node.yaml}`'));
+  onlyKeys(defaults, ['profile', 'boot'], 'defaults:');
+  onlyKeys(get(defaults, 'boot'), ['kernel', 'initrd', 'args'], 'boot:');
   const defaultProfile = get(defaults, 'profile');
   const list = get(root, 'nodes');
   if (!isSeq(list)) return { nodes, diagnostics: [...diagnostics, err(file, pos(list ?? root), 'nodes: must be a list', 'write one `- name: …` entry per machine')] };
@@ -152,20 +162,28 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
       diagnostics.push(err(file, position, 'a node is a mapping with name, mac, profile and vars', 'write `- name: worker-1`'));
       continue;
     }
-    for (const p of item.items) {
-      const k = isScalar(p.key) ? String(p.key.value) : '';
-      if (!['name', 'mac', 'profile', 'vars', 'boot'].includes(k)) diagnostics.push(err(file, pos(p.key), `unknown key ${JSON.stringify(k)} in a node`, 'a node has name, mac, profile, vars and boot'));
-    }
+    onlyKeys(item, ['name', 'mac', 'profile', 'vars', 'boot'], 'a node');
+    onlyKeys(get(item, 'boot'), ['kernel', 'initrd', 'args'], 'boot:');
     const str = (v: unknown) => (isScalar(v) && (typeof v.value === 'string' || typeof v.value === 'number') ? String(v.value) : undefined);
     const varsNode = get(item, 'vars');
     const vars: Record<string, string> = {};
+    const varPositions: Record<string, Position> = {};
     if (varsNode !== undefined && !isMap(varsNode)) diagnostics.push(err(file, pos(varsNode), 'vars: must be a mapping of name: value', 'write `vars: {hostname: worker-1}`'));
-    if (isMap(varsNode)) for (const p of varsNode.items) if (isScalar(p.key)) vars[String(p.key.value)] = str(p.value) ?? '';
+    if (isMap(varsNode)) {
+      for (const p of varsNode.items) {
+        if (!isScalar(p.key)) continue;
+        const value = str(p.value);
+        // A list, a mapping or nothing is no value: refused, never turned into "".
+        if (value === undefined) diagnostics.push(err(file, pos(p.value ?? p.key), `the value of ${String(p.key.value)} is not a string or a number`, 'give each variable one plain value, e.g. `hostname: worker-1`'));
+        vars[String(p.key.value)] = value ?? '';
+        varPositions[String(p.key.value)] = pos(p.value ?? p.key);
+      }
+    }
     const bootNode = get(item, 'boot') ?? get(defaults, 'boot');
     const boot = isMap(bootNode)
       ? { kernel: str(get(bootNode, 'kernel')) ?? '', initrd: str(get(bootNode, 'initrd')) ?? '', ...(get(bootNode, 'args') !== undefined ? { args: str(get(bootNode, 'args')) ?? '' } : {}) }
       : undefined;
-    const n = { name: str(get(item, 'name')), mac: str(get(item, 'mac'))?.toLowerCase(), profile: str(get(item, 'profile')) ?? str(defaultProfile), vars, ...(boot ? { boot } : {}), position };
+    const n = { name: str(get(item, 'name')), mac: str(get(item, 'mac'))?.toLowerCase(), profile: str(get(item, 'profile')) ?? str(defaultProfile), vars, varPositions, ...(boot ? { boot } : {}), position };
     if (checkNode(file, n, diagnostics)) nodes.push(n as InventoryNode);
   }
   return { nodes, diagnostics };
@@ -230,10 +248,30 @@ export function renderFleet(
       diagnostics.push(...prepared.result.diagnostics.map((d) => ({ ...d, message: `profile ${ref}: ${d.message}` })));
       continue;
     }
+    // Every node's values pass the checks the profile's own values pass (the same ones as
+    // `render --var`): once per distinct set of the values the profile uses.
+    const checked = new Map<string, readonly Diagnostic[]>();
     for (const m of members) {
       const missing = prepared.used.filter((v) => m.vars[v] === undefined);
       if (missing.length > 0) {
         diagnostics.push(err(file, m.position, `${m.name} gives no value for ${missing.join(', ')}, which its profile uses`, 'add them under vars:'));
+        continue;
+      }
+      const values = Object.fromEntries(prepared.used.map((v) => [v, m.vars[v]!]));
+      const key = JSON.stringify(prepared.used.map((v) => values[v]));
+      let found = checked.get(key);
+      if (!found) checked.set(key, (found = prepared.used.length > 0 ? checkValues(compileOptions, values) : []));
+      const refused = found.filter((d) => d.severity === 'error');
+      if (refused.length > 0) {
+        for (const d of refused) {
+          // At the value whose placeholder stands in the refused line of the profile.
+          const v = prepared.used.find((name) => d.sourceLine?.includes(`\${${name}}`)) ?? prepared.used[0]!;
+          const where = d.file ? ` (${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''})` : '';
+          diagnostics.push({
+            ...err(file, m.varPositions?.[v] ?? m.position, `${m.name}: with its values of ${prepared.used.join(', ')}, the profile is refused${where}: ${d.message}`, d.hint ?? 'change the value'),
+            code: d.code,
+          });
+        }
         continue;
       }
       const output = prepared.fill(m.vars);

@@ -69,6 +69,48 @@ describe('crinit render --inventory', () => {
     });
   }
 
+  // Per-node values pass the checks the profile's own values pass, exactly as `render --var`
+  // would refuse them, located at the value in the inventory.
+  const ROLE = 'extends: debian-12/containerd\nterraform:\n  variables: [role, pause]\nruntime:\n  sandboxImage: "${pause}"\nfiles:\n  - path: "/etc/crinit-role/${role}"\n    content: "x"\n';
+  const VALUES: { name: string; vars: string; at: string; code: string; message: RegExp }[] = [
+    { name: 'a path that climbs into crinit\'s step runner', vars: '{role: "../../usr/local/sbin/crinit-step", pause: "registry.k8s.io/pause:3.10"}', at: 'nodes.yaml:4:18', code: 'E-SCHEMA', message: /w1: with its values of pause, role, the profile is refused \(role\.yaml:7:11\): files\[0\]\.path is not valid/ },
+    { name: 'a pause image that is no image reference', vars: '{role: worker, pause: "UPPER::@@"}', at: 'nodes.yaml:4:33', code: 'E-SCHEMA', message: /w1: with its values of pause, role, the profile is refused \(role\.yaml:5:17\): runtime\.sandboxImage/ },
+  ];
+  for (const c of VALUES) {
+    it(`refuses ${c.name} as --var does, at the node's value, and writes nothing`, () => {
+      const dir = tempDir();
+      writeTemp(dir, 'role.yaml', ROLE);
+      writeTemp(dir, 'nodes.yaml', `nodes:\n  - name: w1\n    profile: role.yaml\n    vars: ${c.vars}\n  - {name: w2, profile: role.yaml, vars: {role: worker, pause: "registry.k8s.io/pause:3.10"}}\n`);
+      const r = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr.split('\n')[0]).toContain(`${c.at}: error ${c.code}: `);
+      expect(r.stderr.split('\n')[0]).toMatch(c.message);
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+      // The same value given to --var is refused too.
+      const vars = /role: "?([^",}]+)"?, pause: "([^"]+)"/.exec(c.vars)!;
+      const direct = runCli(['render', 'role.yaml', '--var', `role=${vars[1]}`, '--var', `pause=${vars[2]}`], { cwd: dir });
+      expect(direct.status).toBe(1);
+      expect(direct.stderr).toContain(`error ${c.code}: `);
+    });
+  }
+
+  it('refuses list and mapping values, and unknown keys under defaults: and boot:, at line:col', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', PROFILE);
+    for (const [inventory, at, message] of [
+      ['nodes:\n  - {name: a, profile: node.yaml, vars: {hostname: [a, b], node_ip: 1.2.3.4}}\n', 'nodes.yaml:2:52', 'the value of hostname is not a string or a number'],
+      ['nodes:\n  - {name: a, profile: node.yaml, vars: {hostname: {x: 1}, node_ip: 1.2.3.4}}\n', 'nodes.yaml:2:52', 'the value of hostname is not a string or a number'],
+      ['defaults:\n  profle: node.yaml\nnodes:\n  - {name: a, profile: debian-12/containerd}\n', 'nodes.yaml:2:3', 'unknown key "profle" in defaults:'],
+      ['defaults:\n  boot: {kernel: "http://x/k", initrd: "http://x/i", cmdline: "x"}\nnodes:\n  - {name: a, profile: debian-12/containerd}\n', 'nodes.yaml:2:54', 'unknown key "cmdline" in boot:'],
+    ] as const) {
+      writeTemp(dir, 'nodes.yaml', inventory);
+      const r = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+      expect(r.status, inventory).toBe(1);
+      expect(r.stderr.split('\n')[0]).toContain(`${at}: error E-INVENTORY: ${message}`);
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    }
+  });
+
   it('usage: a profile and --inventory together, or --inventory without -o', () => {
     expect(runCli(['render', 'debian-12/containerd', '--inventory', 'x.yaml']).status).toBe(2);
     expect(runCli(['render', '--inventory', 'x.yaml']).status).toBe(1);

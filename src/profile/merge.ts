@@ -127,16 +127,41 @@ function mergeValue(
  * every keyed entry that replaced another.
  */
 export function mergeLayers(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] } {
-  const data: Record<string, Json> = {};
-  const origins: OriginMap = new Map();
-  const replaced: Replacement[] = [];
-  for (const layer of layers) {
+  // The built-in layers come first and never change: their merge is worked out once and copied.
+  const builtins = layers.findIndex((l) => !l.id.startsWith('builtin:'));
+  const prefix = builtins === -1 ? layers.length : builtins;
+  const start = prefix > 0 ? mergedPrefix(layers.slice(0, prefix)) : undefined;
+  const data: Record<string, Json> = start ? (clone(start.data) as Record<string, Json>) : {};
+  const origins: OriginMap = new Map(start?.origins);
+  const replaced: Replacement[] = [...(start?.replaced ?? [])];
+  for (const layer of layers.slice(start ? prefix : 0)) {
     for (const [k, v] of Object.entries(layer.data)) {
       if (k === 'extends') continue;
       mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
     }
   }
   return { data, origins, replaced };
+}
+
+const prefixCache = new Map<string, { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] }>();
+
+/** The merge of a run of built-in layers, worked out once per run (the cached copy is never handed out). */
+function mergedPrefix(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] } {
+  const key = layers.map((l) => l.id).join('\n');
+  let m = prefixCache.get(key);
+  if (!m) {
+    const data: Record<string, Json> = {};
+    const origins: OriginMap = new Map();
+    const replaced: Replacement[] = [];
+    for (const layer of layers) {
+      for (const [k, v] of Object.entries(layer.data)) {
+        if (k === 'extends') continue;
+        mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
+      }
+    }
+    prefixCache.set(key, (m = { data, origins, replaced }));
+  }
+  return m;
 }
 
 /** originOf finds the origin of the value at `pointer`, or of its nearest recorded ancestor. */

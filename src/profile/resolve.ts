@@ -51,12 +51,18 @@ export interface Resolved {
   readonly sentinels: ReadonlyMap<string, string>;
 }
 
+/** The built-in layers, parsed once per process: they are embedded and never change. */
+const builtinCache = new Map<string, SourceLayer>();
+
 function builtinLayer(kind: 'base' | 'distros' | 'runtimes', name: string): SourceLayer {
   const key = kind === 'base' ? 'profiles/base.yaml' : `profiles/${kind}/${name}.yaml`;
+  const cached = builtinCache.get(key);
+  if (cached) return cached;
   const text = ASSETS[key];
   if (text === undefined) throw new Error(`internal: missing built-in profile ${key}`);
   const { layer, diagnostics } = parseLayer(kind === 'base' ? 'base' : name, key, `builtin:${key}`, text);
   if (!layer) throw new Error(`internal: built-in profile ${key} does not parse: ${diagnostics[0]?.message}`);
+  builtinCache.set(key, layer);
   return layer;
 }
 

@@ -171,6 +171,20 @@ function toDiagnostic(layer: SourceLayer, e: ErrorObject, chain: string): Diagno
  * `propertyNames` wrapper are folded into the one error that explains them.
  */
 export function validateLayer(layer: SourceLayer, chain: string): Diagnostic[] {
+  // A layer is never changed once made: its verdict is kept with it (per chain, which the
+  // diagnostics name).
+  let byChain = verdicts.get(layer);
+  if (!byChain) verdicts.set(layer, (byChain = new Map()));
+  const known = byChain.get(chain);
+  if (known) return known;
+  const found = checkLayer(layer, chain);
+  byChain.set(chain, found);
+  return found;
+}
+
+const verdicts = new WeakMap<SourceLayer, Map<string, Diagnostic[]>>();
+
+function checkLayer(layer: SourceLayer, chain: string): Diagnostic[] {
   const validate = validator();
   if (validate(layer.data)) return [];
   const errors = validate.errors ?? [];

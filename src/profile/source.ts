@@ -44,8 +44,30 @@ export function displayPath(pointer: string): string {
   return out || '(top level)';
 }
 
+/**
+ * The last few parses, by name, file, id and text: a fleet checks many nodes of one profile, and
+ * a layer, once parsed, is never changed (each pass of the pipeline copies what it alters).
+ */
+const parseCache = new Map<string, { layer?: SourceLayer; diagnostics: Diagnostic[] }>();
+const PARSE_CACHE_SIZE = 32;
+
 /** parseLayer parses YAML text; syntax errors come back as diagnostics with positions. */
 export function parseLayer(
+  name: string,
+  file: string,
+  id: string,
+  text: string,
+): { layer?: SourceLayer; diagnostics: Diagnostic[] } {
+  const key = JSON.stringify([name, file, id, text]);
+  const cached = parseCache.get(key);
+  if (cached) return cached;
+  const parsed = parseLayerText(name, file, id, text);
+  if (parseCache.size >= PARSE_CACHE_SIZE) parseCache.delete(parseCache.keys().next().value!);
+  parseCache.set(key, parsed);
+  return parsed;
+}
+
+function parseLayerText(
   name: string,
   file: string,
   id: string,

@@ -30,6 +30,15 @@ function declaredIn(layer: SourceLayer): string[] {
   return Array.isArray(tf?.variables) ? tf.variables.filter((v): v is string => typeof v === 'string' && NAME.test(v)) : [];
 }
 
+const placeholders = new WeakMap<SourceLayer, boolean>();
+
+/** Whether a layer's values contain `${` anywhere (worked out once per layer). */
+function mayHoldPlaceholders(layer: SourceLayer): boolean {
+  let found = placeholders.get(layer);
+  if (found === undefined) placeholders.set(layer, (found = JSON.stringify(layer.data).includes('${')));
+  return found;
+}
+
 function substitute(value: unknown, map: ReadonlyMap<string, string>, pattern: RegExp): unknown {
   if (typeof value === 'string') return value.replace(pattern, (_m, name: string) => map.get(name)!);
   if (Array.isArray(value)) return value.map((v) => substitute(v, map, pattern));
@@ -76,7 +85,9 @@ export function substituteVariables(
   const names = [...map.keys()].map((n) => n.replace(/[^a-z0-9_]/g, '')).join('|');
   const pattern = new RegExp(`\\$\\{(${names})\\}`, 'g');
   return {
-    layers: layers.map((l) => ({ ...l, data: substitute(l.data, map, pattern) as Record<string, unknown> })),
+    // A layer with no placeholder at all (a built-in one, say) stays the same object, so that
+    // what was worked out about it (its schema verdict) is kept.
+    layers: layers.map((l) => (mayHoldPlaceholders(l) ? { ...l, data: substitute(l.data, map, pattern) as Record<string, unknown> } : l)),
     sentinels,
     diagnostics,
   };
