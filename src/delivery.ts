@@ -3,6 +3,7 @@
  * it for cloud-init (gzip, base64, multipart MIME). Everything here is deterministic: gzip with
  * mtime 0 and no file name, and a MIME boundary derived from the parts' contents.
  */
+import type { Contributor } from './backends/shared.js';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { CODES, type Diagnostic } from './diagnostics.js';
@@ -29,11 +30,8 @@ export const PLATFORM_LIMITS: Readonly<Record<Platform, PlatformLimit>> = {
   none: { measure: 'raw', gzipToFit: false, what: 'no platform limit' },
 };
 
-/** A part of the output and the bytes it takes, for "what is using the space" messages. */
-export interface Contributor {
-  readonly label: string;
-  readonly bytes: number;
-}
+
+export type { Contributor };
 
 export interface DeliveryOptions {
   readonly platform?: Platform;

@@ -10,7 +10,7 @@
  */
 import { Document, isScalar, isSeq, parse, visit } from 'yaml';
 import { CRINIT_VERSION } from '../../assets.generated.js';
-import type { Contributor } from '../../delivery.js';
+import type { Contributor } from '../shared.js';
 import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';

@@ -13,18 +13,10 @@
 import { FETCH_KEY_NAME, octalMode, STATE_DIR } from '../../paths.js';
 import type { Distro, VersionSpec } from '../../profile/types.js';
 import type { PlanPackage, PlanStep, RenderedPlan } from '../../plan/types.js';
+import { disableSwapLine, type Line } from '../shared.js';
 
 export const STAGING_DIR = `${STATE_DIR}/staged`;
 
-/** One runcmd line before it is wrapped in crinit-step. */
-export interface Line {
-  readonly id: string;
-  readonly argv: readonly string[];
-  readonly retries?: number;
-  readonly delay?: number;
-  /** Ignition: the step asks for a reboot (into layered packages) once it has passed. */
-  readonly reboot?: boolean;
-}
 
 const APT_ENV = ['env', 'DEBIAN_FRONTEND=noninteractive', 'NEEDRESTART_MODE=a'];
 // apt waits up to 10 minutes for a dpkg lock held by apt-daily or unattended-upgrades, and
@@ -141,25 +133,6 @@ export const FETCH_KEY = [
   'os.replace(dest + ".tmp", dest)',
 ].join('\n');
 
-/**
- * DISABLE_SWAP turns swap off now and for good: swapoff, then every active swap line of
- * /etc/fstab commented out (a copy is kept as fstab.crinit). swap.target is masked by its own
- * step, as kubespray does, so no swap unit is pulled in at boot.
- */
-const DISABLE_SWAP = [
-  'set -eu',
-  'fstab=$1',
-  'swapoff -a',
-  'if awk \'$1 !~ /^#/ && $3 == "swap" { found = 1 } END { exit !found }\' "$fstab"; then',
-  '  cp -p "$fstab" "$fstab.crinit"',
-  '  awk \'$1 !~ /^#/ && $3 == "swap" { print "# crinit: kubelet needs swap off: " $0; next } { print }\' "$fstab.crinit" > "$fstab.tmp"',
-  '  mv "$fstab.tmp" "$fstab"',
-  'fi',
-].join('\n');
-
-export function disableSwapLine(id: string): Line {
-  return { id, argv: ['sh', '-c', DISABLE_SWAP, 'sh', '/etc/fstab'] };
-}
 
 /**
  * CONFIGURE_DNF_PROXY sets proxy= in dnf.conf's [main] section, replacing any proxy= already

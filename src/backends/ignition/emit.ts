@@ -14,12 +14,12 @@
  * by path, units by name, contents in data: URLs chosen by length alone.
  */
 import { CODES, type Diagnostic, type Origin, type Severity } from '../../diagnostics.js';
-import type { Contributor } from '../../delivery.js';
+import type { Contributor } from '../shared.js';
 import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, RESUME_MARKER, STATE_DIR, STEP_NAME, UNIT_DIR } from '../../paths.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { createHash } from 'node:crypto';
 import { renderTemplate } from '../../render/handlebars.js';
-import type { Line } from '../cloud-init/lower.js';
+import type { Line } from '../shared.js';
 import { lowerStepForIgnition, type Lowered } from './lower.js';
 import { mergeIgnition } from './merge.js';
 import {

@@ -15,7 +15,7 @@
  * refused, naming the step.
  */
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
-import { disableSwapLine, type Line } from '../cloud-init/lower.js';
+import { disableSwapLine, type Line } from '../shared.js';
 import { RESUME_MARKER, STATE_DIR } from '../../paths.js';
 import { renderTemplate } from '../../render/handlebars.js';
 
