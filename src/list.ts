@@ -2,6 +2,7 @@
  * @fileoverview The distro × runtime matrix behind `crinit list`, computed by compiling every
  * combination and source, so what it says is what `render` does.
  */
+import { packageManager } from './os/package-managers.js';
 import { compile } from './compile.js';
 import { containerdConfigVersion } from './plan/build.js';
 import { builtinDistros, builtinRuntimes } from './profile/resolve.js';
@@ -118,7 +119,7 @@ export function listMatrix(): MatrixRow[] {
       const baseError = base.diagnostics.find((d) => d.severity === 'error');
       // Flatcar takes the sysext bakery's image of one release, pinned by a sum the profile gives:
       // checked here with a release and a placeholder sum.
-      const sysext = base.profile?.distro.packageManager === 'none';
+      const sysext = !!base.profile && packageManager(base.profile.distro.packageManager).extensions;
       const k8s =
         base.output === undefined
           ? undefined

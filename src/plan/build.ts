@@ -8,14 +8,11 @@ import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, STEP_N
 import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
+import { packageManager, repoKeyPath } from '../os/package-managers.js';
 import type { NodePlan, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
-/** Where a repository's key is installed: apt reads armored keys from signed-by, dnf from gpgkey. */
-export function repoKeyPath(packageManager: string, repoId: string): string {
-  // dnf and rpm-ostree read gpgkey=file:// paths; the usual place is /etc/pki/rpm-gpg.
-  return packageManager === 'apt' ? `/etc/apt/keyrings/crinit-${repoId}.asc` : `/etc/pki/rpm-gpg/crinit-${repoId}.asc`;
-}
+export { repoKeyPath };
 
 /** Where crinit writes an apt source that it places itself (one whose key is fetched on first boot). */
 export function aptSourcePath(repoId: string): string {
@@ -122,15 +119,15 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   // yum_repos only on the distros of its own list). An armored key is written beside its
   // repository; a key pinned by fingerprint only is installed by its fetch-key step once checked,
   // and on apt its source waits for it (phase after-key).
-  const pm = profile.distro.packageManager;
+  const pm = packageManager(profile.distro.packageManager);
   for (const r of repos) {
-    const keyPath = repoKeyPath(pm, r.id);
-    if (r.key.armored && pm !== 'none') files.push({ ...file(keyPath, '', {}, r.origin), source: { inline: r.key.armored } });
-    if (r.apt && pm === 'apt') {
+    const keyPath = repoKeyPath(pm.name, r.id);
+    if (r.key.armored && pm.repositories) files.push({ ...file(keyPath, '', {}, r.origin), source: { inline: r.key.armored } });
+    if (r.apt && pm.repositories === 'apt') {
       const line = `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}`;
       files.push(file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, inline: !!r.key.armored, line }, r.origin, r.key.armored ? {} : { phase: 'after-key' }));
-    } else if (r.yum && (pm === 'dnf' || pm === 'rpm-ostree')) {
-      const context = { profile: name, id: `crinit-${r.id}`, name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm === 'dnf' ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored };
+    } else if (r.yum && pm.repositories === 'yum') {
+      const context = { profile: name, id: `crinit-${r.id}`, name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored };
       files.push(file(`/etc/yum.repos.d/crinit-${r.id}.repo`, 'yum/repo.hbs', context, r.origin));
     }
   }
@@ -222,14 +219,13 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     : [];
   if (proxy) {
     files.push(file(PROXY_ENV_PATH, 'proxy/env.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o600 }));
-    if (profile.distro.packageManager === 'apt') {
+    if (pm.proxy === 'apt-conf') {
       files.push(file(APT_PROXY_PATH, 'proxy/apt.conf.hbs', { ...header, http: proxy.http ?? '', https: proxy.https ?? '' }, proxyOrigin, { mode: 0o600 }));
     }
     // kubelet gets its drop-in whether crinit installs it or not (kubeadm's packages installed
     // later, a sysext): a drop-in for a unit that does not exist yet is inert.
-    // Fedora CoreOS: rpm-ostreed downloads what rpm-ostree layers, and zincati the OS updates.
-    const osUnits = profile.distro.packageManager === 'rpm-ostree' ? ['rpm-ostreed.service', 'zincati.service'] : [];
-    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service', ...osUnits];
+    // And the OS's own services that fetch (Fedora CoreOS: rpm-ostreed layers, zincati updates).
+    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service', ...pm.fetchingUnits];
     for (const unit of units) {
       files.push(
         file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o640, dropin: { unit, name: PROXY_DROPIN } }),
@@ -292,7 +288,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   // (libcurl) takes http_proxy and https_proxy from the environment, which crinit-step reads
   // from its root-only proxy.env for every dnf call it makes.
   const dnfProxy = proxy ? (proxy.https ?? proxy.http)! : undefined;
-  if (dnfProxy && profile.distro.packageManager === 'dnf' && !new URL(dnfProxy).username) {
+  if (dnfProxy && pm.proxy === 'dnf-conf' && !new URL(dnfProxy).username) {
     steps.push({ id: 'configure-dnf-proxy', action: { kind: 'configure-dnf-proxy', url: dnfProxy }, origin: proxyOrigin });
   }
   if (conflicts.length > 0) {
@@ -305,7 +301,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     if (r.key.url) {
       steps.push({
         id: `fetch-key-${r.id}`,
-        action: { kind: 'fetch-key', url: r.key.url, fingerprint: r.key.fingerprint, dest: repoKeyPath(profile.distro.packageManager, r.id) },
+        action: { kind: 'fetch-key', url: r.key.url, fingerprint: r.key.fingerprint, dest: repoKeyPath(pm.name, r.id) },
         origin: r.origin,
       });
       const source = files.find((f) => f.path === aptSourcePath(r.id));

@@ -5,6 +5,7 @@
  */
 import { checkCapabilities } from '../capabilities.js';
 import { CODES, type Diagnostic, type Origin, type Severity } from '../diagnostics.js';
+import { findPackageManager } from '../os/package-managers.js';
 import { crinitPaths, DEFAULT_BIN_DIR, STATE_DIR } from '../paths.js';
 import { originOf, type OriginMap } from './merge.js';
 import { joinPointer, locate, type SourceLayer } from './source.js';
@@ -113,6 +114,7 @@ export function normalizeProfile(
     if (distro[k] === undefined) err('/distro', `distro ${distro.id} does not set distro.${k}`, `add distro.${k} to the distro layer`, CODES.incomplete);
   }
   const backend = distro.backend ?? 'cloud-init';
+  const pmEntry = distro.packageManager ? findPackageManager(distro.packageManager) : undefined;
   if (backend === 'cloud-init' && distro.cloudInitFloor === undefined) {
     err('/distro', `distro ${distro.id} does not set distro.cloudInitFloor`, 'add distro.cloudInitFloor (the oldest cloud-init its images ship) to the distro layer', CODES.incomplete);
   }
@@ -231,9 +233,9 @@ export function normalizeProfile(
     if (!r) err(repoPtr, `repository ${JSON.stringify(repoId)} is not defined`, 'define it under repos:', CODES.reference);
     else if (!keyName || !key) {
       err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} names no known signing key`, 'set repos.<id>.key to a key defined under keys:, so that its packages are verified', CODES.reference);
-    } else if (distro.packageManager === 'apt' && !r.apt) {
+    } else if (pmEntry?.repositories === 'apt' && !r.apt) {
       err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} has no apt: entry for apt-based ${distro.id}`, 'add repos.<id>.apt with uri, suite and components', CODES.reference);
-    } else if ((distro.packageManager === 'dnf' || distro.packageManager === 'rpm-ostree') && !r.yum) {
+    } else if (pmEntry?.repositories === 'yum' && !r.yum) {
       err(joinPointer(['repos', repoId]), `repository ${JSON.stringify(repoId)} has no yum: entry for dnf-based ${distro.id}`, 'add repos.<id>.yum with a baseurl', CODES.reference);
     } else if (!key.armored && !key.url) {
       err(joinPointer(['keys', keyName]), `key ${JSON.stringify(keyName)} has neither the armored key nor a url to fetch it from`, 'add keys.<name>.armored (preferred), or keys.<name>.url', CODES.reference);
@@ -247,8 +249,8 @@ export function normalizeProfile(
       return {
         ...rest,
         id: repoId,
-        ...(apt && distro.packageManager === 'apt' ? { apt: { ...apt, uri: fill(apt.uri) } } : {}),
-        ...(yum && (distro.packageManager === 'dnf' || distro.packageManager === 'rpm-ostree') ? { yum: { ...yum, baseurl: fill(yum.baseurl) } } : {}),
+        ...(apt && pmEntry?.repositories === 'apt' ? { apt: { ...apt, uri: fill(apt.uri) } } : {}),
+        ...(yum && pmEntry?.repositories === 'yum' ? { yum: { ...yum, baseurl: fill(yum.baseurl) } } : {}),
         key: { name: keyName, ...key, ...(key.url ? { url: fill(key.url) } : {}) },
       };
     }
@@ -294,11 +296,11 @@ export function normalizeProfile(
     }
     if (!k8s.kubeletDefaultsPath) err('/kubernetes', 'kubernetes.kubeletDefaultsPath is not set', 'extend a built-in profile, or set it', CODES.incomplete);
     // KUBELET_EXTRA_ARGS reaches kubelet through kubeadm's kubelet.service.d/10-kubeadm.conf.
-    if (distro.packageManager !== 'none' && !packages.includes('kubeadm')) {
+    if (!pmEntry?.extensions && !packages.includes('kubeadm')) {
       warn('/kubernetes/packages', CODES.kubeletWiring, "without kubeadm, nothing passes KUBELET_EXTRA_ARGS (crinit's --config-dir) to kubelet", "add kubeadm, or start kubelet with --config-dir yourself so that it reads crinit's KubeletConfiguration fragment");
     }
     let sysext: NonNullable<Profile['kubernetes']>['sysext'];
-    if (distro.packageManager === 'none') {
+    if (pmEntry?.extensions) {
       // Flatcar: no packages; the sysext bakery's image of this exact release, pinned by sha256.
       const arch = data.arch ?? 'amd64';
       const url = k8s.sysext?.url;
@@ -341,11 +343,11 @@ export function normalizeProfile(
     }
     // pkgs.k8s.io's rpm releases carry their own build revision (kubelet-1.33.7-150500.1.1), so
     // a deb-style package version names nothing dnf can install: only X.Y or X.Y.Z become a spec.
-    if (distro.packageManager === 'dnf' && k8sVersion.kind === 'exact') {
+    if (pmEntry?.repositories === 'yum' && !pmEntry.layers && k8sVersion.kind === 'exact') {
       err('/kubernetes/version', `${JSON.stringify(k8s.version)} is a package version, and pkgs.k8s.io's rpm package versions differ from its deb ones`, `write the release, "${k8sMinor}.${/^[0-9]+\.[0-9]+\.([0-9]+)/.exec(k8s.version ?? '')?.[1] ?? '1'}" (crinit installs kubelet-X.Y.Z-*), or the minor, "${k8sMinor}"`, CODES.badVersion);
     }
     // rpm-ostree layers the newest package of the minor's repository, and has no hold.
-    if (distro.packageManager === 'rpm-ostree' && k8sVersion.kind !== 'minor') {
+    if (pmEntry?.layers && k8sVersion.kind !== 'minor') {
       warn('/kubernetes/version', CODES.layeredPin, `rpm-ostree on ${distro.id} layers the newest Kubernetes ${k8sMinor} package, not ${k8s.version} exactly`, `write the minor, "${k8sMinor}": the repository is per minor, and patch releases arrive with OS updates`);
     }
     kubernetes = {

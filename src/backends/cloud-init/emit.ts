@@ -8,6 +8,7 @@
  *   final stage   runcmd       - the plan's steps, in order, each through crinit-step
  * The document is built as an object and serialized with `yaml`; nothing is pasted as text.
  */
+import { packageManager } from '../../os/package-managers.js';
 import { Document, isScalar, isSeq, parse, visit } from 'yaml';
 import { CRINIT_VERSION } from '../../assets.generated.js';
 import type { Contributor } from '../shared.js';
@@ -95,7 +96,7 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   doc.write_files = writeFiles;
 
   // Repositories are plan files (their sources and keys); apt keeps the image's own sources.list.
-  if (plan.repos.length > 0 && distro.packageManager === 'apt') {
+  if (plan.repos.length > 0 && packageManager(distro.packageManager).repositories === 'apt') {
     used.push('apt_preserve_sources_list');
     doc.apt = { preserve_sources_list: true };
   }

@@ -11,66 +11,12 @@
  * every step passed.
  */
 import { FETCH_KEY_NAME, octalMode, STATE_DIR } from '../../paths.js';
-import type { Distro, VersionSpec } from '../../profile/types.js';
-import type { PlanPackage, PlanStep, RenderedPlan } from '../../plan/types.js';
+import { packageManager, type PackageCommands } from '../../os/package-managers.js';
+import type { PlanStep, RenderedPlan } from '../../plan/types.js';
 import { disableSwapLine, type Line } from '../shared.js';
 
 export const STAGING_DIR = `${STATE_DIR}/staged`;
 
-
-const APT_ENV = ['env', 'DEBIAN_FRONTEND=noninteractive', 'NEEDRESTART_MODE=a'];
-// apt waits up to 10 minutes for a dpkg lock held by apt-daily or unattended-upgrades, and
-// retries each download; crinit-step retries the whole command on top of that.
-const APT_GET = [...APT_ENV, 'apt-get', '-q', '-o', 'Acquire::Retries=5', '-o', 'DPkg::Lock::Timeout=600'];
-const DNF = ['dnf', '-y', '-q', '--setopt=retries=10'];
-
-/**
- * dnf install puts a missing package in at the newest release of its pin; the upgrade moves one
- * already installed (a re-run) to that release too. On a first run it has nothing to do.
- */
-const DNF_INSTALL = `set -e; ${DNF.join(' ')} install "$@"; ${DNF.join(' ')} upgrade "$@"`;
-
-/**
- * The holds crinit itself set on an earlier run: released only for the packages named, and only
- * where they are held (apt-mark hold and dnf versionlock), so that a re-run can install the
- * newest release of each pin; the hold-packages step sets them again. A first run finds none.
- */
-const RELEASE_APT_HOLDS = 'for p in "$@"; do if apt-mark showhold "$p" 2>/dev/null | grep -qx "$p"; then apt-mark unhold "$p" || exit 1; fi; done';
-const RELEASE_DNF_LOCKS = 'locks=$(dnf -q versionlock list 2>/dev/null) || exit 0; for p in "$@"; do if printf "%s\\n" "$locks" | grep -q "^$p-[0-9]*:"; then dnf -q versionlock delete "$p" || exit 1; fi; done';
-
-/** versionGlob turns a version spec into the pattern apt (`name=…`) and dnf (`name-…`) accept. */
-export function versionGlob(v: VersionSpec, patchSuffix: '-' | '~'): string {
-  switch (v.kind) {
-    case 'major':
-    case 'minor':
-      return `${v.raw}.*`;
-    case 'release':
-      return `${v.raw}${patchSuffix}*`;
-    case 'exact':
-      return v.raw;
-  }
-}
-
-export function packageSpec(p: PlanPackage, distro: Distro): string {
-  if (!p.version) return p.name;
-  const glob = `${p.epoch !== undefined && p.version.kind !== 'exact' ? `${p.epoch}:` : ''}${versionGlob(p.version, p.patchSuffix)}`;
-  return distro.packageManager === 'apt' ? `${p.name}=${glob}` : `${p.name}-${glob}`;
-}
-
-/**
- * removeInstalled removes those of the named packages that are installed. A name the system does
- * not know is not an error, so one list serves fresh images with and without those packages.
- */
-function removeInstalled(apt: boolean, packages: readonly string[]): string[] {
-  const installed = apt
-    ? 'dpkg-query -W -f "\\${db:Status-Abbrev}" "$p" 2>/dev/null | grep -q "^ii"'
-    : 'rpm -q --quiet "$p"';
-  const remove = apt
-    ? 'exec env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 remove -y "$@"'
-    : 'exec dnf -y -q remove "$@"';
-  const script = `for p in "$@"; do shift; if ${installed}; then set -- "$@" "$p"; fi; done; if [ "$#" -eq 0 ]; then exit 0; fi; ${remove}`;
-  return ['sh', '-c', script, 'sh', ...packages];
-}
 
 /**
  * installArchive downloads a release tarball, checks its sha256 before it is opened, and
@@ -160,7 +106,12 @@ const CONFIGURE_DNF_PROXY = [
 /** lowerStep returns the runcmd lines for one plan step on this distro. */
 export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
   const distro = plan.target.distro;
-  const apt = distro.packageManager === 'apt';
+  // The package steps' commands come from the distro's package manager.
+  const pm = (): PackageCommands => {
+    const c = packageManager(distro.packageManager).commands;
+    if (!c) throw new Error(`internal: step ${step.id} needs package commands, which ${distro.packageManager} has not`);
+    return c;
+  };
   const a = step.action;
   switch (a.kind) {
     case 'load-modules':
@@ -168,25 +119,11 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
     case 'apply-sysctls':
       return [{ id: step.id, argv: ['sysctl', '--system'] }];
     case 'remove-packages':
-      return [
-        {
-          id: step.id,
-          argv: removeInstalled(apt, a.packages),
-        },
-      ];
+      return [{ id: step.id, argv: ['sh', '-c', pm().removeInstalled, 'sh', ...a.packages] }];
     case 'refresh-package-index':
-      return [{ id: step.id, argv: apt ? [...APT_GET, 'update'] : [...DNF, 'makecache'], retries: 5, delay: 15 }];
+      return [{ id: step.id, argv: [...pm().refresh], retries: 5, delay: 15 }];
     case 'install-packages':
-      return [
-        {
-          id: step.id,
-          argv: apt
-            ? [...APT_GET, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', ...a.packages.map((p) => packageSpec(p, distro))]
-            : ['sh', '-c', DNF_INSTALL, 'sh', ...(a.fromRepo ? [`--disableexcludes=${repoName(a.fromRepo)}`] : []), ...a.packages.map((p) => packageSpec(p, distro))],
-          retries: 3,
-          delay: 15,
-        },
-      ];
+      return [{ id: step.id, argv: pm().install(a.packages.map(pm().spec), a.fromRepo), retries: 3, delay: 15 }];
     case 'place-files':
       return a.paths.map((path, i) => {
         const f = plan.files.find((x) => x.path === path);
@@ -197,14 +134,11 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
         };
       });
     case 'hold-packages':
-      return apt
-        ? [{ id: step.id, argv: ['apt-mark', 'hold', ...a.packages] }]
-        : [
-            { id: 'install-versionlock-plugin', argv: [...DNF, 'install', 'dnf-command(versionlock)'], retries: 3, delay: 15 },
-            { id: step.id, argv: ['dnf', '-q', 'versionlock', 'add', ...a.packages] },
-          ];
+      return pm()
+        .hold(a.packages)
+        .map((l) => ({ id: l.id ?? step.id, argv: l.argv, ...(l.retries ? { retries: l.retries, delay: 15 } : {}) }));
     case 'release-holds':
-      return [{ id: step.id, argv: ['sh', '-c', apt ? RELEASE_APT_HOLDS : RELEASE_DNF_LOCKS, 'sh', ...a.packages] }];
+      return [{ id: step.id, argv: ['sh', '-c', pm().releaseHolds, 'sh', ...a.packages] }];
     case 'create-directories':
       return plan.directories
         .filter((d) => a.paths.includes(d.path))
@@ -237,10 +171,6 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
   }
 }
 
-/** The name a plan repository gets in apt sources and yum repo files. */
-export function repoName(id: string): string {
-  return `crinit-${id}`;
-}
 
 /** Where an after-packages file waits until its step installs it. */
 export function stagedPath(path: string): string {

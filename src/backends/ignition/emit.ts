@@ -13,6 +13,7 @@
  * Serialization is deterministic: fields in a fixed order, files, directories and links sorted
  * by path, units by name, contents in data: URLs chosen by length alone.
  */
+import { packageManager } from '../../os/package-managers.js';
 import { CODES, type Diagnostic, type Origin, type Severity } from '../../diagnostics.js';
 import type { Contributor } from '../shared.js';
 import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, RESUME_MARKER, STATE_DIR, STEP_NAME, UNIT_DIR } from '../../paths.js';
@@ -143,7 +144,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       runtimeService,
       script: firstbootScript,
       // Layering must finish before zincati stages an OS update (rpm-ostree runs one transaction at a time).
-      beforeZincati: distro.packageManager === 'rpm-ostree' && plan.steps.some((x) => x.action.kind === 'install-packages'),
+      beforeZincati: packageManager(distro.packageManager).layers && plan.steps.some((x) => x.action.kind === 'install-packages'),
     }),
   });
   for (const s of plan.services) if (s.enable) unit(s.unit).enabled = true;

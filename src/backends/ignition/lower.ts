@@ -14,6 +14,8 @@
  * which crinit-firstboot resumes); on Flatcar, which has no package manager, a package step is
  * refused, naming the step.
  */
+import { packageManager } from '../../os/package-managers.js';
+import type { PackageManager } from '../../profile/types.js';
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
 import { disableSwapLine, type Line } from '../shared.js';
 import { RESUME_MARKER, STATE_DIR } from '../../paths.js';
@@ -33,10 +35,10 @@ const UNPACK_CHECK = [
   'echo "$1  $2" | sha256sum -c --quiet -',
 ].join('; ');
 
-function refusePackages(id: string, name: string, manager: string): Lowered {
+function refusePackages(id: string, name: string, manager: PackageManager): Lowered {
   return {
     kind: 'refused',
-    reason: `step ${id} installs packages, which the Ignition backend cannot do on ${name} (${manager === 'none' ? 'it has no package manager' : 'only by layering with rpm-ostree'})`,
+    reason: `step ${id} installs packages, which the Ignition backend cannot do on ${name} (${packageManager(manager).noPackages ?? 'not in place'})`,
   };
 }
 
@@ -63,7 +65,7 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
   const a = step.action;
   const distro = plan.target.distro;
   // Fedora CoreOS layers packages with rpm-ostree, when the plan has any.
-  const layered = distro.packageManager === 'rpm-ostree' && plan.steps.some((x) => x.action.kind === 'install-packages');
+  const layered = packageManager(distro.packageManager).layers && plan.steps.some((x) => x.action.kind === 'install-packages');
   switch (a.kind) {
     case 'load-modules':
       return { kind: 'satisfied', by: 'systemd-modules-load reads the modules-load.d file Ignition wrote' };
