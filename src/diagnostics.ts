@@ -55,6 +55,8 @@ export const CODES = {
   proxyPlaintext: 'W-PROXY-PLAINTEXT',
   proxyEndpoint: 'W-PROXY-ENDPOINT',
   fileReplaced: 'W-FILE-REPLACED',
+  /** A runtime that comes as a system extension image needs its release and sum from the profile. */
+  sysextPin: 'E-RULE-SYSEXT',
   layeredPin: 'W-RULE-LAYERED-PIN',
   kubeletWiring: 'W-RULE-KUBELET-WIRING',
   secret: 'E-RULE-SECRET',

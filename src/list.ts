@@ -2,6 +2,7 @@
  * @fileoverview The distro × runtime matrix behind `crinit list`, computed by compiling every
  * combination and source, so what it says is what `render` does.
  */
+import { CODES } from './diagnostics.js';
 import { packageManager } from './os/package-managers.js';
 import { compile } from './compile.js';
 import { containerdConfigVersion } from './plan/build.js';
@@ -81,7 +82,7 @@ const RUNTIME_SYSEXT_PLACEHOLDERS = ['runtime.version=1.36.0', `crio.sysext={"sh
 
 function compileListed(profile: string, set: string[]): { result: ReturnType<typeof compile>; sysext: boolean } {
   const first = compile({ profile, set });
-  if (first.output !== undefined || !first.diagnostics.some((d) => /sysext bakery's image of one release|image for \S+ is pinned by its sha256/.test(d.message))) return { result: first, sysext: false };
+  if (first.output !== undefined || !first.diagnostics.some((d) => d.code === CODES.sysextPin)) return { result: first, sysext: false };
   return { result: compile({ profile, set: [...set, ...RUNTIME_SYSEXT_PLACEHOLDERS] }), sysext: true };
 }
 

@@ -223,9 +223,9 @@ describe('cri-o on Flatcar: the sysext bakery image, pinned by sha256', () => {
   it('refuses a minor and a missing sha256 (naming where to find it), at line:col', () => {
     const dir = tempDir();
     const minor = runCli(['render', writeTemp(dir, 'a.yaml', 'extends: flatcar/cri-o\nruntime:\n  version: "1.36"\n')]);
-    expect(minor.stderr).toContain('a.yaml:3:12: error E-RULE-VERSION: cri-o on flatcar comes as the sysext bakery\'s image of one release');
+    expect(minor.stderr).toContain('a.yaml:3:12: error E-RULE-SYSEXT: cri-o on flatcar comes as the sysext bakery\'s image of one release');
     const nosum = runCli(['render', writeTemp(dir, 'b.yaml', 'extends: flatcar/cri-o\nruntime:\n  version: "1.36.1"\n')]);
-    expect(nosum.stderr).toContain('b.yaml:3:12: error E-RULE-INCOMPLETE: the cri-o image for flatcar is pinned by its sha256');
+    expect(nosum.stderr).toContain('b.yaml:3:12: error E-RULE-SYSEXT: the cri-o image for flatcar is pinned by its sha256');
     expect(nosum.stderr).toContain('crio-v1.36.1-x86-64.raw from https://extensions.flatcar.org/extensions/crio/SHA256SUMS');
   });
 

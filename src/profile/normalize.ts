@@ -273,13 +273,13 @@ export function normalizeProfile(
     const sum = facts?.sha256?.[arch];
     const { url: filled, file } = sysextImage(packaging.sysextUrl, version.raw, arch);
     if (version.kind !== 'release') {
-      err(versionPtr, `${rt.name} on ${distro.id} comes as the sysext bakery's image of one release, and ${JSON.stringify(version.raw)} names ${version.kind === 'minor' ? 'a minor' : 'no release'}`, `set runtime.version to a release, e.g. "${version.major}.${version.minor ?? 0}.1"`, CODES.badVersion);
+      err(versionPtr, `${rt.name} on ${distro.id} comes as the sysext bakery's image of one release, and ${JSON.stringify(version.raw)} names ${version.kind === 'minor' ? 'a minor' : 'no release'}`, `set runtime.version to a release, e.g. "${version.major}.${version.minor ?? 0}.1"`, CODES.sysextPin);
     } else if (!sum) {
       err(
         versionPtr,
         `the ${rt.name} image for ${distro.id} is pinned by its sha256, and crio.sysext.sha256.${arch} is not set`,
         `add crio.sysext.sha256.${arch}: the sum of ${file} from https://extensions.flatcar.org/extensions/crio/SHA256SUMS (the sysext bakery's release); crinit never installs an unverified download`,
-        CODES.incomplete,
+        CODES.sysextPin,
       );
     } else {
       runtimeSysext = { name: rt.name === 'cri-o' ? 'crio' : rt.name, url: filled, sha256: sum, file };
