@@ -15,11 +15,11 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { doc, fetchedKeySource, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
-import { needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, needTool, runCli, supports, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
 /** The distros where CRI-O renders; Debian 13 and Amazon Linux 2023 are refused (below). */
-export const CRIO_DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'rhel-9'] as const;
+export const CRIO_DISTROS = DISTROS.filter((d) => supports(d, 'cri-o'));
 
 
 const DROPIN = '/etc/crio/crio.conf.d/90-crinit.conf';

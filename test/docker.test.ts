@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { doc, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
-import { DISTROS, hasTool, needTool, REQUIRE_TOOLS, runCli, systemdSplit, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, hasTool, supports, needTool, REQUIRE_TOOLS, runCli, systemdSplit, tempDir, writeTemp } from './helpers.js';
 
 function execStart(dropin: string): string[] {
   const lines = dropin.split('\n').filter((l) => l.startsWith('ExecStart='));
@@ -108,7 +108,7 @@ describe('every download is verified', () => {
     let checked = 0;
     for (const d of DISTROS) {
       for (const rt of ['containerd', 'docker', 'cri-o']) {
-        if (rt === 'cri-o' && (d === 'debian-13' || d === 'amazonlinux-2023')) continue;
+        if (!supports(d, rt)) continue;
         for (const arch of ['amd64', 'arm64']) {
           const c = doc(`${d}/${rt}`, [`arch=${arch}`]);
           for (const line of (c.runcmd as string[][]) ?? []) {

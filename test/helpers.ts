@@ -2,6 +2,7 @@
  * Test helpers: the built crinit (tests exercise dist/, the real artifact), the real external
  * tools, and a CLI runner.
  */
+import { listMatrix } from '../dist/index.js';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,24 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'cli.js');
-export const DISTROS = ['ubuntu-22.04', 'ubuntu-24.04', 'debian-12', 'debian-13', 'rhel-9', 'amazonlinux-2023'] as const;
+/**
+ * The support matrix, as crinit itself reports it (`crinit list`): tests take the distros and
+ * what each supports from here, never from a list of their own.
+ */
+export const MATRIX = listMatrix();
+export const DISTROS: readonly string[] = [...new Set(MATRIX.filter((r) => r.backends.includes('cloud-init')).map((r) => r.distro))];
 /** The distros provisioned by Ignition. */
-export const IGNITION_DISTROS = ['fcos', 'flatcar'] as const;
+export const IGNITION_DISTROS: readonly string[] = [...new Set(MATRIX.filter((r) => r.backends.includes('ignition')).map((r) => r.distro))];
+
+/** Whether DISTRO/RUNTIME renders on its default source. */
+export function supports(distro: string, runtime: string): boolean {
+  return MATRIX.find((r) => r.profile === `${distro}/${runtime}`)?.supported ?? false;
+}
+
+/** Whether `kubernetes.version` renders on DISTRO/containerd (with its packages or its sysext image). */
+export function supportsKubernetes(distro: string): boolean {
+  return MATRIX.find((r) => r.profile === `${distro}/containerd`)?.kubernetes.supported ?? false;
+}
 
 /** Under CRINIT_REQUIRE_TOOLS=1 (CI) a missing tool fails the test instead of skipping it. */
 export const REQUIRE_TOOLS = process.env.CRINIT_REQUIRE_TOOLS === '1';

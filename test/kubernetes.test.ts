@@ -10,10 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { doc, fetchedKeySource, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
-import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, needTool, supportsKubernetes, runCli, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
-const K8S_DISTROS = DISTROS.filter((d) => d !== 'debian-13');
+const K8S_DISTROS = DISTROS.filter(supportsKubernetes);
 const ALL = '{"version": "1.36", "packages": ["kubelet", "kubeadm", "kubectl", "cri-tools"]}';
 
 

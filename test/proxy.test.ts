@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { doc, fileContent, type CloudConfig } from './cloud-config.js';
-import { DISTROS, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, needTool, supportsKubernetes, runCli, tempDir, writeTemp } from './helpers.js';
 import { decodeDataUrl } from './ignition-config.js';
 
 const PROXY = 'http://node:s3cr%40t$&@proxy.example.com:3128';
@@ -59,7 +59,7 @@ function aptConfig(text: string, key: string): string {
 }
 
 describe('proxy', () => {
-  for (const d of DISTROS.filter((x) => x !== 'debian-13')) {
+  for (const d of DISTROS.filter(supportsKubernetes)) {
     it(`${d}: every service that fetches gets the proxy, and the steps too`, () => {
       for (const rt of ['containerd', 'docker', ...(d === 'amazonlinux-2023' ? [] : ['cri-o'])]) {
         const c = doc(`${d}/${rt}`, SET);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compile } from '../dist/index.js';
-import { DISTROS, needTool, runcmdScript, tempDir, writeTemp } from './helpers.js';
+import { DISTROS, needTool, supports, runcmdScript, tempDir, writeTemp } from './helpers.js';
 
 const VARIANTS: { name: string; set: string[] }[] = [
   { name: 'defaults', set: [] },
@@ -35,7 +35,7 @@ function outputs(): { label: string; text: string }[] {
       expect(dk.output, `${d}/docker ${v.name}: ${dk.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
       out.push({ label: `${d}/docker (${v.name})`, text: dk.output! });
       // CRI-O where it is supported (not Debian 13 or Amazon Linux 2023); no catch-all mirror.
-      if (d !== 'debian-13' && d !== 'amazonlinux-2023') {
+      if (supports(d, 'cri-o')) {
         const co = compile({ profile: `${d}/cri-o`, set });
         expect(co.output, `${d}/cri-o ${v.name}: ${co.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
         out.push({ label: `${d}/cri-o (${v.name})`, text: co.output! });
