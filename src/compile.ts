@@ -21,6 +21,7 @@ import { normalizeProfile, type Locator } from './profile/normalize.js';
 import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
+import { commentText } from './profile/formats.js';
 
 export type { BackendName as Backend } from './profile/types.js';
 export type OutputFormat = 'cloud-config' | 'ignition' | 'butane';
@@ -61,13 +62,21 @@ interface Run extends CompileResult {
 }
 
 /**
+ * The profile's name as outputs show it: a built-in name, or the file's base name, made safe for
+ * a comment line. It does not depend on how the path was written (relative, absolute, ./).
+ */
+function profileName(profile: CompileOptions['profile']): string {
+  return commentText(typeof profile === 'string' ? profile : posix.basename(profile.path));
+}
+
+/**
  * run is one pass of the pipeline with the given per-node variable handling. With checkOnly it
  * stops once every check on the profile's values has run (rules, plan, collisions), before
  * rendering: what a fleet runs per node.
  */
 function run(options: CompileOptions, variables: VariableOptions, checkOnly = false): Run {
   const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
-  const name = typeof options.profile === 'string' ? options.profile : options.profile.path;
+  const name = profileName(options.profile);
   const resolved = resolveProfile(entry, {
     ...(options.readFile ? { readFile: options.readFile } : {}),
     ...(options.set ? { set: options.set } : {}),
@@ -194,7 +203,7 @@ function strip({ sentinels: _s, ...result }: Run): CompileResult {
  * Terraform would render the template with them, so the two paths give the same bytes.
  */
 export function compile(options: CompileOptions): CompileResult {
-  const name = typeof options.profile === 'string' ? options.profile : options.profile.path;
+  const name = profileName(options.profile);
   try {
     if (options.terraformTemplate) {
       const r = run(options, { templateNames: options.terraformTemplate.variables ?? [] });

@@ -4,14 +4,15 @@
  * it on the node where this machine has it (apt-config, sh, python3, ignition-validate).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { doc, fileContent, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, supportsKubernetes, runCli, tempDir, writeTemp } from './helpers.js';
-import { decodeDataUrl } from './ignition-config.js';
+import { applyIgnition, decodeDataUrl, IGNITION_BIN } from './ignition-config.js';
 
 const PROXY = 'http://node:s3cr%40t$&@proxy.example.com:3128';
 const SET = [`proxy={"http": "${PROXY}", "https": "${PROXY}", "noProxy": [".example.com", "10.0.0.0/8", "localhost"]}`, 'kubernetes={"version": "1.36", "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"}'];
@@ -19,18 +20,20 @@ const NO_PROXY = '.example.com,10.0.0.0/8,localhost,127.0.0.1,::1,169.254.169.25
 
 
 /**
- * environment reads a unit's Environment= lines by systemd's rules for the form crinit writes:
- * double-quoted KEY=value words with \\ escapes, and %% for a literal %.
+ * environment reads a service's proxy drop-in as systemd does: it must hold no Environment= (whose
+ * values any user can read over D-Bus, systemd.exec(5)), only EnvironmentFile= naming crinit's
+ * root-only proxy.env, which is then read by systemd's rules for the form crinit writes there:
+ * KEY='value' lines (single quotes: nothing inside is expanded or escaped), # comments.
  */
-function environment(unit: string): Record<string, string> {
+function environment(unit: string, envFile: string): Record<string, string> {
+  expect(unit).not.toMatch(/^Environment=/m);
+  expect(unit.split('\n').filter((l) => l.startsWith('EnvironmentFile='))).toEqual(['EnvironmentFile=/var/lib/crinit/proxy.env']);
   const out: Record<string, string> = {};
-  for (const line of unit.split('\n')) {
-    if (!line.startsWith('Environment=')) continue;
-    const m = /^Environment="((?:[^"\\]|\\.)*)"$/.exec(line);
+  for (const line of envFile.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)='([^']*)'$/.exec(line);
     expect(m, line).not.toBeNull();
-    const word = m![1]!.replace(/\\(.)/g, '$1').replace(/%%/g, '%');
-    const eq = word.indexOf('=');
-    out[word.slice(0, eq)] = word.slice(eq + 1);
+    out[m![1]!] = m![2]!;
   }
   return out;
 }
@@ -39,7 +42,8 @@ function environment(unit: string): Record<string, string> {
 function sourced(text: string): Record<string, string> {
   const file = writeTemp(tempDir(), 'proxy.env', text);
   const names = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
-  const r = spawnSync('sh', ['-c', `. "$1"; for n in ${names.join(' ')}; do eval "printf '%s=%s\\n' \\"\\$n\\" \\"\\\${$n-}\\""; done; env | grep -c _PROXY= || true`, 'sh', file], { encoding: 'utf8', env: {} });
+  // As crinit-step reads it: every assignment exported (set -a).
+  const r = spawnSync('sh', ['-c', `set -a; . "$1"; set +a; for n in ${names.join(' ')}; do eval "printf '%s=%s\\n' \\"\\$n\\" \\"\\\${$n-}\\""; done; env | grep -c _PROXY= || true`, 'sh', file], { encoding: 'utf8', env: {} });
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.trim().split('\n');
   const out: Record<string, string> = {};
@@ -65,11 +69,15 @@ describe('proxy', () => {
         const c = doc(`${d}/${rt}`, SET);
         const service = { containerd: 'containerd.service', docker: 'docker.service', 'cri-o': 'crio.service' }[rt]!;
         const expected = { HTTP_PROXY: PROXY, http_proxy: PROXY, HTTPS_PROXY: PROXY, https_proxy: PROXY, NO_PROXY, no_proxy: NO_PROXY };
+        const envFile = fileContent(c, '/var/lib/crinit/proxy.env');
         for (const unit of [service, 'kubelet.service']) {
           const dropin = fileContent(c, `/etc/systemd/system/${unit}.d/20-crinit-proxy.conf`);
           expect(dropin).toMatch(/^\[Service\]$/m);
-          expect(environment(dropin), `${d}/${rt} ${unit}`).toEqual(expected);
+          expect(environment(dropin, envFile), `${d}/${rt} ${unit}`).toEqual(expected);
+          // The credentials are in no file any user can read.
+          expect(dropin).not.toContain('s3cr');
         }
+        for (const f of c.write_files.filter((x) => x.content.includes('s3cr'))) expect(f.permissions, f.path).toBe('0600');
         // cri-dockerd pulls nothing itself; dockerd does.
         expect(c.write_files.some((f) => f.path.includes('cri-docker.service.d/20-crinit-proxy'))).toBe(false);
         const env = c.write_files.find((f) => f.path === '/var/lib/crinit/proxy.env')!;
@@ -129,7 +137,7 @@ describe('proxy', () => {
           return;
         }
         const c = parseYaml(r.output, { version: '1.1' }) as CloudConfig;
-        expect(environment(fileContent(c, '/etc/systemd/system/containerd.service.d/20-crinit-proxy.conf')).HTTPS_PROXY).toBe(url);
+        expect(environment(fileContent(c, '/etc/systemd/system/containerd.service.d/20-crinit-proxy.conf'), fileContent(c, '/var/lib/crinit/proxy.env')).HTTPS_PROXY).toBe(url);
         expect(sourced(fileContent(c, '/var/lib/crinit/proxy.env')).https_proxy).toBe(url);
         expect(aptConfig(fileContent(c, '/etc/apt/apt.conf.d/90crinit-proxy.conf'), 'Acquire::https::Proxy')).toBe(url);
       }),
@@ -153,12 +161,37 @@ describe('proxy', () => {
     expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
+  it('the real ignition writes every file that holds the credentials 0600, and no other file holds them', (ctx) => {
+    if (!existsSync(IGNITION_BIN)) {
+      needTool(ctx, IGNITION_BIN, 'ignition');
+    }
+    for (const os of ['fcos', 'flatcar']) {
+      const r = compile({ profile: `${os}/containerd`, set: [`proxy={"http": "${PROXY}", "https": "${PROXY}"}`, 'kubernetes.controlPlaneEndpoint=api.corp'] });
+      expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+      const dir = tempDir();
+      const root = join(dir, 'root');
+      mkdirSync(root);
+      applyIgnition(r.output!, root, dir);
+      const holding: string[] = [];
+      const walk = (d: string): void => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = join(d, e.name);
+          if (e.isDirectory()) walk(p);
+          else if (e.isFile() && readFileSync(p, 'utf8').includes('s3cr')) holding.push(p);
+        }
+      };
+      walk(root);
+      expect(holding.map((p) => p.slice(root.length))).toEqual(['/var/lib/crinit/proxy.env']);
+      for (const p of holding) expect(statSync(p).mode & 0o777, p).toBe(0o600);
+    }
+  });
+
   it('Ignition: ignition.proxy, the runtime drop-in and the step environment; ignition-validate accepts it', (ctx) => {
     needTool(ctx, 'ignition-validate', 'ignition');
     for (const os of ['fcos', 'flatcar']) {
       const r = compile({ profile: `${os}/containerd`, set: ['proxy={"http": "http://proxy.example.com:3128", "https": "https://proxy.example.com:3129", "noProxy": [".corp"]}'] });
       expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
-      const ign = JSON.parse(r.output!) as { ignition: { proxy: unknown }; storage: { files: { path: string; contents: { source: string; compression?: string } }[] }; systemd: { units: { name: string; dropins?: { name: string; contents: string }[] }[] } };
+      const ign = JSON.parse(r.output!) as { ignition: { proxy: unknown }; storage: { files: { path: string; mode?: number; contents: { source: string; compression?: string } }[] }; systemd: { units: { name: string; dropins?: { name: string; contents: string }[] }[] } };
       // kubeadm's default service subnet bypasses the proxy too.
       expect(ign.ignition.proxy).toEqual({ httpProxy: 'http://proxy.example.com:3128', httpsProxy: 'https://proxy.example.com:3129', noProxy: ['.corp', 'localhost', '127.0.0.1', '::1', '169.254.169.254', '10.96.0.0/12'] });
       const dropin = ign.systemd.units.find((u) => u.name === 'containerd.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!;
@@ -166,10 +199,13 @@ describe('proxy', () => {
       const names = ign.systemd.units.filter((u) => u.dropins?.some((x) => x.name === '20-crinit-proxy.conf')).map((u) => u.name).sort();
       expect(names).toEqual(os === 'fcos' ? ['containerd.service', 'kubelet.service', 'rpm-ostreed.service', 'zincati.service'] : ['containerd.service', 'kubelet.service']);
       // kubelet is not installed by crinit here, but gets the proxy when it arrives (a sysext, a snippet).
-      expect(environment(ign.systemd.units.find((u) => u.name === 'kubelet.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!.contents).HTTP_PROXY).toBe('http://proxy.example.com:3128');
-      expect(environment(dropin.contents).HTTPS_PROXY).toBe('https://proxy.example.com:3129');
       const env = ign.storage.files.find((f) => f.path === '/var/lib/crinit/proxy.env')!;
-      expect(sourced(decodeDataUrl(env.contents.source, env.contents.compression)).http_proxy).toBe('http://proxy.example.com:3128');
+      // Ignition writes drop-ins 0644 (they have no mode): the values are in this file, mode 0600.
+      expect(env.mode).toBe(0o600);
+      const envText = decodeDataUrl(env.contents.source, env.contents.compression);
+      expect(environment(ign.systemd.units.find((u) => u.name === 'kubelet.service')!.dropins!.find((x) => x.name === '20-crinit-proxy.conf')!.contents, envText).HTTP_PROXY).toBe('http://proxy.example.com:3128');
+      expect(environment(dropin.contents, envText).HTTPS_PROXY).toBe('https://proxy.example.com:3129');
+      expect(sourced(envText).http_proxy).toBe('http://proxy.example.com:3128');
       const file = writeTemp(tempDir(), `${os}.ign`, r.output!);
       const v = spawnSync('ignition-validate', [file], { encoding: 'utf8' });
       expect(v.status, v.stdout + v.stderr).toBe(0);

@@ -228,7 +228,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service', ...pm.fetchingUnits];
     for (const unit of units) {
       files.push(
-        file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, vars: proxyVars }, proxyOrigin, { mode: 0o640, dropin: { unit, name: PROXY_DROPIN } }),
+        file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, envFile: PROXY_ENV_PATH }, proxyOrigin, { dropin: { unit, name: PROXY_DROPIN } }),
       );
     }
   }

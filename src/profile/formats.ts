@@ -125,3 +125,13 @@ const IMAGE_PREFIX = new RegExp(`^${domain}(?:/${pathComponent})*/?$`);
 export function isMirrorPrefix(value: string): boolean {
   return isHttpUrl(value) || (value.length <= 255 && IMAGE_PREFIX.test(value) && value.includes('.'));
 }
+
+/**
+ * commentText makes text safe on one comment line of any format crinit writes (shell, YAML 1.1,
+ * INI, systemd, apt): every character that some reader takes for a line break or a control
+ * character (C0, DEL, C1 with NEL, U+2028, U+2029) becomes "?". A profile's name goes into
+ * comments this way, so no name can start a line of its own in a file a node reads.
+ */
+export function commentText(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+}

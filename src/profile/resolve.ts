@@ -3,6 +3,7 @@
  * base > DISTRO > RUNTIME > user files (outermost last) > --set values.
  * Cycles are refused, and every layer is named in the chain that diagnostics carry.
  */
+import { commentText } from './formats.js';
 import { posix } from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { ASSETS } from '../assets.generated.js';
@@ -222,7 +223,7 @@ export function resolveProfile(entry: ProfileEntry, options: ResolveOptions = {}
     if (layer) layers.push(layer);
   });
 
-  const chain = layers.map((l) => l.name).join(' > ') || ('path' in entry ? posix.basename(entry.path) : entry.builtin);
+  const chain = commentText(layers.map((l) => l.name).join(' > ') || ('path' in entry ? posix.basename(entry.path) : entry.builtin));
   const withChain: Diagnostic[] = diagnostics.map((d) => ({ ...d, chain: d.chain ?? chain }));
   if (hasErrors(withChain)) return { layers, chain, diagnostics: withChain, sentinels: new Map() };
   const vars = substituteVariables(layers, options.variables ?? {}, chain);

@@ -5,9 +5,9 @@
  */
 import Handlebars from 'handlebars';
 import { ASSETS } from '../assets.generated.js';
-import { aptString, jsonString, shellWord, systemdEnv, systemdWord, tomlString } from './helpers.js';
+import { aptString, commentText, envAssign, jsonString, shellWord, systemdEnv, systemdWord, tomlString } from './helpers.js';
 
-const KNOWN_HELPERS = { toml: true, json: true, shell: true, systemd: true, systemdEnv: true, apt: true } as const;
+const KNOWN_HELPERS = { toml: true, json: true, shell: true, systemd: true, systemdEnv: true, apt: true, comment: true, envAssign: true } as const;
 
 const env = Handlebars.create();
 env.registerHelper('toml', (v: unknown) => tomlString(String(v)));
@@ -16,6 +16,8 @@ env.registerHelper('shell', (v: unknown) => shellWord(String(v)));
 env.registerHelper('systemd', (v: unknown) => systemdWord(String(v)));
 env.registerHelper('systemdEnv', (k: unknown, v: unknown) => systemdEnv(String(k), String(v)));
 env.registerHelper('apt', (v: unknown) => aptString(String(v)));
+env.registerHelper('comment', (v: unknown) => commentText(String(v)));
+env.registerHelper('envAssign', (k: unknown, v: unknown) => envAssign(String(k), String(v)));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 

@@ -58,3 +58,16 @@ export function aptString(value: string): string {
   if (/["\0\n\r]/.test(value)) throw new Error('an apt.conf string cannot hold a quote or a line break');
   return `"${value}"`;
 }
+
+export { commentText } from '../profile/formats.js';
+
+/**
+ * envAssign writes one KEY='value' line that systemd's EnvironmentFile= and sh read alike: single
+ * quotes, inside which neither expands anything. A value that holds a quote or a line break is
+ * refused (proxy URLs are checked before they get here and hold neither).
+ */
+export function envAssign(key: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`not an environment variable name: ${key}`);
+  if (/['\\\0\n\r]/.test(value)) throw new Error('an environment file value cannot hold a quote, a backslash or a line break');
+  return `${key}='${value}'`;
+}
