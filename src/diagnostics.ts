@@ -89,21 +89,43 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
  */
 /** redact hides URL credentials (scheme://user:password@) in text shown to the user. */
 export function redact(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"']+@/gi, '$1***@');
+  // One pass: at each "://", the authority runs to the next / ? # or line end; whatever stands
+  // before its last @ is the userinfo, hidden whole, whatever it holds (spaces, quotes, @). Each
+  // character is looked at a bounded number of times, so the time stays linear in the text.
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  while ((i = text.indexOf('://', i)) >= 0) {
+    const start = i + 3;
+    let end = start;
+    let lastAt = -1;
+    for (; end < text.length; end++) {
+      const c = text[end];
+      if (c === '/' || c === '?' || c === '#' || c === '\n' || c === '\r') break;
+      if (c === '@') lastAt = end;
+    }
+    if (lastAt >= 0) {
+      out += text.slice(copied, start) + '***';
+      copied = lastAt;
+    }
+    // Another "://" may begin at the authority's last character (the ":" before a "/").
+    i = end > start ? end - 1 : start;
+  }
+  return out + text.slice(copied);
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.file
     ? `${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''}: `
     : '';
-  const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
+  const lines = [`${where}${d.severity} ${d.code}: ${redact(d.message)}`];
   if (d.sourceLine !== undefined && d.position) {
     const num = String(d.position.line);
     const gutter = ' '.repeat(num.length);
     lines.push(`  ${num} | ${redact(d.sourceLine)}`);
     lines.push(`  ${gutter} | ${' '.repeat(Math.max(0, d.position.col - 1))}^`);
   }
-  if (d.hint) lines.push(`  hint: ${d.hint}`);
+  if (d.hint) lines.push(`  hint: ${redact(d.hint)}`);
   if (d.chain) lines.push(`  profile: ${d.chain}`);
   return lines.map(redact).join('\n');
 }

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
+import { redact } from '../dist/diagnostics.js';
 import { doc, fileContent, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, supportsKubernetes, runCli, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN } from './ignition-config.js';
@@ -220,6 +221,20 @@ describe('proxy', () => {
     expect(plain.diagnostics.map((d) => d.code)).toContain('W-PROXY-PLAINTEXT');
   });
 
+  it('redact() hides every userinfo whole, whatever it holds, in one pass', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), fc.string({ minLength: 1, maxLength: 30 }).filter((p) => !/[/?#\r\n]/.test(p)), fc.string({ maxLength: 20 }), (before, userinfo, after) => {
+        const secret = `SECRET${userinfo}`;
+        const text = `${before.replace(/:\/\//g, '')} http://${secret}@proxy.example.com:3128/x ${after.replace(/:\/\//g, '')}`;
+        expect(redact(text)).not.toContain('SECRET');
+        expect(redact(text)).toContain('http://***@proxy.example.com:3128/x');
+      }),
+      { numRuns: 300 },
+    );
+    // A long line of URL-like text is handled (the old pattern was quadratic on it).
+    expect(redact(`${'a://'.repeat(20_000)}@x`)).toMatch(/\*\*\*@x$/);
+  });
+
   it('refuses a bad proxy at line:col without echoing its credentials', () => {
     const dir = tempDir();
     const file = writeTemp(dir, 'node.yaml', 'extends: ubuntu-24.04/containerd\nproxy:\n  https: "http://admin:hunter2@proxy.example.com:3128/path"\n');
@@ -227,6 +242,21 @@ describe('proxy', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('node.yaml:3:10: error E-SCHEMA: proxy.https is not valid: expected a proxy URL');
     expect(r.stderr).not.toContain('hunter2');
+    // Whatever the userinfo holds (spaces, quotes, an unencoded @, a bad % escape), it is refused
+    // at line:col and none of it is shown, in the frame or anywhere else.
+    for (const [url, secret] of [
+      ['http://user:pa ss-SECRET@proxy.example.com:3128', 'SECRET'],
+      ["http://user:it's-SECRET@proxy.example.com:3128", 'SECRET'],
+      ['http://user:p@ss-SECRET@proxy.example.com:3128', 'SECRET'],
+      ['http://user:a%b-SECRET@proxy.example.com:3128', 'SECRET'],
+      ['http://us%zzer-SECRET:x@proxy.example.com:3128', 'SECRET'],
+    ]) {
+      const bad = runCli(['render', writeTemp(dir, 'bad.yaml', `extends: ubuntu-24.04/containerd\nproxy:\n  https: ${JSON.stringify(url)}\n`)]);
+      expect(bad.status, url).toBe(1);
+      expect(bad.stderr, url).toContain('bad.yaml:3:10: error E-SCHEMA: proxy.https is not valid: expected a proxy URL');
+      expect(bad.stderr, url).not.toContain(secret);
+      expect(bad.stdout).toBe('');
+    }
     const none = runCli(['render', writeTemp(dir, 'none.yaml', 'extends: ubuntu-24.04/containerd\nproxy:\n  noProxy: [.corp]\n')]);
     expect(none.status).toBe(1);
     expect(none.stderr).toContain('none.yaml:3:3: error E-RULE-REQUIRED: proxy names neither an http nor an https proxy');

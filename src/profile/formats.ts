@@ -88,6 +88,10 @@ export function isHttpUrl(value: string): boolean {
 export function isProxyUrl(value: string): boolean {
   if (value.length > 2048 || !/^https?:\/\//.test(value)) return false;
   if (!/^[A-Za-z0-9\-._~:/?[\]@!$&()*+,;=%]+$/.test(value)) return false;
+  // Credentials are percent-encoded: a % starts a two-digit escape, and one @ ends them (an @ in
+  // the password itself is %40; readers disagree about which @ ends an unencoded one).
+  if (/%(?![0-9A-Fa-f]{2})/.test(value)) return false;
+  if ((value.slice(value.indexOf('://') + 3).split('/')[0]!.match(/@/g) ?? []).length > 1) return false;
   let url: URL;
   try {
     url = new URL(value);
