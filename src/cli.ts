@@ -6,8 +6,9 @@
  *
  * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomically, writeTreeAtomically } from './atomic.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CRINIT_VERSION } from './assets.generated.js';
 import { formatManifest, manifest } from './offline.js';
@@ -111,8 +112,8 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
     return;
   }
   try {
-    mkdirSync(opts.output!, { recursive: true });
-    for (const o of fleet.outputs) writeAtomically(join(opts.output!, outputFileName(o)), o.output);
+    // All the nodes or none; files crinit did not write in that directory stay as they are.
+    writeTreeAtomically(opts.output!, fleet.outputs.map((o) => ({ path: outputFileName(o), data: o.output, mode: 0o600 })));
   } catch (e) {
     process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     process.exitCode = EXIT.internal;
@@ -158,17 +159,6 @@ function readParts(specs: readonly string[]): { parts: MimePart[]; diagnostics: 
   return { parts, diagnostics };
 }
 
-/** writeAtomically writes via a temporary file in the same directory and a rename. */
-function writeAtomically(path: string, text: string | Buffer, mode = 0o600): void {
-  const tmp = join(dirname(path), `.${basename(path)}.crinit-${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text, { mode });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -272,7 +262,7 @@ export function buildProgram(): Command {
       }
       if (opts.output) {
         try {
-          writeAtomically(opts.output, bytes);
+          writeFileAtomically(opts.output, bytes);
         } catch (e) {
           process.stderr.write(`error ${CODES.internal}: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
           process.exitCode = EXIT.internal;
@@ -313,11 +303,9 @@ export function buildProgram(): Command {
         return;
       }
       try {
-        for (const f of exported.files) {
-          mkdirSync(dirname(join(opts.output, f.path)), { recursive: true });
-          // Configs may hold secrets (0600: give matchbox's user access); profiles and groups do not.
-          writeAtomically(join(opts.output, f.path), f.text, f.path.startsWith('ignition/') ? 0o600 : 0o644);
-        }
+        // Configs may hold secrets (0600: give matchbox's user access); profiles and groups do not.
+        // All of it or none, and a machine that left the inventory leaves matchbox too.
+        writeTreeAtomically(opts.output, exported.files.map((f) => ({ path: f.path, data: f.text, mode: f.path.startsWith('ignition/') ? 0o600 : 0o644 })));
       } catch (e) {
         process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
         process.exitCode = EXIT.internal;

@@ -2,7 +2,7 @@
  * The command line: exit codes, stdout/stderr separation, atomic -o, list and validate.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
@@ -23,6 +23,17 @@ describe('crinit render', () => {
     expect(r.stdout).toBe('');
     expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe(compile({ profile: 'debian-12/containerd' }).output);
     expect(readdirSync(dir)).toEqual(['user-data']);
+  });
+
+  it('-o replaces a link planted at the target instead of writing through it', () => {
+    const dir = tempDir();
+    const victim = writeTemp(dir, 'victim', 'precious\n');
+    symlinkSync(victim, join(dir, 'user-data'));
+    const r = runCli(['render', 'ubuntu-24.04/containerd', '-o', join(dir, 'user-data')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(join(dir, 'user-data')).isSymbolicLink()).toBe(false);
+    expect(statSync(join(dir, 'user-data')).mode & 0o777).toBe(0o600);
   });
 
   it('-o on error keeps an existing file untouched', () => {

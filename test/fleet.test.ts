@@ -2,7 +2,7 @@
  * Fleets: render --inventory writes one output per node, each exactly what a direct render with
  * that node's values gives; a bad inventory is refused with line:col and nothing is written.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir, writeTemp } from './helpers.js';
@@ -30,7 +30,8 @@ describe('crinit render --inventory', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('wrote 3 nodes to out (2 profiles compiled)\n');
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['plain.user-data', 'worker-1.user-data', 'worker-2.user-data']);
+    // With the record of what crinit owns there.
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.crinit-owned', 'plain.user-data', 'worker-1.user-data', 'worker-2.user-data']);
     for (const [name, ip] of [['worker-1', '10.0.0.11'], ['worker-2', '10.0.0.12']]) {
       const direct = runCli(['render', 'node.yaml', '--var', `hostname=${name}`, '--var', `node_ip=${ip}`], { cwd: dir }).stdout;
       expect(readFileSync(join(dir, 'out', `${name}.user-data`), 'utf8')).toBe(direct);
@@ -109,6 +110,35 @@ describe('crinit render --inventory', () => {
       expect(r.stderr.split('\n')[0]).toContain(`${at}: error E-INVENTORY: ${message}`);
       expect(existsSync(join(dir, 'out'))).toBe(false);
     }
+  });
+
+  it('writes all nodes or none, prunes only what it wrote, and keeps every other file', () => {
+    const dir = tempDir();
+    const inv = (names: string[]) => writeTemp(dir, 'nodes.yaml', `nodes:\n${names.map((n) => `  - {name: ${n}, profile: debian-12/containerd}`).join('\n')}\n`);
+    inv(['a', 'b']);
+    expect(runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir }).status).toBe(0);
+    writeFileSync(join(dir, 'out', 'README'), 'mine\n');
+    // b leaves the inventory: its file goes; the operator's README stays, the same file.
+    inv(['a', 'c']);
+    const again = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+    expect(again.status, again.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.crinit-owned', 'README', 'a.user-data', 'c.user-data']);
+    expect(readFileSync(join(dir, 'out', 'README'), 'utf8')).toBe('mine\n');
+    expect(statSync(join(dir, 'out', 'a.user-data')).mode & 0o777).toBe(0o600);
+    // A write that cannot finish (b's file would replace a directory of the operator's) changes
+    // nothing at all.
+    mkdirSync(join(dir, 'out', 'b.user-data'));
+    writeFileSync(join(dir, 'out', 'b.user-data', 'keep'), 'x');
+    const a = readFileSync(join(dir, 'out', 'a.user-data'));
+    inv(['a', 'b']);
+    const blocked = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+    expect(blocked.status).not.toBe(0);
+    expect(blocked.stderr).toContain('cannot write to out');
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['.crinit-owned', 'README', 'a.user-data', 'b.user-data', 'c.user-data']);
+    expect(readFileSync(join(dir, 'out', 'a.user-data'))).toEqual(a);
+    expect(readdirSync(join(dir, 'out', 'b.user-data'))).toEqual(['keep']);
+    // No staging directory is left behind.
+    expect(readdirSync(dir).filter((n) => n.includes('.crinit-'))).toEqual([]);
   });
 
   it('usage: a profile and --inventory together, or --inventory without -o', () => {

@@ -1,0 +1,119 @@
+/**
+ * @fileoverview Writing outputs so that no one sees them half-written, and nothing else is
+ * touched:
+ *   - one file: a temporary file created exclusively (O_EXCL, O_NOFOLLOW, mode 0600 until its
+ *     own mode is set) beside the target, written, fsynced, then renamed over it. A link or a file
+ *     planted at a temporary name is never followed or reused;
+ *   - a tree (fleets, matchbox): every file is staged in a new directory beside the target, and
+ *     the staged directory is swapped in only when all of them are written. crinit keeps a record
+ *     of the files it owns there (.crinit-owned): a later run drops those it no longer writes and
+ *     keeps every file it never wrote.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+
+/** The record of the files crinit wrote in an output directory. */
+export const OWNED_RECORD = '.crinit-owned';
+
+function writeExclusive(path: string, data: string | Buffer, mode: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fchmodSync(fd, mode);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tempName(dir: string, base: string): string {
+  return join(dir, `.${base}.crinit-${randomBytes(8).toString('hex')}.tmp`);
+}
+
+/** writeFileAtomically replaces path with data, or leaves it as it was. */
+export function writeFileAtomically(path: string, data: string | Buffer, mode = 0o600): void {
+  const tmp = tempName(dirname(path), basename(path));
+  try {
+    writeExclusive(tmp, data, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export interface TreeFile {
+  /** Relative to the output directory, with / separators and no .. segment. */
+  readonly path: string;
+  readonly data: string | Buffer;
+  readonly mode: number;
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p, base));
+    else out.push(relative(base, p));
+  }
+  return out;
+}
+
+/**
+ * writeTreeAtomically makes dir hold the files given, all or none: nothing in dir changes unless
+ * every file was written. Files crinit wrote there before and does not write now are removed;
+ * files it never wrote stay.
+ */
+export function writeTreeAtomically(dir: string, files: readonly TreeFile[]): void {
+  for (const f of files) {
+    if (f.path.startsWith('/') || f.path.split('/').includes('..') || f.path === OWNED_RECORD) throw new Error(`internal: output path ${f.path} is not a plain relative path`);
+  }
+  if (existsSync(dir) && !lstatSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} exists and is not a directory`), { code: 'ENOTDIR' });
+  const parent = dirname(dir);
+  const stage = join(parent, `.${basename(dir)}.crinit-${randomBytes(8).toString('hex')}`);
+  const retired = `${stage}.old`;
+  mkdirSync(stage, { mode: 0o755 });
+  try {
+    for (const f of files) {
+      mkdirSync(dirname(join(stage, f.path)), { recursive: true });
+      writeExclusive(join(stage, f.path), f.data, f.mode);
+    }
+    const wanted = new Set(files.map((f) => f.path));
+    if (existsSync(dir)) {
+      const recordPath = join(dir, OWNED_RECORD);
+      const owned = new Set<string>(existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as string[]) : []);
+      // What crinit never wrote is carried over as it is (a hard link: same file, same owner).
+      for (const rel of listFiles(dir)) {
+        if (rel === OWNED_RECORD || wanted.has(rel) || owned.has(rel)) continue;
+        mkdirSync(dirname(join(stage, rel)), { recursive: true });
+        linkSync(join(dir, rel), join(stage, rel));
+      }
+    }
+    writeExclusive(join(stage, OWNED_RECORD), `${JSON.stringify([...wanted].sort(), null, 1)}\n`, 0o644);
+    if (existsSync(dir)) renameSync(dir, retired);
+    renameSync(stage, dir);
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true });
+    if (existsSync(retired) && !existsSync(dir)) renameSync(retired, dir);
+    throw e;
+  }
+  rmSync(retired, { recursive: true, force: true });
+}
