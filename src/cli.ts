@@ -7,7 +7,7 @@
  * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
  */
 import { writeFileAtomically, writeTreeAtomically } from './atomic.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { CRINIT_VERSION } from './assets.generated.js';
@@ -25,11 +25,18 @@ export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
 function readText(path: string): string | undefined {
   try {
+    // Regular files only (a FIFO or /dev/zero would stall or exhaust the process), of a size a
+    // profile or an inventory can have; anything else cannot be read.
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_INPUT_BYTES) return undefined;
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
 }
+
+/** The largest file crinit reads (a profile, an inventory, a snippet, a part). */
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 /** exitCodeFor is pure: internal errors win over input errors. */
 export function exitCodeFor(diagnostics: readonly Diagnostic[]): number {

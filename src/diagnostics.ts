@@ -55,6 +55,7 @@ export const CODES = {
   proxyPlaintext: 'W-PROXY-PLAINTEXT',
   proxyEndpoint: 'W-PROXY-ENDPOINT',
   fileReplaced: 'W-FILE-REPLACED',
+  tooLarge: 'E-TOO-LARGE',
   /** A runtime that comes as a system extension image needs its release and sum from the profile. */
   sysextPin: 'E-RULE-SYSEXT',
   layeredPin: 'W-RULE-LAYERED-PIN',
@@ -114,6 +115,9 @@ export function redact(text: string): string {
   return out + text.slice(copied);
 }
 
+/** How much of a long source line a report shows, around the column. */
+const EXCERPT = 120;
+
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.file
     ? `${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''}: `
@@ -122,8 +126,17 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.sourceLine !== undefined && d.position) {
     const num = String(d.position.line);
     const gutter = ' '.repeat(num.length);
-    lines.push(`  ${num} | ${redact(d.sourceLine)}`);
-    lines.push(`  ${gutter} | ${' '.repeat(Math.max(0, d.position.col - 1))}^`);
+    // A long line is shown as a window around the column, so that no input makes a huge report.
+    // Redacted before it is cut, so that no window can show part of a userinfo.
+    let shown = redact(d.sourceLine);
+    let caret = Math.max(0, Math.min(d.position.col - 1, shown.length));
+    if (shown.length > EXCERPT) {
+      const start = Math.max(0, Math.min(caret - EXCERPT / 2, shown.length - EXCERPT));
+      shown = `${start > 0 ? '…' : ''}${shown.slice(start, start + EXCERPT)}${start + EXCERPT < shown.length ? '…' : ''}`;
+      caret = caret - start + (start > 0 ? 1 : 0);
+    }
+    lines.push(`  ${num} | ${shown}`);
+    lines.push(`  ${gutter} | ${' '.repeat(caret)}^`);
   }
   if (d.hint) lines.push(`  hint: ${redact(d.hint)}`);
   if (d.chain) lines.push(`  profile: ${d.chain}`);

@@ -2,7 +2,7 @@
  * @fileoverview Loading one YAML layer while keeping positions, and mapping JSON pointers back
  * to line and column (the nearest existing ancestor when the pointed-to node is missing).
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { CODES, type Diagnostic, type Position } from '../diagnostics.js';
 
 /** A parsed layer: its data plus what is needed to point back into its text. */
@@ -51,6 +51,26 @@ export function displayPath(pointer: string): string {
 const parseCache = new Map<string, { layer?: SourceLayer; diagnostics: Diagnostic[] }>();
 const PARSE_CACHE_SIZE = 32;
 
+/** The most characters a profile layer may have (a profile describes a node; it is short). */
+export const MAX_PROFILE_CHARS = 1_000_000;
+/** The most YAML problems reported for one file; the rest are counted. */
+const MAX_SYNTAX_ERRORS = 20;
+/** The most aliases a profile may use. */
+const MAX_ALIASES = 100;
+
+/** Whether an anchor named `name` is set before `offset`. */
+function hasAnchorBefore(doc: Document, name: string, offset: number): boolean {
+  let found = false;
+  visit(doc, (_k, node) => {
+    if ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor === name && (node.range?.[0] ?? Infinity) < offset) {
+      found = true;
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return found;
+}
+
 /** parseLayer parses YAML text; syntax errors come back as diagnostics with positions. */
 export function parseLayer(
   name: string,
@@ -73,23 +93,36 @@ function parseLayerText(
   id: string,
   text: string,
 ): { layer?: SourceLayer; diagnostics: Diagnostic[] } {
+  if (text.length > MAX_PROFILE_CHARS) {
+    return { diagnostics: [{ severity: 'error', code: CODES.tooLarge, message: `the profile is ${text.length} characters long, more than the ${MAX_PROFILE_CHARS} a profile may have`, hint: 'a profile is a short description of a node: move large file contents elsewhere', file, position: { line: 1, col: 1 } }] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   const lines = text.split('\n');
-  const diagnostics: Diagnostic[] = doc.errors.map((e) => {
-    const pos = lineCounter.linePos(e.pos[0]);
-    return {
-      severity: 'error' as const,
-      code: CODES.yamlSyntax,
-      message: `YAML syntax error: ${e.message.split('\n')[0]}`,
-      hint: 'fix the YAML syntax at this position (indentation, a missing colon, or an unclosed quote are the usual causes)',
-      file,
-      position: { line: pos.line, col: pos.col },
-      sourceLine: lines[pos.line - 1],
-    };
-  });
+  const at = (offset: number): { position: Position; sourceLine: string | undefined } => {
+    const pos = lineCounter.linePos(offset);
+    return { position: { line: pos.line, col: pos.col }, sourceLine: lines[pos.line - 1] };
+  };
+  const problem = (offset: number, message: string, hint: string, code: string = CODES.yamlSyntax): Diagnostic => ({ severity: 'error', code, message, hint, file, ...at(offset) });
+  // Errors, and warnings too (an unknown tag such as !foo would otherwise be read as plain text).
+  const found = [...doc.errors, ...doc.warnings];
+  const diagnostics: Diagnostic[] = found
+    .slice(0, MAX_SYNTAX_ERRORS)
+    .map((e) => problem(e.pos[0], `YAML ${e.name === 'YAMLWarning' ? 'problem' : 'syntax error'}: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at this position (indentation, a missing colon, or an unclosed quote are the usual causes; a profile uses no custom tags)'));
+  if (found.length > MAX_SYNTAX_ERRORS) diagnostics.push({ severity: 'error', code: CODES.yamlSyntax, message: `${found.length - MAX_SYNTAX_ERRORS} more YAML problems not shown`, hint: 'fix the ones above first', file });
   if (diagnostics.length > 0) return { diagnostics };
-  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  // Aliases: every one must name an anchor set before it, and a handful of them must not expand
+  // into a huge value (an alias bomb). Either is reported at the alias.
+  const aliases: { offset: number; source: string }[] = [];
+  visit(doc, { Alias: (_k, node) => void aliases.push({ offset: node.range?.[0] ?? 0, source: node.source }) });
+  if (aliases.length > MAX_ALIASES) return { diagnostics: [problem(aliases[MAX_ALIASES]!.offset, `the profile uses more than ${MAX_ALIASES} YAML aliases`, 'write the values out; a profile needs few aliases, if any')] };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    const unresolved = aliases.find((a) => !hasAnchorBefore(doc, a.source, a.offset)) ?? aliases[0];
+    return { diagnostics: [problem(unresolved?.offset ?? 0, `YAML alias problem: ${(e as Error).message}`, 'set the anchor (&name) before its alias (*name), and keep aliases from expanding into very large values')] };
+  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return {
       diagnostics: [
