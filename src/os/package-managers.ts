@@ -129,7 +129,8 @@ const DNF_ENTRY: PackageManagerEntry = {
   fetchingUnits: [],
   commands: {
     spec: (p) => (p.version ? `${p.name}-${glob(p)}` : p.name),
-    refresh: [...DNF, 'makecache'],
+    // --refresh: a re-run days later must see the releases published since, as apt-get update does.
+    refresh: [...DNF, 'makecache', '--refresh'],
     install: (specs, fromRepo) => ['sh', '-c', DNF_INSTALL, 'sh', ...(fromRepo ? [`--disableexcludes=${repoName(fromRepo)}`] : []), ...specs],
     hold: (packages) => [
       { id: 'install-versionlock-plugin', argv: [...DNF, 'install', 'dnf-command(versionlock)'], retries: 3 },
