@@ -6,6 +6,7 @@
  * renders.
  */
 import { posix } from 'node:path';
+import { parse as parseCsvText } from 'csv-parse/sync';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { checkValues, isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
 import { CODES, hasErrors, type Diagnostic, type Position } from './diagnostics.js';
@@ -56,50 +57,33 @@ function checkNode(file: string, n: Partial<InventoryNode> & { position: Positio
   return out.length === before;
 }
 
-/** parseCsv reads RFC 4180 CSV: commas, double-quoted fields with "" for a quote. */
+/**
+ * parseCsv reads RFC 4180 CSV with csv-parse: a UTF-8 byte-order mark (Excel's "CSV UTF-8") is
+ * skipped, "" stands for a quote inside quotes, anything after a closing quote but a delimiter is
+ * an error (so "w1"x is not w1x), and each row keeps the line it starts on.
+ */
 function parseCsv(text: string): { rows: string[][]; lines: number[] } | { error: string; line: number } {
-  const rows: string[][] = [];
-  const lines: number[] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let rowLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else {
-        if (c === '\n') line++;
-        field += c;
-      }
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      if (row.some((f) => f !== '')) {
-        rows.push(row);
-        lines.push(rowLine);
-      }
-      row = [];
-      field = '';
-      line++;
-      rowLine = line;
-    } else field += c;
+  try {
+    const records = parseCsvText(text, { bom: true, info: true, raw: true, skip_empty_lines: true, relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as { record: string[]; info: { lines: number }; raw: string }[];
+    const rows: string[][] = [];
+    const lines: number[] = [];
+    for (const r of records) {
+      // info.lines is where the row ends; a quoted field may span lines.
+      const spans = (r.raw.replace(/(\r\n|\n|\r)$/, '').match(/\r\n|\n|\r/g) ?? []).length;
+      rows.push(r.record);
+      lines.push(r.info.lines - spans);
+    }
+    return { rows, lines };
+  } catch (e) {
+    const err = e as Error & { code?: string; lines?: number };
+    const why =
+      err.code === 'CSV_QUOTE_NOT_CLOSED'
+        ? 'a quoted field is not closed'
+        : err.code === 'CSV_INVALID_CLOSING_QUOTE'
+          ? 'a quoted field is followed by more than a comma or the end of the row'
+          : (err.message.split('\n')[0] ?? 'it does not parse');
+    return { error: why, line: err.lines ?? 1 };
   }
-  if (quoted) return { error: 'a quoted field is not closed', line: rowLine };
-  row.push(field);
-  if (row.some((f) => f !== '')) {
-    rows.push(row);
-    lines.push(rowLine);
-  }
-  return { rows, lines };
 }
 
 /** parseInventory reads an inventory file; YAML unless the name ends in .csv. */
@@ -108,10 +92,14 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
   const nodes: InventoryNode[] = [];
   if (file.endsWith('.csv')) {
     const csv = parseCsv(text);
-    if ('error' in csv) return { nodes, diagnostics: [err(file, { line: csv.line, col: 1 }, `CSV: ${csv.error}`, 'close the double quote')] };
+    if ('error' in csv) return { nodes, diagnostics: [err(file, { line: csv.line, col: 1 }, `CSV: ${csv.error}`, 'follow RFC 4180: quote a whole field, and write "" for a quote inside it')] };
     const [header, ...rows] = csv.rows;
     if (!header || !header.includes('name') || !header.includes('profile')) {
       return { nodes, diagnostics: [err(file, { line: 1, col: 1 }, 'the CSV header needs the columns name and profile', 'start with a header such as: name,mac,profile,hostname')] };
+    }
+    const twice = header.find((h, i) => header.indexOf(h) !== i);
+    if (twice !== undefined) {
+      return { nodes, diagnostics: [err(file, { line: csv.lines[0]!, col: 1 }, `the CSV header names the column ${JSON.stringify(twice)} twice`, 'give every column its own name')] };
     }
     rows.forEach((cells, r) => {
       const position = { line: csv.lines[r + 1]!, col: 1 };

@@ -42,7 +42,8 @@ describe('crinit render --inventory', () => {
   it('CSV: a header, quoted fields, and extra columns as variables', () => {
     const dir = tempDir();
     writeTemp(dir, 'node.yaml', PROFILE);
-    writeTemp(dir, 'nodes.csv', 'name,mac,profile,hostname,node_ip\n"w1",52:54:00:00:00:0A,node.yaml,"w1",10.0.0.1\nw2,,node.yaml,w2,10.0.0.2\n');
+    // As Excel saves "CSV UTF-8": a byte-order mark first, and CRLF line ends.
+    writeTemp(dir, 'nodes.csv', '\ufeffname,mac,profile,hostname,node_ip\r\n"w1",52:54:00:00:00:0A,node.yaml,"w1",10.0.0.1\r\nw2,,node.yaml,w2,10.0.0.2\r\n');
     const r = runCli(['render', '--inventory', 'nodes.csv', '-o', 'out'], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out', 'w1.user-data'), 'utf8')).toContain('NODE_NAME=w1\n      NODE_IP=10.0.0.1');
@@ -57,6 +58,9 @@ describe('crinit render --inventory', () => {
     { name: 'an unsafe value', inventory: 'nodes:\n  - {name: a, profile: node.yaml, vars: {hostname: "a b", node_ip: 1.2.3.4}}\n', at: 'nodes.yaml:2:5', message: 'the value of hostname for a has characters that cannot go into every file' },
     { name: 'a missing profile file', inventory: 'nodes:\n  - {name: a, profile: nope.yaml}\n', at: 'nodes.yaml:2:5', message: 'cannot read the profile "nope.yaml"' },
     { name: 'a CSV row of the wrong width', file: 'nodes.csv', inventory: 'name,profile\na,debian-12/containerd,extra\n', at: 'nodes.csv:2:1', message: 'row has 3 fields, the header 2' },
+    { name: 'a CSV header with a column twice', file: 'nodes.csv', inventory: 'name,profile,name\na,debian-12/containerd,b\n', at: 'nodes.csv:1:1', message: 'the CSV header names the column "name" twice' },
+    { name: 'CSV text after a closing quote', file: 'nodes.csv', inventory: 'name,profile\n"w1"x,debian-12/containerd\n', at: 'nodes.csv:2:1', message: 'CSV: a quoted field is followed by more than a comma or the end of the row' },
+    { name: 'an unclosed CSV quote', file: 'nodes.csv', inventory: 'name,profile\n"w1,debian-12/containerd\n', at: 'nodes.csv:2:1', message: 'CSV: a quoted field is not closed' },
   ];
   for (const c of BAD) {
     it(`refuses ${c.name} with line:col and writes nothing`, () => {
