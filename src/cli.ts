@@ -341,7 +341,8 @@ export function buildProgram(): Command {
     .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
     .action((opts: { inventory: string; listen: string; set: string[] }) => {
       const m = /^(.+):(\d{1,5})$/.exec(opts.listen);
-      if (!m) {
+      // A port past 65535 is a usage mistake, not an I/O error.
+      if (!m || Number(m[2]) > 65535) {
         process.stderr.write('error: --listen takes host:port, e.g. 127.0.0.1:8080\n');
         process.exitCode = EXIT.usage;
         return;

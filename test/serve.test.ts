@@ -120,6 +120,15 @@ describe('crinit serve', () => {
     expect(await (await fetch(url)).text()).toContain('NODE_IP=10.0.0.99');
   });
 
+  it('a port past 65535 is a usage error (exit 2), not an internal one', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, profile: debian-12/containerd}\n');
+    const r = runCli(['serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:99999'], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error: --listen takes host:port');
+    expect(r.stderr).not.toContain('E-INTERNAL');
+  });
+
   it('refuses a bad inventory at start with line:col, exit 1', () => {
     const dir = tempDir();
     writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, mac: "52:54:00:00:00:01"}\n');
