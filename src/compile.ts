@@ -167,8 +167,9 @@ export function prepareTemplate(options: CompileOptions, names: readonly string[
 
 /**
  * checkValues runs every check a profile's own values pass on the profile with these per-node
- * values put in, and returns the diagnostics; nothing is rendered. `render --var` and fleets
- * share it, so a node's value is refused exactly where the same value given to --var would be.
+ * values put in, and returns the diagnostics; nothing is rendered. It is the same pass that
+ * `render --var` runs before rendering, so a fleet refuses a node's value exactly where --var
+ * would refuse it.
  */
 export function checkValues(options: CompileOptions, values: Readonly<Record<string, string>>): readonly Diagnostic[] {
   try {

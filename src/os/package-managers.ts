@@ -180,5 +180,5 @@ export function packageManager(name: PackageManager): PackageManagerEntry {
 
 /** Where a repository's key is installed: apt reads armored keys from signed-by, dnf and rpm-ostree from gpgkey. */
 export function repoKeyPath(name: PackageManager, repoId: string): string {
-  return `${packageManager(name).keyDir ?? '/etc/pki/rpm-gpg'}/crinit-${repoId}.asc`;
+  return `${packageManager(name).keyDir ?? '/etc/pki/rpm-gpg'}/${repoName(repoId)}.asc`;
 }

@@ -8,15 +8,13 @@ import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, STEP_N
 import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
-import { packageManager, repoKeyPath } from '../os/package-managers.js';
+import { packageManager, repoKeyPath, repoName } from '../os/package-managers.js';
 import type { NodePlan, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
-export { repoKeyPath };
-
 /** Where crinit writes an apt source that it places itself (one whose key is fetched on first boot). */
 export function aptSourcePath(repoId: string): string {
-  return `/etc/apt/sources.list.d/crinit-${repoId}.list`;
+  return `/etc/apt/sources.list.d/${repoName(repoId)}.list`;
 }
 
 /** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
@@ -127,19 +125,21 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
       const line = `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}`;
       files.push(file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, inline: !!r.key.armored, line }, r.origin, r.key.armored ? {} : { phase: 'after-key' }));
     } else if (r.yum && pm.repositories === 'yum') {
-      const context = { profile: name, id: `crinit-${r.id}`, name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored };
-      files.push(file(`/etc/yum.repos.d/crinit-${r.id}.repo`, 'yum/repo.hbs', context, r.origin));
+      const context = { profile: name, id: repoName(r.id), name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored };
+      files.push(file(`/etc/yum.repos.d/${repoName(r.id)}.repo`, 'yum/repo.hbs', context, r.origin));
     }
   }
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
   // A runtime built into the image has no package: the image's own is used, as it is.
   const pk = profile.packaging;
+  // The runtime's package and those pinned with it (docker-ce-cli) share its version and epoch.
+  const atRuntimeVersion = (name: string, origin: Origin): PlanPackage => ({ name, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin });
   const packages: PlanPackage[] =
     rt.source === 'builtin' || !pk.package
       ? []
       : [
-          { name: pk.package, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin: versionOrigin },
-          ...(pk.versionedPackages ?? []).map((name, i): PlanPackage => ({ name, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin: at(`${srcPtr}/versionedPackages/${i}`) })),
+          atRuntimeVersion(pk.package, versionOrigin),
+          ...(pk.versionedPackages ?? []).map((name, i) => atRuntimeVersion(name, at(`${srcPtr}/versionedPackages/${i}`))),
           ...(pk.extraPackages ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: true, origin: at(`${srcPtr}/extraPackages/${i}`) })),
           ...(pk.requires ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: false, origin: at(`${srcPtr}/requires/${i}`) })),
         ];

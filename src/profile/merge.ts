@@ -134,13 +134,18 @@ export function mergeLayers(layers: readonly SourceLayer[]): { data: Record<stri
   const data: Record<string, Json> = start ? (clone(start.data) as Record<string, Json>) : {};
   const origins: OriginMap = new Map(start?.origins);
   const replaced: Replacement[] = [...(start?.replaced ?? [])];
-  for (const layer of layers.slice(start ? prefix : 0)) {
+  mergeInto(data, origins, replaced, layers.slice(start ? prefix : 0));
+  return { data, origins, replaced };
+}
+
+/** mergeInto merges the layers, in order, into data, recording origins and replacements. */
+function mergeInto(data: Record<string, Json>, origins: OriginMap, replaced: Replacement[], layers: readonly SourceLayer[]): void {
+  for (const layer of layers) {
     for (const [k, v] of Object.entries(layer.data)) {
       if (k === 'extends') continue;
       mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
     }
   }
-  return { data, origins, replaced };
 }
 
 const prefixCache = new Map<string, { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] }>();
@@ -150,16 +155,9 @@ function mergedPrefix(layers: readonly SourceLayer[]): { data: Record<string, Js
   const key = layers.map((l) => l.id).join('\n');
   let m = prefixCache.get(key);
   if (!m) {
-    const data: Record<string, Json> = {};
-    const origins: OriginMap = new Map();
-    const replaced: Replacement[] = [];
-    for (const layer of layers) {
-      for (const [k, v] of Object.entries(layer.data)) {
-        if (k === 'extends') continue;
-        mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
-      }
-    }
-    prefixCache.set(key, (m = { data, origins, replaced }));
+    m = { data: {}, origins: new Map(), replaced: [] };
+    mergeInto(m.data, m.origins, m.replaced, layers);
+    prefixCache.set(key, m);
   }
   return m;
 }

@@ -17,7 +17,6 @@ import { disableSwapLine, type Line } from '../shared.js';
 
 export const STAGING_DIR = `${STATE_DIR}/staged`;
 
-
 /**
  * installArchive downloads a release tarball, checks its sha256 before it is opened, and
  * installs one member. The architecture is the profile's; a machine of another one stops here
@@ -78,7 +77,6 @@ export const FETCH_KEY = [
   'os.chmod(dest + ".tmp", 0o644)',
   'os.replace(dest + ".tmp", dest)',
 ].join('\n');
-
 
 /**
  * CONFIGURE_DNF_PROXY sets proxy= in dnf.conf's [main] section, replacing any proxy= already
@@ -170,7 +168,6 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['sh', '-c', a.script] }];
   }
 }
-
 
 /** Where an after-packages file waits until its step installs it. */
 export function stagedPath(path: string): string {
