@@ -20,6 +20,8 @@ import { exportMatchbox } from './matchbox.js';
 import { createBootServer, loadState } from './serve.js';
 import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, type Platform } from './delivery.js';
 import { isBuiltinName } from './profile/resolve.js';
+import { BACKENDS } from './backends/registry.js';
+import { FORMAT_NAMES, FORMATS, type FormatName } from './outputs/formats.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
@@ -76,7 +78,7 @@ interface RenderOptions {
   platform: Platform;
   gzip?: boolean;
   base64?: boolean;
-  format?: 'cloud-config' | 'mime' | 'tftpl' | 'ignition' | 'butane';
+  format?: FormatName;
   part: string[];
   var: string[];
   tfVar: string[];
@@ -94,7 +96,7 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
   const diagnostics: Diagnostic[] = [];
   const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
   if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
-  if ((opts.format !== undefined && opts.format !== 'cloud-config' && opts.format !== 'ignition') || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
+  if ((opts.format !== undefined && FORMATS[opts.format].inventoryExtension === undefined) || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
     usage('--inventory renders plain cloud-config or Ignition per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
   }
   const text = readText(inventory);
@@ -194,7 +196,7 @@ export function buildProgram(): Command {
       new Option(
         '--format <format>',
         "the distro's own by default: cloud-config (or mime, with --part files) for cloud-init distros, ignition (or butane) for fcos and flatcar; tftpl, a Terraform templatefile() template of either",
-      ).choices(['cloud-config', 'mime', 'tftpl', 'ignition', 'butane']),
+      ).choices(FORMAT_NAMES),
     )
     .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
     .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
@@ -212,39 +214,39 @@ export function buildProgram(): Command {
       }
       const vars = parseVars(opts.var);
       const diagnostics: Diagnostic[] = [...vars.diagnostics];
-      if (opts.format === 'tftpl' && (opts.gzip || opts.base64 || opts.var.length > 0)) {
-        diagnostics.push({ severity: 'error', code: CODES.variable, message: '--format tftpl is a text template: it takes neither --gzip, --base64 nor --var', hint: 'let Terraform fill the variables (templatefile), then gzip with cloudinit_config or base64gzip()' });
+      const fmt = opts.format !== undefined ? FORMATS[opts.format] : undefined;
+      const given = { gzip: !!opts.gzip, base64: !!opts.base64, var: opts.var.length > 0 };
+      if (fmt?.refuses && fmt.refuses.options.some((o) => given[o])) {
+        diagnostics.push({ severity: 'error', code: CODES.variable, message: fmt.refuses.why, hint: fmt.refuses.hint });
       }
-      if (opts.tfVar.length > 0 && opts.format !== 'tftpl') {
+      if (opts.tfVar.length > 0 && fmt?.wrap !== 'template') {
         diagnostics.push({ severity: 'error', code: CODES.variable, message: '--tf-var needs --format tftpl', hint: 'add --format tftpl, or give a value with --var name=value' });
       }
       const result = hasErrors(diagnostics)
         ? { diagnostics: [] as Diagnostic[], chain: arg }
         : compileArg(arg, opts.set, {
             ...(opts.offline ? { offline: true } : {}),
-            ...(opts.format === 'tftpl' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
-            ...(opts.format === 'butane' ? { butane: true } : {}),
+            ...(fmt?.wrap === 'template' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
+            ...(fmt?.document === 'butane' ? { butane: true } : {}),
           });
       diagnostics.push(...result.diagnostics);
       // The format must be one the distro's first-boot system reads.
-      const produced = 'format' in result ? result.format : undefined;
-      if (produced !== undefined) {
-        const ignitionOut = produced !== 'cloud-config';
-        if (ignitionOut && (opts.format === 'cloud-config' || opts.format === 'mime')) {
-          diagnostics.push({ severity: 'error', code: CODES.capability, message: `--format ${opts.format} is cloud-init user-data, but this profile's distro is provisioned by Ignition`, hint: 'use --format ignition (the default here) or butane' });
-        } else if (!ignitionOut && opts.format === 'ignition') {
-          diagnostics.push({ severity: 'error', code: CODES.capability, message: "--format ignition is for fcos and flatcar, but this profile's distro is provisioned by cloud-init", hint: 'use --format cloud-config (the default here), mime or tftpl' });
+      const backend = 'backend' in result && result.backend !== undefined ? BACKENDS[result.backend] : undefined;
+      if (backend) {
+        if (fmt && !fmt.backends.includes(backend.name)) {
+          const fits = FORMAT_NAMES.filter((f) => FORMATS[f].backends.includes(backend.name));
+          diagnostics.push({ severity: 'error', code: CODES.capability, message: `--format ${fmt.name} is ${fmt.summary}, but this profile's distro is provisioned by ${backend.system}`, hint: `use --format ${fits.join(', ')} (${backend.document} is the default here)` });
         }
-        if (ignitionOut && opts.gzip) {
-          diagnostics.push({ severity: 'error', code: CODES.capability, message: 'Ignition does not read a gzip-compressed config from user-data', hint: 'drop --gzip: crinit already gzips each file inside the config where that is smaller' });
+        if (!backend.readsGzip && opts.gzip) {
+          diagnostics.push({ severity: 'error', code: CODES.capability, message: `${backend.system} does not read a gzip-compressed config from user-data`, hint: 'drop --gzip: crinit already gzips each file inside the config where that is smaller' });
         }
       }
-      if (opts.part.length > 0 && opts.format !== 'mime') {
+      if (opts.part.length > 0 && fmt?.wrap !== 'mime') {
         diagnostics.push({ severity: 'error', code: CODES.part, message: '--part needs --format mime', hint: 'add --format mime' });
       }
       let payload: string | Buffer | undefined = 'output' in result ? result.output : undefined;
       const contributors = [...(('contributors' in result ? result.contributors : undefined) ?? [])];
-      if (payload !== undefined && opts.format === 'mime') {
+      if (payload !== undefined && fmt?.wrap === 'mime') {
         const { parts, diagnostics: partErrors } = readParts(opts.part);
         diagnostics.push(...partErrors);
         payload = mimeMultipart([{ contentType: 'text/cloud-config', content: Buffer.from(payload, 'utf8'), filename: 'crinit.cfg' }, ...parts]);
@@ -256,7 +258,7 @@ export function buildProgram(): Command {
           platform: opts.platform,
           ...(opts.gzip ? { gzip: true } : {}),
           ...(opts.base64 ? { base64: true } : {}),
-          ...(produced !== 'cloud-config' ? { gzipAccepted: false } : {}),
+          ...(backend && !backend.readsGzip ? { gzipAccepted: false } : {}),
         });
         diagnostics.push(...delivered.diagnostics);
         bytes = delivered.bytes;

@@ -6,9 +6,9 @@
  */
 import { CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 import { posix } from 'node:path';
-import { emitCloudInit } from './backends/cloud-init/emit.js';
-import { toButane } from './backends/ignition/butane.js';
-import { emitIgnition, type Reporter, type Snippet } from './backends/ignition/emit.js';
+import { BACKENDS } from './backends/registry.js';
+import type { DocumentName, Reporter } from './backends/shared.js';
+import { FORMATS } from './outputs/formats.js';
 import type { Contributor } from './delivery.js';
 import { fillTemplate, toTemplate } from './tftpl.js';
 import type { VariableOptions } from './profile/variables.js';
@@ -17,14 +17,15 @@ import { checkCollisions } from './plan/collisions.js';
 import { checkOffline } from './offline.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers, replacementDiagnostics } from './profile/merge.js';
-import { normalizeProfile, type Locator } from './profile/normalize.js';
+import { normalizeProfile } from './profile/normalize.js';
 import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
 import { commentText } from './profile/formats.js';
 
 export type { BackendName as Backend } from './profile/types.js';
-export type OutputFormat = 'cloud-config' | 'ignition' | 'butane';
+import type { BackendName } from './profile/types.js';
+export type OutputFormat = DocumentName;
 
 export interface CompileOptions {
   /** A built-in DISTRO/RUNTIME name, or a profile file's path and text. */
@@ -53,6 +54,8 @@ export interface CompileResult {
   readonly plan?: RenderedPlan;
   /** What the output is: cloud-config user-data, Ignition JSON, or Butane YAML. */
   readonly format?: OutputFormat;
+  /** The backend of the profile's distro. */
+  readonly backend?: BackendName;
   /** What takes the space in the output, largest parts first when sorted; for size budgets. */
   readonly contributors?: readonly Contributor[];
 }
@@ -96,48 +99,22 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
   diagnostics.push(...checkCollisions(plan, norm.locator));
   if (hasErrors(diagnostics) || checkOnly) return { diagnostics, chain, profile: norm.profile, sentinels };
   const rendered = renderPlan(plan);
-  const distro = norm.profile.distro;
-  if (options.butane && distro.backend !== 'ignition') {
-    diagnostics.push({ severity: 'error', code: CODES.capability, message: `Butane is a source format for Ignition, and ${distro.id} is provisioned by cloud-init`, hint: 'drop --format butane, or target fcos or flatcar', chain });
+  const backend = BACKENDS[norm.profile.distro.backend];
+  if (options.butane && !FORMATS.butane.backends.includes(backend.name)) {
+    diagnostics.push({ severity: 'error', code: CODES.capability, message: `Butane is a source format for Ignition, and ${norm.profile.distro.id} is provisioned by ${backend.system}`, hint: 'drop --format butane, or target fcos or flatcar', chain });
     return { diagnostics, chain, sentinels };
   }
-  const emitted = distro.backend === 'ignition' ? ignition(rendered, norm.locator, options, diagnostics) : emitCloudInit(rendered);
+  const report: Reporter = (severity, code, origin, message, hint) => norm.locator.diag(severity, code, origin.pointer, message, hint);
+  const emitted = backend.emit(rendered, { report, ...(options.readFile ? { readFile: options.readFile } : {}), ...(options.butane ? { butane: true } : {}) });
   diagnostics.push(...emitted.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
-  let text = emitted.text;
-  let format: OutputFormat = distro.backend === 'ignition' ? 'ignition' : 'cloud-config';
-  if (options.butane && 'config' in emitted && emitted.config) {
-    const b = toButane(emitted.config, distro.osRelease.id === 'flatcar' ? 'flatcar' : 'fcos', name, chain);
-    if ('error' in b) {
-      const at = plan.ignitionVersion?.origin.pointer ?? '/ignition/version';
-      diagnostics.push(norm.locator.diag('error', CODES.ignitionVersion, at, b.error, b.hint));
-      return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
-    }
-    text = b.text;
-    format = 'butane';
-  }
+  const text = emitted.text;
+  const format = emitted.document;
   if (options.offline) {
-    const offline = checkOffline(rendered, norm.profile, text, format);
+    const offline = checkOffline(rendered, norm.profile, backend.texts(text, format));
     if (offline.length > 0) return { diagnostics: [...diagnostics, ...offline], chain, profile: norm.profile, plan: rendered, sentinels };
   }
-  return { output: text, format, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
-}
-
-/** ignition emits the Ignition config, with the profile's snippets read through options.readFile. */
-function ignition(plan: RenderedPlan, L: Locator, options: CompileOptions, diagnostics: Diagnostic[]) {
-  const report: Reporter = (severity, code, origin, message, hint) => L.diag(severity, code, origin.pointer, message, hint);
-  const snippets: Snippet[] = [];
-  for (const s of plan.ignitionSnippets) {
-    // Relative to the profile file that names it.
-    const path = posix.isAbsolute(s.path) || s.origin.file.startsWith('builtin:') ? s.path : posix.join(posix.dirname(s.origin.file), s.path);
-    const text = options.readFile?.(path);
-    if (text === undefined) {
-      diagnostics.push(report('error', CODES.fileNotFound, s.origin, `cannot read the Ignition snippet ${path}`, 'give a path to a JSON Ignition config, relative to the profile file'));
-      continue;
-    }
-    snippets.push({ path: s.path, text, origin: s.origin });
-  }
-  return emitIgnition(plan, snippets, report);
+  return { output: text, format, backend: backend.name, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };
 }
 
 /**

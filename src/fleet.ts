@@ -11,6 +11,9 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node }
 import { checkValues, isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
 import { CODES, hasErrors, type Diagnostic, type Position } from './diagnostics.js';
 import { isBuiltinName } from './profile/resolve.js';
+import type { BackendName } from './profile/types.js';
+import { BACKENDS } from './backends/registry.js';
+import { FORMATS, formatOfDocument, type FormatName } from './outputs/formats.js';
 
 /** How a machine network-boots: what its iPXE script loads. */
 export interface BootSpec {
@@ -180,8 +183,10 @@ export function parseInventory(file: string, text: string): { nodes: InventoryNo
 export interface FleetOutput {
   readonly name: string;
   readonly output: string;
-  /** cloud-config user-data, or an Ignition config (fcos, flatcar). */
-  readonly format: 'cloud-config' | 'ignition';
+  /** The node's own document: cloud-config user-data, or an Ignition config (fcos, flatcar). */
+  readonly format: FormatName;
+  /** The backend of its distro. */
+  readonly backend: BackendName;
   /** The distro's os-release ID (the Ignition boot arguments differ between fcos and flatcar). */
   readonly os: string;
   readonly node: InventoryNode;
@@ -189,7 +194,7 @@ export interface FleetOutput {
 
 /** The file name of a node's output: NAME.user-data or NAME.ign. */
 export function outputFileName(o: FleetOutput): string {
-  return `${o.name}.${o.format === 'ignition' ? 'ign' : 'user-data'}`;
+  return `${o.name}.${FORMATS[o.format].inventoryExtension}`;
 }
 
 /**
@@ -267,8 +272,8 @@ export function renderFleet(
         diagnostics.push(err(file, m.position, `a variable of ${m.name} is used in content that has to be encoded`, 'use per-node variables in plain text values only'));
         continue;
       }
-      const format = prepared.result.format === 'ignition' ? 'ignition' : 'cloud-config';
-      outputs.push({ name: m.name, output, format, os: prepared.result.profile?.distro.osRelease.id ?? '', node: m });
+      const backend = prepared.result.backend!;
+      outputs.push({ name: m.name, output, format: formatOfDocument(BACKENDS[backend].document).name, backend, os: prepared.result.profile?.distro.osRelease.id ?? '', node: m });
       onProgress?.(++done, nodes.length, m.name);
     }
   }

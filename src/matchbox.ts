@@ -9,6 +9,7 @@
  */
 import { CODES, type Diagnostic } from './diagnostics.js';
 import type { FleetOutput } from './fleet.js';
+import { BACKENDS } from './backends/registry.js';
 import { configArgs } from './serve.js';
 
 export interface MatchboxFile {
@@ -26,7 +27,7 @@ export function exportMatchbox(outputs: readonly FleetOutput[], baseUrl: string,
   const err = (o: FleetOutput, message: string, hint: string) =>
     diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint, file, position: o.node.position });
   for (const o of outputs) {
-    if (o.format !== 'ignition') {
+    if (BACKENDS[o.backend].route !== '/ignition') {
       err(o, `${o.name} is provisioned by cloud-init, which crinit does not export to matchbox`, "matchbox's cloud-config endpoint is deprecated; serve these machines with crinit serve");
       continue;
     }

@@ -10,8 +10,6 @@
  * decoded.
  */
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
-import { decodeDataUrl } from './backends/ignition/model.js';
 import { CODES, redact, type Diagnostic } from './diagnostics.js';
 import { imageRegistry, registryServer } from './plan/build.js';
 import type { PlanArtifact, RenderedPlan } from './plan/types.js';
@@ -53,32 +51,13 @@ function artifactHosts(a: PlanArtifact): string[] {
   return h ? [h] : [];
 }
 
-/** Every text the node reads from the output: the document itself and each file's decoded contents. */
-function texts(output: string, format: 'cloud-config' | 'ignition' | 'butane'): { where: string; text: string }[] {
-  const out: { where: string; text: string }[] = [];
-  if (format === 'cloud-config') {
-    const doc = parseYaml(output, { version: '1.1' }) as { write_files?: { path: string; content: string; encoding?: string }[] };
-    for (const f of doc.write_files ?? []) {
-      out.push({ where: f.path, text: f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content });
-    }
-  } else if (format === 'ignition') {
-    const doc = JSON.parse(output) as { storage?: { files?: { path: string; contents?: { source?: string; compression?: string } }[] } };
-    for (const f of doc.storage?.files ?? []) {
-      if (f.contents?.source?.startsWith('data:')) out.push({ where: f.path, text: decodeDataUrl(f.contents) });
-    }
-  }
-  // The document last: a URL in a file is reported with the file's path.
-  out.push({ where: 'the output', text: output });
-  return out;
-}
-
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>\\]+/gi;
 
 /**
  * checkOffline returns an error for every public host the output would reach: first the plan's
  * artifacts (with the key to add under mirrors:), then any other URL in the text.
  */
-export function checkOffline(plan: RenderedPlan, profile: Profile, output: string, format: 'cloud-config' | 'ignition' | 'butane'): Diagnostic[] {
+export function checkOffline(plan: RenderedPlan, profile: Profile, texts: readonly { where: string; text: string }[]): Diagnostic[] {
   const internal = internalHosts(profile);
   const isPublic = (h: string): boolean => !internal.has(h) && !isPrivateAddress(h);
   const seen = new Set<string>();
@@ -102,7 +81,7 @@ export function checkOffline(plan: RenderedPlan, profile: Profile, output: strin
   // A mirrored registry's own name stays in its hosts.toml (server =): containerd tries the
   // mirrors first, so the upstream is only named, not needed.
   const named = new Set(profile.runtime.registryMirrors.map(([host]) => registryServer(host)).filter((x): x is string => x !== undefined));
-  for (const { where, text } of texts(output, format)) {
+  for (const { where, text } of texts) {
     for (const url of text.match(URL_IN_TEXT) ?? []) {
       const h = urlHost(url);
       if (!h || !isPublic(h) || seen.has(h) || named.has(url.replace(/[",;)\]]+$/, ''))) continue;

@@ -15,6 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { renderInventory, type FleetOutput } from './fleet.js';
 import type { CompileOptions } from './compile.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
+import { BACKENDS } from './backends/registry.js';
+import { FORMATS } from './outputs/formats.js';
 
 export interface ServeState {
   readonly byMac: ReadonlyMap<string, FleetOutput>;
@@ -42,16 +44,7 @@ export function normalizeMac(value: string): string | undefined {
  * OS's spelling (Fedora CoreOS: ignition.*, Flatcar: flatcar.*), unless the inventory gave them.
  */
 export function configArgs(o: FleetOutput, base: string, mac: string): string[] {
-  const given = o.node.boot?.args ?? '';
-  const has = (name: string) => new RegExp(`(^|\\s)${name.replace(/\./g, '\\.')}(=|\\s|$)`).test(given);
-  if (o.format === 'cloud-config') return [`ds=nocloud-net;s=${base}/nocloud/${mac}/`];
-  const url = `${base}/ignition?mac=${mac}`;
-  if (o.os === 'flatcar') return [`flatcar.config.url=${url}`, ...(has('flatcar.first_boot') ? [] : ['flatcar.first_boot=yes'])];
-  return [
-    `ignition.config.url=${url}`,
-    ...(has('ignition.firstboot') ? [] : ['ignition.firstboot']),
-    ...(has('ignition.platform.id') ? [] : ['ignition.platform.id=metal']),
-  ];
+  return BACKENDS[o.backend].configArgs(base, mac, o.os, o.node.boot?.args ?? '');
 }
 
 export interface Server_ {
@@ -74,7 +67,7 @@ export function createBootServer(initial: ServeState, log: (line: string) => voi
       const mac = normalizeMac(nocloud[1]!);
       const hit = mac ? current.byMac.get(mac) : undefined;
       if (!hit) return send(404, 'unknown machine\n');
-      if (hit.format !== 'cloud-config') return send(404, 'this machine boots with Ignition: /ignition?mac=\n', hit.name);
+      if (BACKENDS[hit.backend].route !== '/nocloud/') return send(404, `this machine boots with ${BACKENDS[hit.backend].system}: /ignition?mac=\n`, hit.name);
       if (nocloud[2] === 'user-data') return send(200, hit.output, hit.name);
       if (nocloud[2] === 'meta-data') return send(200, `instance-id: ${hit.name}\nlocal-hostname: ${hit.name}\n`, hit.name);
       return send(200, '', hit.name);
@@ -83,8 +76,8 @@ export function createBootServer(initial: ServeState, log: (line: string) => voi
       const mac = normalizeMac(url.searchParams.get('mac') ?? '');
       const hit = mac ? current.byMac.get(mac) : undefined;
       if (!hit) return send(404, 'unknown machine\n');
-      if (hit.format !== 'ignition') return send(404, 'this machine boots with cloud-init: /nocloud/<mac>/\n', hit.name);
-      return send(200, hit.output, hit.name, 'application/vnd.coreos.ignition+json');
+      if (BACKENDS[hit.backend].route !== '/ignition') return send(404, `this machine boots with ${BACKENDS[hit.backend].system}: /nocloud/<mac>/\n`, hit.name);
+      return send(200, hit.output, hit.name, FORMATS[hit.format].contentType);
     }
     if (url.pathname === '/boot.ipxe') return send(200, '#!ipxe\nchain /ipxe?mac=${mac:hexhyp}\n');
     if (url.pathname === '/ipxe') {

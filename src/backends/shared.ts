@@ -3,6 +3,9 @@
  * command line, the steps whose command is the same everywhere, and the size report type. The
  * backends import this and the plan's types, never each other.
  */
+import type { Diagnostic, Origin, Severity } from '../diagnostics.js';
+import type { RenderedPlan } from '../plan/types.js';
+import type { BackendName } from '../profile/types.js';
 
 /** One step's command line before it is wrapped in crinit-step (a runcmd entry, a line of crinit-firstboot). */
 export interface Line {
@@ -38,4 +41,50 @@ export function disableSwapLine(id: string): Line {
 export interface Contributor {
   readonly label: string;
   readonly bytes: number;
+}
+
+/** Turns a plan origin into a diagnostic with the file, line and column of the value. */
+export type Reporter = (severity: Severity, code: string, origin: Origin, message: string, hint: string) => Diagnostic;
+
+/** What a backend is given besides the plan: where to report, and how to read a file the profile names. */
+export interface EmitContext {
+  readonly report: Reporter;
+  readonly readFile?: (path: string) => string | undefined;
+  /** Butane instead of the backend's own document (Ignition only; the format registry checks). */
+  readonly butane?: boolean;
+}
+
+/** What a backend writes for a plan. */
+export interface Emitted {
+  readonly text: string;
+  /** The document the backend's own format names: cloud-config user-data, Ignition JSON or Butane YAML. */
+  readonly document: DocumentName;
+  readonly diagnostics: Diagnostic[];
+  readonly contributors: Contributor[];
+}
+
+/** The documents a backend writes. */
+export type DocumentName = 'cloud-config' | 'ignition' | 'butane';
+
+/**
+ * A backend: one per family of first-boot systems, registered in src/backends/registry.ts. What
+ * differs between them is here, so that nothing above asks which backend it is.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  /** The document it writes by default. */
+  readonly document: DocumentName;
+  /** What the first-boot system is called in messages ("cloud-init", "Ignition"). */
+  readonly system: string;
+  /** Where `serve` hands a machine its config: NoCloud's /nocloud/<mac>/ or /ignition?mac=. */
+  readonly route: '/nocloud/' | '/ignition';
+  /** Whether the first-boot system reads a gzip-compressed document from user-data. */
+  readonly readsGzip: boolean;
+  /** The distro keys the backend needs, with a hint for each. */
+  readonly requiredDistroKeys: Readonly<Record<string, string>>;
+  emit(plan: RenderedPlan, context: EmitContext): Emitted;
+  /** Kernel arguments that point a machine (os-release ID os) at its config on a boot server at base. */
+  configArgs(base: string, mac: string, os: string, given: string): string[];
+  /** Every text the node reads from a document: each file's contents, then the document itself. */
+  texts(output: string, document: DocumentName): { where: string; text: string }[];
 }

@@ -20,7 +20,7 @@ import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, RESUME_MARKER, STATE_DIR, STEP_NAME, UN
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { createHash } from 'node:crypto';
 import { renderTemplate } from '../../render/handlebars.js';
-import type { Line } from '../shared.js';
+import type { Line, Reporter } from '../shared.js';
 import { lowerStepForIgnition, type Lowered } from './lower.js';
 import { mergeIgnition } from './merge.js';
 import {
@@ -45,8 +45,7 @@ export interface Snippet {
   readonly origin: Origin;
 }
 
-/** Turns a plan origin into a diagnostic with the file, line and column of the value. */
-export type Reporter = (severity: Severity, code: string, origin: Origin, message: string, hint: string) => Diagnostic;
+export type { Reporter };
 
 /** A reporter for callers without source positions: names the file only. */
 export const plainReporter =
