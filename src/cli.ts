@@ -227,7 +227,7 @@ export function buildProgram(): Command {
         : compileArg(arg, opts.set, {
             ...(opts.offline ? { offline: true } : {}),
             ...(fmt?.wrap === 'template' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
-            ...(fmt?.document === 'butane' ? { butane: true } : {}),
+            ...(fmt?.document ? { document: fmt.document } : {}),
           });
       diagnostics.push(...result.diagnostics);
       // The format must be one the distro's first-boot system reads.
@@ -241,12 +241,12 @@ export function buildProgram(): Command {
           diagnostics.push({ severity: 'error', code: CODES.capability, message: `${backend.system} does not read a gzip-compressed config from user-data`, hint: 'drop --gzip: crinit already gzips each file inside the config where that is smaller' });
         }
       }
-      if (opts.part.length > 0 && fmt?.wrap !== 'mime') {
+      if (opts.part.length > 0 && fmt?.wrap !== 'multipart') {
         diagnostics.push({ severity: 'error', code: CODES.part, message: '--part needs --format mime', hint: 'add --format mime' });
       }
       let payload: string | Buffer | undefined = 'output' in result ? result.output : undefined;
       const contributors = [...(('contributors' in result ? result.contributors : undefined) ?? [])];
-      if (payload !== undefined && fmt?.wrap === 'mime') {
+      if (payload !== undefined && fmt?.wrap === 'multipart') {
         const { parts, diagnostics: partErrors } = readParts(opts.part);
         diagnostics.push(...partErrors);
         payload = mimeMultipart([{ contentType: 'text/cloud-config', content: Buffer.from(payload, 'utf8'), filename: 'crinit.cfg' }, ...parts]);

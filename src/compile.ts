@@ -8,7 +8,7 @@ import { CODES, hasErrors, type Diagnostic } from './diagnostics.js';
 import { posix } from 'node:path';
 import { BACKENDS } from './backends/registry.js';
 import type { DocumentName, Reporter } from './backends/shared.js';
-import { FORMATS } from './outputs/formats.js';
+import { FORMATS, formatOfDocument } from './outputs/formats.js';
 import type { Contributor } from './delivery.js';
 import { fillTemplate, toTemplate } from './tftpl.js';
 import type { VariableOptions } from './profile/variables.js';
@@ -17,7 +17,7 @@ import { checkCollisions } from './plan/collisions.js';
 import { checkOffline } from './offline.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers, replacementDiagnostics } from './profile/merge.js';
-import { normalizeProfile } from './profile/normalize.js';
+import { applyRules } from './rules/index.js';
 import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
@@ -36,6 +36,8 @@ export interface CompileOptions {
   readonly readFile?: (path: string) => string | undefined;
   /** Ignition distros: write the equivalent Butane config instead of Ignition JSON. */
   readonly butane?: boolean;
+  /** The document to write when not the backend's own (--format butane: butane). */
+  readonly document?: DocumentName;
   /** Values for the profile's per-node variables (`${name}` placeholders). */
   readonly variables?: Readonly<Record<string, string>>;
   /** Refuse the output if it would fetch anything from a public host (after mirrors:). */
@@ -91,7 +93,7 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
 
   const { data, origins, replaced } = mergeLayers(resolved.layers);
   const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
-  const norm = normalizeProfile(data as WrittenProfile, origins, chain, entryLayer);
+  const norm = applyRules(data as WrittenProfile, origins, chain, entryLayer);
   const diagnostics = [...resolved.diagnostics, ...replacementDiagnostics(replaced, chain), ...norm.diagnostics];
   if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, chain, sentinels };
 
@@ -100,12 +102,14 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
   if (hasErrors(diagnostics) || checkOnly) return { diagnostics, chain, profile: norm.profile, sentinels };
   const rendered = renderPlan(plan);
   const backend = BACKENDS[norm.profile.distro.backend];
-  if (options.butane && !FORMATS.butane.backends.includes(backend.name)) {
-    diagnostics.push({ severity: 'error', code: CODES.capability, message: `Butane is a source format for Ignition, and ${norm.profile.distro.id} is provisioned by ${backend.system}`, hint: 'drop --format butane, or target fcos or flatcar', chain });
+  const document = options.document ?? (options.butane ? FORMATS.butane.document : undefined);
+  const wanted = document ? formatOfDocument(document) : undefined;
+  if (wanted && !wanted.backends.includes(backend.name)) {
+    diagnostics.push({ severity: 'error', code: CODES.capability, message: `--format ${wanted.name} writes ${wanted.summary}, a source format for ${wanted.backends.map((b) => BACKENDS[b].system).join(', ')}, and ${norm.profile.distro.id} is provisioned by ${backend.system}`, hint: `drop --format ${wanted.name}, or target a distro that ${wanted.backends.map((b) => BACKENDS[b].system).join(', ')} provisions (see \`crinit list\`)`, chain });
     return { diagnostics, chain, sentinels };
   }
   const report: Reporter = (severity, code, origin, message, hint) => norm.locator.diag(severity, code, origin.pointer, message, hint);
-  const emitted = backend.emit(rendered, { report, ...(options.readFile ? { readFile: options.readFile } : {}), ...(options.butane ? { butane: true } : {}) });
+  const emitted = backend.emit(rendered, { report, ...(options.readFile ? { readFile: options.readFile } : {}), ...(document && document !== backend.document ? { document } : {}) });
   diagnostics.push(...emitted.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
   const text = emitted.text;

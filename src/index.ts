@@ -10,4 +10,4 @@ export { CRINIT_VERSION } from './assets.generated.js';
 export { deliver, gzip, mimeMultipart, PLATFORM_LIMITS, type Contributor, type Delivered, type DeliveryOptions, type MimePart, type Platform } from './delivery.js';
 export { SPEC_VERSIONS, DEFAULT_SPEC, checkSpec, type IgnConfig, type SpecVersion } from './backends/ignition/model.js';
 export { FIELD_SINCE } from './backends/ignition/fields.js';
-export { CAPABILITIES, type Capability } from './capabilities.js';
+export { CAPABILITIES, type Capability } from './rules/capabilities.js';

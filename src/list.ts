@@ -5,7 +5,7 @@
 import { CODES } from './diagnostics.js';
 import { packageManager } from './os/package-managers.js';
 import { compile } from './compile.js';
-import { containerdConfigVersion } from './plan/build.js';
+import { RUNTIME_CONTRIBUTORS } from './plan/runtimes/index.js';
 import { builtinDistros, builtinRuntimes } from './profile/resolve.js';
 import type { RuntimeSource } from './profile/types.js';
 
@@ -106,7 +106,7 @@ export function listMatrix(): MatrixRow[] {
           ...(sysext ? { sysext: true } : {}),
           package: p.runtimeSysext ? `${p.runtimeSysext.name} image` : (p.packaging.package ?? '(in the image)'),
           version: p.runtime.version.raw,
-          ...(p.runtime.name === 'containerd' ? { configVersion: containerdConfigVersion(p.runtime.version.major, p.packaging.configVersion) } : {}),
+          ...(RUNTIME_CONTRIBUTORS[p.runtime.name]?.facts?.(p) ?? {}),
           ...(p.criDockerd ? { criDockerd: p.criDockerd.version } : {}),
           proof: (PROVEN_BY_BOOT[profile] ?? []).includes(source)
             ? ('boot' as const)

@@ -1,6 +1,6 @@
 /**
- * @fileoverview The paths crinit owns on a node, in one place: the rules refuse user files that
- * would take them over, the plan writes some, and the cloud-init backend writes the rest.
+ * @fileoverview The paths crinit owns on a node, in one place. Each one it writes is a plan node
+ * (src/plan/build.ts), so one check finds a user file that would take it over.
  */
 
 /** Kernel modules to load at every boot. */
@@ -25,16 +25,10 @@ export const PROXY_DROPIN = '20-crinit-proxy.conf';
 export const PROXY_ENV_PATH = `${STATE_DIR}/proxy.env`;
 /** Left by the planned reboot into layered packages: the next boot resumes the same run. */
 export const RESUME_MARKER = `${STATE_DIR}/resume`;
+/** The drop-in that points a runtime's unit at crinit's config file. */
+export const RUNTIME_DROPIN = '10-crinit-config.conf';
 /** apt's proxy setting. */
 export const APT_PROXY_PATH = '/etc/apt/apt.conf.d/90crinit-proxy.conf';
-
-/**
- * The paths of crinit's own first-boot machinery on a distro that backends write beside the plan
- * (the key fetcher, Ignition's first-boot script and unit): no user file may take them.
- */
-export function crinitPaths(binDir: string): string[] {
-  return [`${binDir}/${STEP_NAME}`, `${binDir}/${FETCH_KEY_NAME}`, `${binDir}/${FIRSTBOOT_NAME}`, `${UNIT_DIR}/${FIRSTBOOT_UNIT}`];
-}
 
 /** octalMode writes a file mode the way cloud-init, install(1) and humans read it: "0644". */
 export function octalMode(mode: number): string {

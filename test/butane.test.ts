@@ -86,7 +86,7 @@ describe('--format butane', () => {
     expect(r.stderr).toContain('1.0.0 (Ignition 3.3.0), 1.1.0 (Ignition 3.4.0)');
     const c = runCli(['render', 'ubuntu-24.04/containerd', '--format', 'butane']);
     expect(c.status).toBe(1);
-    expect(c.stderr).toContain('Butane is a source format for Ignition');
+    expect(c.stderr).toContain('--format butane writes the equivalent Butane config (YAML), a source format for Ignition, and ubuntu-24.04 is provisioned by cloud-init');
   });
 });
 

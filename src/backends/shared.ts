@@ -50,8 +50,8 @@ export type Reporter = (severity: Severity, code: string, origin: Origin, messag
 export interface EmitContext {
   readonly report: Reporter;
   readonly readFile?: (path: string) => string | undefined;
-  /** Butane instead of the backend's own document (Ignition only; the format registry checks). */
-  readonly butane?: boolean;
+  /** Another document than the backend's own (Ignition: butane); the format registry checks it is one the backend writes. */
+  readonly document?: DocumentName;
 }
 
 /** What a backend writes for a plan. */

@@ -34,12 +34,22 @@ export interface PackageManagerEntry {
   readonly name: PackageManager;
   /** Which repository description it reads: an apt source, a yum .repo, or none. */
   readonly repositories?: 'apt' | 'yum';
+  /**
+   * cloud-init's apt module must be told to keep the image's own sources (apt:
+   * preserve_sources_list) once the document has repositories (apt).
+   */
+  readonly preserveSourcesList?: boolean;
   /** Where a repository's pinned key goes. */
   readonly keyDir?: string;
   /** Whether a repository's exclude= (kept out of routine upgrades) is honoured and liftable. */
   readonly excludes: boolean;
   /** Packages come as a new deployment the machine boots into (one reboot), not installed in place. */
   readonly layers: boolean;
+  /**
+   * A deb-style package version names nothing it can install: pkgs.k8s.io's rpm releases carry
+   * their own build revision, so an exact Kubernetes version is refused (dnf).
+   */
+  readonly refusesDebVersions?: boolean;
   /** Whether it can hold a package at its version. */
   readonly holds: boolean;
   /** The proxy: apt's own conf.d file, or dnf.conf's [main] proxy= set by a step. */
@@ -99,6 +109,7 @@ const APT: PackageManagerEntry = {
   name: 'apt',
   extensions: false,
   repositories: 'apt',
+  preserveSourcesList: true,
   keyDir: '/etc/apt/keyrings',
   excludes: false,
   layers: false,
@@ -124,6 +135,7 @@ const DNF_ENTRY: PackageManagerEntry = {
   keyDir: '/etc/pki/rpm-gpg',
   excludes: true,
   layers: false,
+  refusesDebVersions: true,
   holds: true,
   proxy: 'dnf-conf',
   fetchingUnits: [],
@@ -181,4 +193,47 @@ export function packageManager(name: PackageManager): PackageManagerEntry {
 /** Where a repository's key is installed: apt reads armored keys from signed-by, dnf and rpm-ostree from gpgkey. */
 export function repoKeyPath(name: PackageManager, repoId: string): string {
   return `${packageManager(name).keyDir ?? '/etc/pki/rpm-gpg'}/${repoName(repoId)}.asc`;
+}
+
+/** A repository as the plan holds it, as much of it as its file needs. */
+export interface RepositoryOf {
+  readonly id: string;
+  readonly description: string;
+  readonly key: { readonly armored?: string };
+  readonly apt?: { readonly uri: string; readonly suite: string; readonly components: readonly string[] };
+  readonly yum?: { readonly baseurl: string };
+  readonly exclude?: readonly string[];
+}
+
+/** The file that describes a repository to the package manager, from a template. */
+export interface RepositoryFile {
+  readonly path: string;
+  readonly template: string;
+  readonly context: Readonly<Record<string, unknown>>;
+  /** apt must not read the source before the fetch-key step has installed its key. */
+  readonly afterKey: boolean;
+}
+
+/** How each kind of repository description is written: an apt one-line source, a yum .repo file. */
+const REPOSITORY_FILES: { readonly [K in 'apt' | 'yum']: (r: RepositoryOf, keyPath: string, pm: PackageManagerEntry, profile: string) => RepositoryFile | undefined } = {
+  apt: (r, keyPath, _pm, profile) =>
+    r.apt && {
+      path: `/etc/apt/sources.list.d/${repoName(r.id)}.list`,
+      template: 'apt/source.list.hbs',
+      context: { profile, inline: !!r.key.armored, line: `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}` },
+      afterKey: !r.key.armored,
+    },
+  yum: (r, keyPath, pm, profile) =>
+    r.yum && {
+      path: `/etc/yum.repos.d/${repoName(r.id)}.repo`,
+      template: 'yum/repo.hbs',
+      context: { profile, id: repoName(r.id), name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored },
+      afterKey: false,
+    },
+};
+
+/** The file describing a repository to this package manager; undefined where it reads none. */
+export function repositoryFile(name: PackageManager, r: RepositoryOf, profile: string): RepositoryFile | undefined {
+  const pm = packageManager(name);
+  return pm.repositories ? REPOSITORY_FILES[pm.repositories](r, repoKeyPath(name, r.id), pm, profile) : undefined;
 }

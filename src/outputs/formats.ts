@@ -15,7 +15,7 @@ export interface OutputFormat {
   /** The backends whose distros read it. */
   readonly backends: readonly BackendName[];
   /** How the backend's document is wrapped: as it is, in a MIME multipart with --part files, or as a Terraform templatefile() template. */
-  readonly wrap: 'none' | 'mime' | 'template';
+  readonly wrap: 'none' | 'multipart' | 'template';
   /** The document the backend writes for it; undefined: the backend's own. */
   readonly document?: DocumentName;
   /** Why --gzip, --base64 or --var cannot apply, when they cannot. */
@@ -39,7 +39,7 @@ export const FORMATS: Readonly<Record<FormatName, OutputFormat>> = {
     name: 'mime',
     summary: 'cloud-init user-data as a MIME multipart, with the --part files',
     backends: ['cloud-init'],
-    wrap: 'mime',
+    wrap: 'multipart',
     contentType: 'multipart/mixed',
   },
   tftpl: {

@@ -4,50 +4,24 @@
  * order, so every backend sees the same sequence.
  */
 import type { Origin } from '../diagnostics.js';
-import { APT_PROXY_PATH, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, STEP_NAME, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
-import { RUNTIME_DROPIN, type Locator } from '../profile/normalize.js';
+import { FIRST_BOOT, archiveDownloadPath, unpackUnitName } from '../os/first-boot.js';
+import { APT_PROXY_PATH, FETCH_KEY_NAME, STATE_DIR, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, RUNTIME_DROPIN, STEP_NAME, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
+import type { Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
-import { packageManager, repoKeyPath, repoName } from '../os/package-managers.js';
-import type { NodePlan, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
+import { packageManager, repoKeyPath, repositoryFile } from '../os/package-managers.js';
+import { file, imageRegistry, mirrorFn, type At, type Header } from './nodes.js';
+import { RUNTIME_CONTRIBUTORS } from './runtimes/index.js';
+export { imageRegistry, mirrorFn, registryServer } from './nodes.js';
+import type { NodePlan, PlanMachinery, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';
 
 
-/** Where crinit writes an apt source that it places itself (one whose key is fetched on first boot). */
-export function aptSourcePath(repoId: string): string {
-  return `/etc/apt/sources.list.d/${repoName(repoId)}.list`;
-}
 
-/** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
-export function registryServer(host: string): string | undefined {
-  if (host === '_default') return undefined;
-  if (host === 'docker.io') return 'https://registry-1.docker.io';
-  return `https://${host}`;
-}
-
-/**
- * The containerd config.toml version: what the packaging says (a runtime built into an image
- * whose exact containerd crinit cannot know), else 2 for 1.x and 3 for 2.x.
- */
-export function containerdConfigVersion(major: number, configured?: 2 | 3): 2 | 3 {
-  return configured ?? (major >= 2 ? 3 : 2);
-}
 
 /** What dnf keeps out of the Kubernetes repository unless an install names it (the kubeadm guide's exclude=). */
 export const KUBERNETES_EXCLUDE = ['kubelet', 'kubeadm', 'kubectl', 'cri-tools', 'kubernetes-cni'];
 
-/** mirrorFn rewrites a URL or image reference by the longest matching `mirrors:` prefix. */
-export function mirrorFn(mirrors: Profile['mirrors']): (value: string) => string {
-  return (value) => {
-    const hit = mirrors.find(([from]) => value.startsWith(from));
-    return hit ? hit[1] + value.slice(hit[0].length) : value;
-  };
-}
 
-/** The registry host of an image reference, as containerd resolves it (no host: docker.io). */
-export function imageRegistry(ref: string): string {
-  const first = ref.split('/')[0]!;
-  return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
-}
 
 /** buildPlan turns a Profile into a NodePlan. It does not render file contents. */
 export function buildPlan(original: Profile, name: string, L: Locator): NodePlan {
@@ -118,15 +92,20 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   // repository; a key pinned by fingerprint only is installed by its fetch-key step once checked,
   // and on apt its source waits for it (phase after-key).
   const pm = packageManager(profile.distro.packageManager);
+  const firstBoot = FIRST_BOOT[profile.distro.backend];
+  // One copy of the key fetcher, whatever the number of repositories whose key it fetches.
+  if (firstBoot.keyFetcher === 'python-script' && repos.some((r) => r.key.url)) {
+    files.unshift(file(`${profile.distro.binDir}/${FETCH_KEY_NAME}`, 'crinit-fetch-key.py.hbs', {}, crinit('the key fetcher, crinit-fetch-key'), { mode: 0o755 }));
+  }
+  // The sources placed only once their key is fetched, by repository.
+  const afterKey = new Map<string, string>();
   for (const r of repos) {
     const keyPath = repoKeyPath(pm.name, r.id);
     if (r.key.armored && pm.repositories) files.push({ ...file(keyPath, '', {}, r.origin), source: { inline: r.key.armored } });
-    if (r.apt && pm.repositories === 'apt') {
-      const line = `deb [signed-by=${keyPath}] ${[r.apt.uri, r.apt.suite, ...r.apt.components].join(' ')}`;
-      files.push(file(aptSourcePath(r.id), 'apt/source.list.hbs', { ...header, inline: !!r.key.armored, line }, r.origin, r.key.armored ? {} : { phase: 'after-key' }));
-    } else if (r.yum && pm.repositories === 'yum') {
-      const context = { profile: name, id: repoName(r.id), name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored };
-      files.push(file(`/etc/yum.repos.d/${repoName(r.id)}.repo`, 'yum/repo.hbs', context, r.origin));
+    const source = repositoryFile(pm.name, r, name);
+    if (source) {
+      files.push(file(source.path, source.template, { ...source.context, chain: profile.chain }, r.origin, source.afterKey ? { phase: 'after-key' } : {}));
+      if (source.afterKey) afterKey.set(r.id, source.path);
     }
   }
   const versionOrigin = at(rt.version.raw === profile.packaging.version ? `${srcPtr}/version` : '/runtime/version');
@@ -145,11 +124,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
         ];
   const conflicts = rt.source === 'upstream' ? (pk.conflicts ?? []) : [];
 
-  const runtime = profile.docker
-    ? dockerParts(profile, header, at, srcPtr)
-    : profile.crio
-      ? crioParts(profile, header, at)
-      : containerdParts(profile, header, at, srcPtr);
+  const runtime = RUNTIME_CONTRIBUTORS[rt.name]!.parts(profile, header, at, srcPtr);
   files.push(...runtime.files);
   const socketEndpoint = runtime.endpoint;
   files.push(
@@ -174,7 +149,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
           ...header,
           cgroupDriver: rt.cgroupDriver,
           endpoint: socketEndpoint,
-          docker: !!profile.docker,
+          manySockets: runtime.manySockets,
           failCgroupV1Set: k8s?.failCgroupV1 !== undefined,
           failCgroupV1: k8s?.failCgroupV1 ?? true,
         },
@@ -225,7 +200,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     // kubelet gets its drop-in whether crinit installs it or not (kubeadm's packages installed
     // later, a sysext): a drop-in for a unit that does not exist yet is inert.
     // And the OS's own services that fetch (Fedora CoreOS: rpm-ostreed layers, zincati updates).
-    const units = [...runtime.services.filter((s) => s.unit.endsWith('.service') && s.unit !== profile.criDockerd?.service).map((s) => s.unit), 'kubelet.service', ...pm.fetchingUnits];
+    const units = [...runtime.proxyUnits, 'kubelet.service', ...pm.fetchingUnits];
     for (const unit of units) {
       files.push(
         file(`${UNIT_DIR}/${unit}.d/${PROXY_DROPIN}`, 'proxy/dropin.conf.hbs', { ...header, envFile: PROXY_ENV_PATH }, proxyOrigin, { dropin: { unit, name: PROXY_DROPIN } }),
@@ -304,8 +279,8 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
         action: { kind: 'fetch-key', url: r.key.url, fingerprint: r.key.fingerprint, dest: repoKeyPath(pm.name, r.id) },
         origin: r.origin,
       });
-      const source = files.find((f) => f.path === aptSourcePath(r.id));
-      if (source) steps.push({ id: `add-repository-${r.id}`, action: { kind: 'place-files', paths: [source.path] }, origin: r.origin });
+      const source = afterKey.get(r.id);
+      if (source) steps.push({ id: `add-repository-${r.id}`, action: { kind: 'place-files', paths: [source] }, origin: r.origin });
     }
   }
   if (packages.length > 0 || k8sPackages.length > 0) {
@@ -343,6 +318,26 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     });
   });
 
+  // What the backend writes from the steps it lowers: keyed here like every other node.
+  const machinery: PlanMachinery[] = [];
+  const runner = firstBoot.runner?.(profile.distro.binDir);
+  if (runner) {
+    machinery.push(
+      { path: runner.script, role: 'runner-script', what: 'crinit-firstboot, the script that runs the first-boot steps', origin: crinit('the first-boot runner, crinit-firstboot') },
+      { path: runner.unitPath, role: 'runner-unit', unit: runner.unit, what: `${runner.unit}, the unit that runs crinit-firstboot`, origin: crinit('the first-boot runner, crinit-firstboot') },
+      { path: STATE_DIR, role: 'state-directory', what: "crinit's first-boot state directory", origin: crinit('the first-boot runner, crinit-firstboot') },
+    );
+  }
+  for (const s of steps) {
+    const a = s.action;
+    if (a.kind !== 'install-archive' || firstBoot.unpacker !== 'unit') continue;
+    const unit = unpackUnitName(a.dest);
+    machinery.push(
+      { path: archiveDownloadPath(a.url), role: 'download', what: `the download of ${a.url}`, origin: s.origin },
+      { path: `${UNIT_DIR}/${unit}`, role: 'unpack-unit', unit, what: `${unit}, the unit that unpacks ${a.dest}`, origin: s.origin },
+    );
+  }
+
   return {
     target: { distro: profile.distro, runtime: rt.name, source: rt.source },
     name,
@@ -363,28 +358,8 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
     ...(proxy ? { proxy: { ...proxy, origin: proxyOrigin } } : {}),
     artifacts: [...withPackages(artifacts, packages, k8sPackages, profile), ...runtime.artifacts, sandboxArtifact(original, profile, at(!!k8s && L.isBuiltin('/runtime/sandboxImage') ? '/kubernetes/pauseImages' : '/runtime/sandboxImage'))],
     steps,
+    machinery,
   };
-}
-
-type At = (pointer: string) => Origin;
-type Header = { readonly profile: string; readonly chain: string };
-
-/** What one runtime adds to the plan; the rest (kernel, packages, kubelet, crictl) is shared. */
-interface RuntimeParts {
-  /** Files written before the shared crictl and kubelet files, and after them. */
-  readonly files: PlanFile[];
-  readonly lateFiles: PlanFile[];
-  readonly directories: PlanDirectory[];
-  /** In start order. */
-  readonly services: PlanService[];
-  /** Steps between the packages and daemon-reload (a download the runtime needs). */
-  readonly installSteps: PlanStep[];
-  /** The kubelet's and crictl's CRI endpoint. */
-  readonly endpoint: string;
-  readonly crictlConfigPath: string;
-  readonly crictlOrigin: string;
-  /** What the runtime downloads (cri-dockerd's release). */
-  readonly artifacts: PlanArtifact[];
 }
 
 /** Each repository artifact, with the packages (and version pins) the plan takes from it. */
@@ -411,156 +386,4 @@ function sandboxArtifact(original: Profile, profile: Profile, origin: Origin): P
   };
 }
 
-function file(path: string, template: string, context: Record<string, unknown>, origin: Origin, extra: Partial<PlanFile> = {}): PlanFile {
-  return { path, mode: 0o644, owner: 'root', group: 'root', phase: 'before-packages', source: { template, context }, origin, ...extra };
-}
 
-function containerdParts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
-  const ctrd = profile.containerd!;
-  const rt = profile.runtime;
-  const mirrors = rt.registryMirrors.map(([host, urls]) => ({ host, server: registryServer(host), urls }));
-  const files = mirrors.map((m) =>
-    file(`${ctrd.certsDir}/${m.host}/hosts.toml`, 'containerd/hosts.toml.hbs', { ...header, ...m }, at(joinPointer(['runtime', 'registryMirrors', m.host]))),
-  );
-  const lateFiles: PlanFile[] = [
-    // containerd.io ships /etc/containerd/config.toml with `disabled_plugins = ["cri"]`, as a
-    // dpkg conffile / rpm %config(noreplace). Writing ours after the package is installed
-    // means no package manager can keep its copy over ours, on either family.
-    file(
-      ctrd.configPath,
-      containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
-      { ...header, systemdCgroup: rt.cgroupDriver === 'systemd', sandboxImage: rt.sandboxImage, certsDir: ctrd.certsDir },
-      at('/runtime'),
-      { phase: 'after-packages' },
-    ),
-  ];
-  // A unit that reads its config from elsewhere (Flatcar's, from /usr/share) is pointed at ours.
-  if (profile.packaging.execStart) {
-    lateFiles.push(
-      file(
-        `${UNIT_DIR}/${ctrd.service}.d/${RUNTIME_DROPIN}`,
-        'containerd/use-config.conf.hbs',
-        { ...header, execStart: profile.packaging.execStart, configPath: ctrd.configPath },
-        at(`${srcPtr}/execStart`),
-        { dropin: { unit: ctrd.service, name: RUNTIME_DROPIN } },
-      ),
-    );
-  }
-  return {
-    files,
-    lateFiles,
-    directories: [{ path: ctrd.certsDir, mode: 0o755, origin: at('/containerd/certsDir') }],
-    // A built-in runtime starts on the config Ignition wrote before systemd ran: no restart.
-    services: [
-      { unit: ctrd.service, enable: profile.packaging.enable ?? true, restart: rt.source !== 'builtin', socket: ctrd.socket, origin: at('/containerd/service') },
-    ],
-    installSteps: [],
-    endpoint: `unix://${ctrd.socket}`,
-    crictlConfigPath: ctrd.crictlConfigPath,
-    crictlOrigin: '/containerd/crictlConfigPath',
-    artifacts: [],
-  };
-}
-
-/** The cri-dockerd release tarball for an architecture, and the binary inside it. */
-export function criDockerdArtifact(profile: Profile): { url: string; upstream: string; sha256: string; member: string } {
-  const cri = profile.criDockerd!;
-  const upstream = cri.url.replace(/\{version\}/g, cri.version).replace(/\{arch\}/g, profile.arch);
-  return {
-    url: mirrorFn(profile.mirrors)(upstream),
-    upstream,
-    sha256: cri.sha256[profile.arch]!,
-    member: 'cri-dockerd/cri-dockerd',
-  };
-}
-
-/**
- * Docker Engine with cri-dockerd. dockerd takes its cgroup driver from daemon.json only (dockerd
- * refuses an option given both there and as a flag); cri-dockerd runs from crinit's own units,
- * since only a release tarball exists for every distro, and a drop-in carries the values from
- * the profile (the pause image) so the units themselves never change.
- */
-function dockerParts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
-  const docker = profile.docker!;
-  const cri = profile.criDockerd!;
-  const rt = profile.runtime;
-  const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
-  const artifact = criDockerdArtifact(profile);
-  const files: PlanFile[] = [
-    // Docker built into an Ignition image keeps dockerd's own default driver (systemd on cgroup
-    // v2, the only driver normalize allows there): its unit may pass the option as a flag.
-    file(docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt: rt.source === 'builtin' ? '' : `native.cgroupdriver=${rt.cgroupDriver}`, mirrors }, at('/runtime/cgroupDriver')),
-    file(`${UNIT_DIR}/${cri.socketUnit}`, 'docker/cri-docker.socket.hbs', { ...header, socket: cri.socket, service: cri.service }, at('/criDockerd/socketUnit')),
-    file(`${UNIT_DIR}/${cri.service}`, 'docker/cri-docker.service.hbs', { ...header, binary: cri.binary, socketUnit: cri.socketUnit, dockerService: docker.service }, at('/criDockerd/service')),
-    file(
-      `${UNIT_DIR}/${cri.service}.d/${RUNTIME_DROPIN}`,
-      'docker/cri-docker-flags.conf.hbs',
-      { ...header, binary: cri.binary, sandboxImage: rt.sandboxImage },
-      at('/runtime/sandboxImage'),
-      { dropin: { unit: cri.service, name: RUNTIME_DROPIN } },
-    ),
-  ];
-  return {
-    files,
-    lateFiles: [],
-    directories: [],
-    services: [
-      { unit: docker.service, enable: profile.packaging.enable ?? true, restart: rt.source !== 'builtin', socket: docker.socket, origin: at('/docker/service') },
-      // Written before systemd starts on an Ignition distro: nothing to restart there.
-      { unit: cri.socketUnit, enable: true, restart: rt.source !== 'builtin', origin: at('/criDockerd/socketUnit') },
-      { unit: cri.service, enable: true, restart: rt.source !== 'builtin', socket: cri.socket, origin: at('/criDockerd/service') },
-    ],
-    installSteps: [
-      {
-        id: 'install-cri-dockerd',
-        action: { kind: 'install-archive', url: artifact.url, sha256: artifact.sha256, arch: profile.arch, member: artifact.member, dest: cri.binary, neededBy: cri.service },
-        origin: at('/criDockerd/version'),
-      },
-    ],
-    endpoint: `unix://${cri.socket}`,
-    crictlConfigPath: docker.crictlConfigPath,
-    crictlOrigin: '/docker/crictlConfigPath',
-    artifacts: [{ kind: 'download', url: artifact.url, upstream: artifact.upstream, sha256: artifact.sha256, version: cri.version, origin: at('/criDockerd/version') }],
-  };
-}
-
-/** A mirror URL as containers-registries.conf(5) writes it: host[:port][/path], insecure for http. */
-function registriesMirror(url: string): { location: string; insecure: boolean } {
-  const u = new URL(url);
-  return { location: `${u.host}${u.pathname.replace(/\/+$/, '')}`, insecure: u.protocol === 'http:' };
-}
-
-/**
- * CRI-O: a drop-in after the package's own 10-crio.conf with the cgroup manager (and
- * conmon_cgroup = "pod" exactly when it is cgroupfs) and the pause image, and a registries.conf.d
- * drop-in for mirrors. The package does not start crio, so the first start reads both; a
- * restart (a start here) is used, not a reload, which needs a running service.
- */
-function crioParts(profile: Profile, header: Header, at: At): RuntimeParts {
-  const crio = profile.crio!;
-  const rt = profile.runtime;
-  const files: PlanFile[] = [
-    file(
-      crio.dropinPath,
-      'crio/crinit.conf.hbs',
-      { ...header, cgroupManager: rt.cgroupDriver, cgroupfs: rt.cgroupDriver === 'cgroupfs', sandboxImage: rt.sandboxImage },
-      at('/runtime'),
-    ),
-  ];
-  if (rt.registryMirrors.length > 0) {
-    const registries = rt.registryMirrors.map(([host, urls]) => ({ prefix: host, mirrors: urls.map(registriesMirror) }));
-    files.push(file(crio.registriesPath, 'crio/registries.conf.hbs', { ...header, registries }, at('/runtime/registryMirrors')));
-  }
-  return {
-    files,
-    lateFiles: [],
-    directories: [],
-    // From a Flatcar image, crio first starts (upheld by the image) on the drop-ins Ignition wrote.
-    services: [{ unit: crio.service, enable: profile.packaging.enable ?? true, restart: !profile.runtimeSysext, socket: crio.socket, origin: at('/crio/service') }],
-    installSteps: [],
-    endpoint: `unix://${crio.socket}`,
-    crictlConfigPath: crio.crictlConfigPath,
-    crictlOrigin: '/crio/crictlConfigPath',
-    artifacts: [],
-  };
-}

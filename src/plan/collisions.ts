@@ -30,6 +30,7 @@ export function plannedPaths(plan: NodePlan<Keyed>): PlannedPath[] {
   }
   for (const l of plan.links) out.push({ path: l.path, what: `a link to ${l.target}`, origin: l.origin });
   for (const d of plan.downloads) out.push({ path: d.path, what: `the download of ${d.url}`, origin: d.origin });
+  for (const m of plan.machinery) out.push({ path: m.path, what: m.what, origin: m.origin });
   for (const s of plan.steps) {
     const a = s.action;
     if (a.kind === 'fetch-key') out.push({ path: a.dest, what: `the key the ${s.id} step installs`, origin: s.origin });

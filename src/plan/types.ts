@@ -162,6 +162,21 @@ export type PlanStep = Sourced & {
   readonly action: StepAction;
 };
 
+/**
+ * A file or unit of crinit's first-boot machinery whose contents the backend writes, because they
+ * are the steps it lowers (Ignition's crinit-firstboot script and unit), or an archive's unpack
+ * unit and its download. Keyed by path like every other node, so no user file can take it; the
+ * backend writes exactly these and checks that it does.
+ */
+export interface PlanMachinery extends Sourced {
+  readonly path: string;
+  readonly role: 'runner-script' | 'runner-unit' | 'state-directory' | 'unpack-unit' | 'download';
+  /** The unit's name, for a unit. */
+  readonly unit?: string;
+  /** What it is, for collision messages. */
+  readonly what: string;
+}
+
 export interface NodePlan<F = PlanFile> {
   readonly target: { readonly distro: Distro; readonly runtime: RuntimeName; readonly source: RuntimeSource };
   /** The profile's name as the user gave it, e.g. ubuntu-24.04/containerd or node.yaml. */
@@ -187,6 +202,7 @@ export interface NodePlan<F = PlanFile> {
   readonly proxy?: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] } & Sourced;
   readonly artifacts: readonly PlanArtifact[];
   readonly steps: readonly PlanStep[];
+  readonly machinery: readonly PlanMachinery[];
 }
 
 export type RenderedPlan = NodePlan<RenderedFile>;

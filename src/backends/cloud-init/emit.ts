@@ -17,7 +17,7 @@ import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { FETCH_KEY_NAME, octalMode, STEP_NAME } from '../../paths.js';
-import { FETCH_KEY, lowerStep, stagedPath, wrap } from './lower.js';
+import { lowerStep, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */
 export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: string; readonly what: string }>> = {
@@ -81,12 +81,9 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   // Options user-data cannot carry are refused at their line:col before this (capabilities.ts).
   if (plan.links.length > 0) throw new Error('internal: the cloud-init backend got links to write');
   if (plan.downloads.length > 0) throw new Error('internal: the cloud-init backend got downloads for Ignition');
+  if (plan.machinery.length > 0) throw new Error('internal: the cloud-init backend got machinery of another first-boot system');
 
   const writeFiles: WriteFile[] = [];
-  // One copy of the key fetcher, whatever the number of repositories that need it.
-  if (plan.steps.some((s) => s.action.kind === 'fetch-key')) {
-    writeFiles.push({ path: `${distro.binDir}/${FETCH_KEY_NAME}`, content: `${FETCH_KEY}\n`, owner: 'root:root', permissions: '0755' });
-  }
   for (const f of plan.files) {
     // Files a package ships are staged now and installed by a step after the package, so that
     // neither dpkg's conffile handling nor rpm's %config(noreplace) can keep the packaged copy.
@@ -97,7 +94,7 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   doc.write_files = writeFiles;
 
   // Repositories are plan files (their sources and keys); apt keeps the image's own sources.list.
-  if (plan.repos.length > 0 && packageManager(distro.packageManager).repositories === 'apt') {
+  if (plan.repos.length > 0 && packageManager(distro.packageManager).preserveSourcesList) {
     used.push('apt_preserve_sources_list');
     doc.apt = { preserve_sources_list: true };
   }

@@ -16,7 +16,7 @@
 import { packageManager } from '../../os/package-managers.js';
 import { CODES, type Diagnostic, type Origin, type Severity } from '../../diagnostics.js';
 import type { Contributor } from '../shared.js';
-import { FIRSTBOOT_NAME, FIRSTBOOT_UNIT, RESUME_MARKER, STATE_DIR, STEP_NAME, UNIT_DIR } from '../../paths.js';
+import { RESUME_MARKER, STEP_NAME, UNIT_DIR } from '../../paths.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { createHash } from 'node:crypto';
 import { renderTemplate } from '../../render/handlebars.js';
@@ -93,7 +93,14 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   const diagnostics: Diagnostic[] = [];
   const distro = plan.target.distro;
   const stepBin = `${distro.binDir}/${STEP_NAME}`;
-  const firstbootScript = `${distro.binDir}/${FIRSTBOOT_NAME}`;
+  // The runner's script and unit are plan nodes (machinery): the plan keys their paths.
+  const runner = (role: string): { path: string; unit?: string } => {
+    const m = plan.machinery.find((x) => x.role === role);
+    if (!m) throw new Error(`internal: the plan has no ${role} for the Ignition backend`);
+    return m;
+  };
+  const firstbootScript = runner('runner-script').path;
+  const firstbootUnit = runner('runner-unit').unit!;
 
   const lines: Line[] = [];
   const downloads: Extract<Lowered, { kind: 'download' }>[] = [];
@@ -136,8 +143,8 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
     { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines })) },
   );
   const runtimeService = plan.services[0]?.unit ?? '';
-  units.set(FIRSTBOOT_UNIT, {
-    name: FIRSTBOOT_UNIT,
+  units.set(firstbootUnit, {
+    name: firstbootUnit,
     enabled: true,
     contents: renderTemplate('crinit-firstboot.service.hbs', {
       runtimeService,
@@ -150,7 +157,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   for (const m of plan.masks) unit(m.unit).mask = true;
 
   const directories: IgnDirectory[] = plan.directories.map((d) => ({ path: d.path, mode: d.mode }));
-  directories.push({ path: STATE_DIR, mode: 0o755 });
+  directories.push({ path: runner('state-directory').path, mode: 0o755 });
   // overwrite: the image may already have a link (or file) at an extension's path.
   const links: IgnLink[] = plan.links.map((l) => ({ path: l.path, target: l.target, hard: false, overwrite: true }));
 
@@ -226,7 +233,7 @@ function unitPaths(config: IgnConfig): Set<string> {
  * says: one entry per path and per unit, no file on a unit's path, every generated file's
  * contents decoding to exactly the rendered text. A failure is a crinit bug or a snippet clash.
  */
-export function verify(text: string, plan: RenderedPlan, snippetPaths: ReadonlySet<string>): Diagnostic[] {
+export function verify(text: string, plan: RenderedPlan, snippetPaths: ReadonlySet<string>, snippetFiles: ReadonlySet<string> = new Set(), snippetUnits: ReadonlySet<string> = new Set()): Diagnostic[] {
   const problems: string[] = [];
   let back: IgnConfig | undefined;
   try {
@@ -244,6 +251,13 @@ export function verify(text: string, plan: RenderedPlan, snippetPaths: ReadonlyS
     const reserved = unitPaths(back);
     const clash = nodes.find((p) => reserved.has(p));
     if (clash) problems.push(`${clash} is both a storage entry and a systemd unit or drop-in`);
+    // Every path written is a plan node: a file, a download, or the machinery the plan keys.
+    const planned = new Set([...plan.files.map((f) => f.path), ...plan.downloads.map((d) => d.path), ...plan.machinery.map((m) => m.path), ...snippetFiles]);
+    const unplanned = (back.storage?.files ?? []).find((f) => !planned.has(f.path));
+    if (unplanned) problems.push(`${unplanned.path} is written, but it is not in the plan`);
+    const plannedUnits = new Set([...plan.machinery.filter((m) => m.unit).map((m) => m.unit!), ...plan.services.map((x) => x.unit), ...plan.masks.map((x) => x.unit), ...plan.files.filter((f) => f.dropin).map((f) => f.dropin!.unit)]);
+    const unit = (back.systemd?.units ?? []).find((u) => u.contents !== undefined && !plannedUnits.has(u.name) && !snippetUnits.has(u.name));
+    if (unit) problems.push(`the unit ${unit.name} is written, but it is not in the plan`);
     for (const f of plan.files) {
       if (f.dropin || snippetPaths.has(f.path)) continue;
       const out = back.storage?.files?.find((x) => x.path === f.path);
@@ -289,10 +303,16 @@ export function emitIgnition(plan: RenderedPlan, snippets: readonly Snippet[] = 
 
   let config = own as unknown as Record<string, unknown>;
   const snippetPaths = new Set<string>();
+  // What the snippets write besides crinit's plan: theirs, not crinit's to account for.
+  const snippetFiles = new Set<string>();
+  const snippetUnits = new Set<string>();
   for (const s of snippets) {
     const parsed = parseSnippet(s, version, report);
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.config) continue;
+    const added = parsed.config as { storage?: { files?: { path?: unknown }[] }; systemd?: { units?: { name?: unknown }[] } };
+    for (const f of added.storage?.files ?? []) if (typeof f.path === 'string') snippetFiles.add(f.path);
+    for (const u of added.systemd?.units ?? []) if (typeof u.name === 'string') snippetUnits.add(u.name);
     const { config: merged, overrides } = mergeIgnition(config as never, parsed.config as never);
     config = { ...merged, ignition: { ...(merged.ignition as object), version } };
     for (const o of overrides) {
@@ -312,5 +332,5 @@ export function emitIgnition(plan: RenderedPlan, snippets: readonly Snippet[] = 
   if (diagnostics.some((d) => d.severity === 'error')) return { text: '', version, diagnostics, contributors: [] };
   const text = `${JSON.stringify(config)}\n`;
   const final = config as unknown as IgnConfig;
-  return { text, config: final, version, diagnostics: [...diagnostics, ...verify(text, plan, snippetPaths)], contributors: contributors(final) };
+  return { text, config: final, version, diagnostics: [...diagnostics, ...verify(text, plan, snippetPaths, snippetFiles, snippetUnits)], contributors: contributors(final) };
 }

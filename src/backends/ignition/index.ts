@@ -27,7 +27,7 @@ export const ignition: Backend = {
   route: '/ignition',
   readsGzip: false,
   requiredDistroKeys: {},
-  emit(plan, { report, readFile, butane }): Emitted {
+  emit(plan, { report, readFile, document }): Emitted {
     const diagnostics = [];
     const snippets: Snippet[] = [];
     for (const s of plan.ignitionSnippets) {
@@ -42,7 +42,7 @@ export const ignition: Backend = {
     }
     if (diagnostics.length > 0) return { text: '', document: 'ignition', diagnostics, contributors: [] };
     const r = emitIgnition(plan, snippets, report);
-    if (!butane || !r.config || r.diagnostics.some((d) => d.severity === 'error')) return { text: r.text, document: 'ignition', diagnostics: r.diagnostics, contributors: r.contributors };
+    if (document !== 'butane' || !r.config || r.diagnostics.some((d) => d.severity === 'error')) return { text: r.text, document: 'ignition', diagnostics: r.diagnostics, contributors: r.contributors };
     const b = toButane(r.config, OS[plan.target.distro.osRelease.id]?.butane ?? 'fcos', plan.name, plan.chain);
     if ('error' in b) {
       const origin = plan.ignitionVersion?.origin ?? { layer: 'crinit', file: '(generated)', pointer: '/ignition/version' };

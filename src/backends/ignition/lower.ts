@@ -18,7 +18,8 @@ import { packageManager } from '../../os/package-managers.js';
 import type { PackageManager } from '../../profile/types.js';
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
 import { disableSwapLine, type Line } from '../shared.js';
-import { RESUME_MARKER, STATE_DIR } from '../../paths.js';
+import { RESUME_MARKER } from '../../paths.js';
+import { archiveDownloadPath, unpackUnitName } from '../../os/first-boot.js';
 import { renderTemplate } from '../../render/handlebars.js';
 
 export type Lowered =
@@ -114,8 +115,8 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       // Ignition downloads the archive and refuses the whole config unless its sha256 matches
       // (verification.hash); a oneshot unit, required by the service that runs the binary,
       // unpacks the one member on first boot and checks the sum again before it does.
-      const path = `${STATE_DIR}/downloads/${a.url.replace(/^.*\//, '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
-      const name = `crinit-unpack-${a.dest.replace(/^.*\//, '')}.service`;
+      const path = archiveDownloadPath(a.url);
+      const name = unpackUnitName(a.dest);
       const work = `/run/${name.replace(/\.service$/, '')}`;
       const contents = renderTemplate('crinit-unpack.service.hbs', { archive: path, sha256: a.sha256, member: a.member, dest: a.dest, neededBy: a.neededBy, arch: a.arch, work, unpacked: `${work}/${a.member}`, check: UNPACK_CHECK, stamp: `${path}.installed` });
       return { kind: 'download', path, url: a.url, sha256: a.sha256, unit: { name, contents } };

@@ -4,9 +4,10 @@
  * checks that no option is missing and that each refusal is an error at the option's line:col.
  * A backend never drops an option silently.
  */
-import { CODES, type Diagnostic } from './diagnostics.js';
-import type { Locator } from './profile/normalize.js';
-import type { BackendName, WrittenProfile } from './profile/types.js';
+import { CODES, type Diagnostic } from '../diagnostics.js';
+import type { Locator } from '../profile/normalize.js';
+import type { BackendName, WrittenProfile } from '../profile/types.js';
+import type { Rule } from './context.js';
 
 export type Capability = { readonly rendered: string } | { readonly refused: string; readonly hint: string };
 
@@ -178,3 +179,11 @@ export function checkCapabilities(data: WrittenProfile, backend: BackendName, L:
   walk(data, []);
   return out;
 }
+
+/** The rule: every option the backend cannot render is refused where it is set. */
+export const capabilities: Rule = {
+  name: 'capabilities',
+  run(ctx) {
+    ctx.diagnostics.push(...checkCapabilities(ctx.data, ctx.backend, ctx.L));
+  },
+};

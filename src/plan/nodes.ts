@@ -1,0 +1,35 @@
+/**
+ * @fileoverview Helpers the plan's contributors share: a file node from a template, where a value
+ * came from, and the header every generated file names its profile with.
+ */
+import type { Origin } from '../diagnostics.js';
+import type { PlanFile } from './types.js';
+
+export type At = (pointer: string) => Origin;
+export type Header = { readonly profile: string; readonly chain: string };
+
+/** A root-owned 0644 file rendered from a template before the packages, unless extra says otherwise. */
+export function file(path: string, template: string, context: Record<string, unknown>, origin: Origin, extra: Partial<PlanFile> = {}): PlanFile {
+  return { path, mode: 0o644, owner: 'root', group: 'root', phase: 'before-packages', source: { template, context }, origin, ...extra };
+}
+
+/** mirrorFn rewrites a URL or image reference by the longest matching `mirrors:` prefix. */
+export function mirrorFn(mirrors: readonly (readonly [string, string])[]): (value: string) => string {
+  return (value) => {
+    const hit = mirrors.find(([from]) => value.startsWith(from));
+    return hit ? hit[1] + value.slice(hit[0].length) : value;
+  };
+}
+
+/** The server a registry host's hosts.toml names (docker.io's API lives elsewhere). */
+export function registryServer(host: string): string | undefined {
+  if (host === '_default') return undefined;
+  if (host === 'docker.io') return 'https://registry-1.docker.io';
+  return `https://${host}`;
+}
+
+/** The registry host of an image reference, as containerd resolves it (no host: docker.io). */
+export function imageRegistry(ref: string): string {
+  const first = ref.split('/')[0]!;
+  return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}

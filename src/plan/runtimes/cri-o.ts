@@ -1,0 +1,52 @@
+/**
+ * @fileoverview CRI-O: its crio.conf.d drop-in and the registries.conf.d mirrors drop-in.
+ */
+import type { Profile } from '../../profile/types.js';
+import { file, type At, type Header } from '../nodes.js';
+import type { PlanFile } from '../types.js';
+import type { RuntimeContributor, RuntimeParts } from './types.js';
+
+/** A mirror URL as containers-registries.conf(5) writes it: host[:port][/path], insecure for http. */
+function registriesMirror(url: string): { location: string; insecure: boolean } {
+  const u = new URL(url);
+  return { location: `${u.host}${u.pathname.replace(/\/+$/, '')}`, insecure: u.protocol === 'http:' };
+}
+
+/**
+ * CRI-O: a drop-in after the package's own 10-crio.conf with the cgroup manager (and
+ * conmon_cgroup = "pod" exactly when it is cgroupfs) and the pause image, and a registries.conf.d
+ * drop-in for mirrors. The package does not start crio, so the first start reads both; a
+ * restart (a start here) is used, not a reload, which needs a running service.
+ */
+function parts(profile: Profile, header: Header, at: At): RuntimeParts {
+  const crio = profile.crio!;
+  const rt = profile.runtime;
+  const files: PlanFile[] = [
+    file(
+      crio.dropinPath,
+      'crio/crinit.conf.hbs',
+      { ...header, cgroupManager: rt.cgroupDriver, cgroupfs: rt.cgroupDriver === 'cgroupfs', sandboxImage: rt.sandboxImage },
+      at('/runtime'),
+    ),
+  ];
+  if (rt.registryMirrors.length > 0) {
+    const registries = rt.registryMirrors.map(([host, urls]) => ({ prefix: host, mirrors: urls.map(registriesMirror) }));
+    files.push(file(crio.registriesPath, 'crio/registries.conf.hbs', { ...header, registries }, at('/runtime/registryMirrors')));
+  }
+  return {
+    files,
+    lateFiles: [],
+    directories: [],
+    // From a Flatcar image, crio first starts (upheld by the image) on the drop-ins Ignition wrote.
+    services: [{ unit: crio.service, enable: profile.packaging.enable ?? true, restart: !profile.runtimeSysext, socket: crio.socket, origin: at('/crio/service') }],
+    proxyUnits: [crio.service],
+    installSteps: [],
+    endpoint: `unix://${crio.socket}`,
+    manySockets: false,
+    crictlConfigPath: crio.crictlConfigPath,
+    crictlOrigin: '/crio/crictlConfigPath',
+    artifacts: [],
+  };
+}
+
+export const crio: RuntimeContributor = { name: 'cri-o', parts };

@@ -1,0 +1,36 @@
+/**
+ * @fileoverview What a runtime's plan contributor adds: its files, directories, services and
+ * downloads, and the CRI endpoint kubelet and crictl use. The rest (kernel, packages, kubelet,
+ * crictl, proxy) is shared, in src/plan/build.ts.
+ */
+import type { Profile } from '../../profile/types.js';
+import type { At, Header } from '../nodes.js';
+import type { PlanArtifact, PlanDirectory, PlanFile, PlanService, PlanStep } from '../types.js';
+
+export interface RuntimeParts {
+  /** Files written before the shared crictl and kubelet files, and after them. */
+  readonly files: PlanFile[];
+  readonly lateFiles: PlanFile[];
+  readonly directories: PlanDirectory[];
+  /** In start order. */
+  readonly services: PlanService[];
+  /** The units that fetch (images, mostly) and so get the proxy drop-in. */
+  readonly proxyUnits: readonly string[];
+  /** Steps between the packages and daemon-reload (a download the runtime needs). */
+  readonly installSteps: PlanStep[];
+  /** The kubelet's and crictl's CRI endpoint. */
+  readonly endpoint: string;
+  /** The host has more than one CRI socket, so kubeadm must be told this one (the kubelet fragment says so). */
+  readonly manySockets: boolean;
+  readonly crictlConfigPath: string;
+  readonly crictlOrigin: string;
+  /** What the runtime downloads (cri-dockerd's release). */
+  readonly artifacts: PlanArtifact[];
+}
+
+export interface RuntimeContributor {
+  readonly name: string;
+  parts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts;
+  /** Facts `crinit list` shows for it (containerd's config.toml version). */
+  facts?(profile: Profile): Record<string, unknown>;
+}

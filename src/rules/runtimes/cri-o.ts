@@ -1,0 +1,31 @@
+/**
+ * @fileoverview CRI-O's rules: its minor follows Kubernetes', it comes as the sysext bakery's
+ * image on Flatcar, and containers-registries.conf has no catch-all mirror.
+ */
+import { CODES } from '../../diagnostics.js';
+import { joinPointer } from '../../profile/source.js';
+import type { Profile } from '../../profile/types.js';
+import type { RuntimeRules } from './types.js';
+
+export const crio: RuntimeRules = {
+  name: 'cri-o',
+  product: 'CRI-O',
+  publisher: "CRI-O's project",
+  versionExample: '1.36',
+  followsKubernetesMinor: true,
+  sysext: { name: 'crio', sumsKey: 'crio.sysext.sha256', sums: (ctx) => ctx.data.crio?.sysext?.sha256 },
+  checkVersion(version, ctx) {
+    if (version.major !== 1 || version.minor === undefined) {
+      ctx.err(ctx.versionPtr, `CRI-O ${version.raw} is not a 1.x minor`, 'write the minor of the Kubernetes release the node runs, e.g. "1.36" (CRI-O minors follow Kubernetes)', CODES.badVersion);
+    }
+  },
+  section(ctx) {
+    const crio = ctx.data.crio;
+    // containers-registries.conf has no catch-all mirror.
+    if (ctx.rt.registryMirrors && '_default' in ctx.rt.registryMirrors) {
+      ctx.err(joinPointer(['runtime', 'registryMirrors', '_default']), 'CRI-O has no mirror for every registry (_default)', 'name each registry host to mirror, e.g. docker.io', CODES.unsupported);
+    }
+    if (!(crio?.service && crio.socket && crio.dropinPath && crio.registriesPath && crio.crictlConfigPath)) return undefined;
+    return { crio: crio as NonNullable<Profile['crio']> };
+  },
+};

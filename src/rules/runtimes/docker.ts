@@ -1,0 +1,54 @@
+/**
+ * @fileoverview Docker Engine with cri-dockerd: dockerd's versions cri-dockerd supports, the
+ * cri-dockerd release pinned per architecture, dockerd's own cgroup driver where it is built
+ * into the image, and registry mirrors for Docker Hub only. Mirantis Container Runtime is a
+ * dockerd too, and shares these rules (./mcr.ts).
+ */
+import { CODES } from '../../diagnostics.js';
+import { joinPointer } from '../../profile/source.js';
+import type { Profile } from '../../profile/types.js';
+import type { RuleContext } from '../context.js';
+import type { RuntimeRules } from './types.js';
+
+/** The dockerd and cri-dockerd sections, checked; shared by every runtime that is a dockerd. */
+export function dockerdSection(ctx: RuleContext, product: string): Partial<Profile> | undefined {
+  const { rt, data } = ctx;
+  const docker = data.docker;
+  const cri = data.criDockerd ? { ...data.criDockerd, ...(ctx.packaging?.criDockerdBinary ? { binary: ctx.packaging.criDockerdBinary } : {}) } : undefined;
+  if (cri && !cri.sha256?.[ctx.arch]) {
+    ctx.err('/criDockerd/sha256', `criDockerd.sha256 has no checksum for ${ctx.arch}`, `add criDockerd.sha256.${ctx.arch}: the sha256 of the ${ctx.arch} tarball; crinit never installs an unverified download`, CODES.incomplete);
+  }
+  // Docker built into an Ignition distro's image: its cgroup driver is dockerd's default, systemd
+  // on cgroup v2 (moby/moby#40846; Flatcar's cgroups guide). crinit does not also set it, since
+  // the image's unit may pass it as a flag and dockerd refuses an option given twice.
+  if (rt.source === 'builtin' && rt.cgroupDriver !== 'systemd') {
+    ctx.err('/runtime/cgroupDriver', `the ${product} built into ${ctx.distro.name} runs the systemd cgroup driver (its default on cgroup v2), not ${rt.cgroupDriver}`, 'use runtime.cgroupDriver: systemd, as the Kubernetes guide asks on cgroup v2', CODES.unsupported);
+  }
+  // dockerd's registry-mirrors apply to Docker Hub only.
+  for (const host of Object.keys(rt.registryMirrors ?? {})) {
+    if (host !== 'docker.io') {
+      ctx.err(
+        joinPointer(['runtime', 'registryMirrors', host]),
+        `${product} can mirror docker.io only, not ${host}`,
+        `keep only runtime.registryMirrors["docker.io"] for ${rt.name} (daemon.json registry-mirrors), or use containerd`,
+        CODES.unsupported,
+      );
+    }
+  }
+  const complete = !!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
+  if (!complete) return undefined;
+  return { docker: docker as NonNullable<Profile['docker']>, criDockerd: cri as NonNullable<Profile['criDockerd']> };
+}
+
+export const docker: RuntimeRules = {
+  name: 'docker',
+  product: 'Docker Engine',
+  publisher: 'Docker',
+  versionExample: '29',
+  checkVersion(version, ctx) {
+    if (version.major < 20) {
+      ctx.err(ctx.versionPtr, `Docker Engine ${version.raw} is older than any cri-dockerd supports`, 'use a current release such as "29"', CODES.badVersion);
+    }
+  },
+  section: (ctx) => dockerdSection(ctx, 'Docker Engine'),
+};

@@ -1,0 +1,27 @@
+/**
+ * @fileoverview What a runtime's own rules module provides: the checks of its version, of its
+ * section of the profile, and what it needs with Kubernetes. One module per runtime, registered
+ * in ./index.ts; the shared rules ask it instead of comparing runtime names.
+ */
+import type { Profile, VersionSpec } from '../../profile/types.js';
+import type { RuleContext } from '../context.js';
+
+export interface RuntimeRules {
+  readonly name: string;
+  /** What the product is called in messages. */
+  readonly product: string;
+  /** Who publishes its upstream repository, for "publishes no repository for this distro". */
+  readonly publisher: string;
+  /** A version to write, for hints. */
+  readonly versionExample: string;
+  /** Its minor follows Kubernetes' (CRI-O): a built-in default follows kubernetes.version, the user's must match. */
+  readonly followsKubernetesMinor?: boolean;
+  /** The sysext bakery's name for its image, and the profile key holding that image's sums. */
+  readonly sysext?: { readonly name: string; readonly sumsKey: string; readonly sums: (ctx: RuleContext) => Readonly<Record<string, string>> | undefined };
+  /** Checks the version in force (at ctx.versionPtr). */
+  checkVersion(version: VersionSpec, ctx: RuleContext): void;
+  /** Checks the version against the Kubernetes minor (minorNum: its minor number). */
+  withKubernetes?(version: VersionSpec, minorNum: number, ctx: RuleContext): void;
+  /** Its section of the profile, checked: the Profile keys it fills, or undefined when incomplete. */
+  section(ctx: RuleContext): Partial<Profile> | undefined;
+}
