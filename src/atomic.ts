@@ -9,6 +9,7 @@
  *     of the files it owns there (.crinit-owned): a later run drops those it no longer writes and
  *     keeps every file it never wrote.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -31,14 +32,14 @@ import { basename, dirname, join, relative } from 'node:path';
 /** The record of the files crinit wrote in an output directory. */
 export const OWNED_RECORD = '.crinit-owned';
 
-function writeExclusive(path: string, data: string | Buffer, mode: number): void {
+function writeExclusive(path: string, data: string | Buffer, mode: number, sync = true): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     fchmodSync(fd, mode);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -78,6 +79,23 @@ function listFiles(dir: string, base = dir): string[] {
 }
 
 /**
+ * flushStaged puts the staged files on disk: syncfs(2) of their file system through sync -f
+ * (coreutils) where there is one, one fsync(2) per file otherwise. A fleet of 10,000 files is
+ * flushed in one call instead of 10,000.
+ */
+function flushStaged(stage: string, paths: readonly string[]): void {
+  if (process.platform === 'linux' && spawnSync('sync', ['-f', stage], { stdio: 'ignore' }).status === 0) return;
+  for (const p of paths) {
+    const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/**
  * writeTreeAtomically makes dir hold the files given, all or none: nothing in dir changes unless
  * every file was written. Files crinit wrote there before and does not write now are removed;
  * files it never wrote stay.
@@ -92,10 +110,14 @@ export function writeTreeAtomically(dir: string, files: readonly TreeFile[]): vo
   const retired = `${stage}.old`;
   mkdirSync(stage, { mode: 0o755 });
   try {
+    const made = new Set<string>([stage]);
     for (const f of files) {
-      mkdirSync(dirname(join(stage, f.path)), { recursive: true });
-      writeExclusive(join(stage, f.path), f.data, f.mode);
+      const at = dirname(join(stage, f.path));
+      if (!made.has(at)) mkdirSync(at, { recursive: true }), made.add(at);
+      writeExclusive(join(stage, f.path), f.data, f.mode, false);
     }
+    // On disk before the swap: one flush of the file system, not one per file.
+    flushStaged(stage, files.map((f) => join(stage, f.path)));
     const wanted = new Set(files.map((f) => f.path));
     if (existsSync(dir)) {
       const recordPath = join(dir, OWNED_RECORD);

@@ -29,7 +29,40 @@ export interface ValueOrigin {
   readonly pointer: string;
 }
 
-export type OriginMap = Map<string, ValueOrigin>;
+/** Where each merged value came from, by merged pointer. */
+export interface OriginMap {
+  get(pointer: string): ValueOrigin | undefined;
+}
+
+/**
+ * The origins of one merge: its own entries over those of the cached built-in merge it starts
+ * from, which it never copies or changes (a forgotten base entry is only hidden).
+ */
+class Origins implements OriginMap {
+  private readonly own = new Map<string, ValueOrigin>();
+  private readonly hidden = new Set<string>();
+  constructor(private readonly base?: ReadonlyMap<string, ValueOrigin>) {}
+
+  get(pointer: string): ValueOrigin | undefined {
+    return this.own.get(pointer) ?? (this.base && !this.hidden.has(pointer) ? this.base.get(pointer) : undefined);
+  }
+
+  set(pointer: string, origin: ValueOrigin): void {
+    this.own.set(pointer, origin);
+  }
+
+  /** Forgets the origins at a pointer and below it. */
+  forget(at: string): void {
+    const under = (k: string): boolean => k === at || k.startsWith(at + '/');
+    for (const k of [...this.own.keys()]) if (under(k)) this.own.delete(k);
+    if (this.base) for (const k of this.base.keys()) if (under(k)) this.hidden.add(k);
+  }
+
+  /** The entries, for a merge to keep (only a merge without a base is cached). */
+  entries(): Map<string, ValueOrigin> {
+    return this.own;
+  }
+}
 
 /** A keyed entry that took the place of another with the same key (a file path). */
 export interface Replacement {
@@ -51,7 +84,7 @@ function clone(v: Json): Json {
 }
 
 /** record sets the origin of `value` and all of its descendants. */
-function record(origins: OriginMap, at: string, layer: SourceLayer, from: string, value: Json): void {
+function record(origins: Origins, at: string, layer: SourceLayer, from: string, value: Json): void {
   origins.set(at, { layer, pointer: from });
   if (Array.isArray(value)) {
     value.forEach((item, i) => record(origins, `${at}/${i}`, layer, `${from}/${i}`, item));
@@ -62,29 +95,43 @@ function record(origins: OriginMap, at: string, layer: SourceLayer, from: string
   }
 }
 
-function forget(origins: OriginMap, at: string): void {
-  for (const k of [...origins.keys()]) if (k === at || k.startsWith(at + '/')) origins.delete(k);
+
+/**
+ * The containers a merge made itself, which it may change in place. Everything else (the cached
+ * merge of the built-in layers, a layer's own data) is shared and copied before a change: a
+ * merge copies only the paths it writes, never the whole tree.
+ */
+type Owned = WeakSet<object>;
+
+function own<T extends object>(owned: Owned, v: T): T {
+  if (owned.has(v)) return v;
+  const copy = (Array.isArray(v) ? [...v] : { ...v }) as T;
+  owned.add(copy);
+  return copy;
 }
 
 function mergeValue(
+  owned: Owned,
   target: Record<string, Json>,
   key: string,
   at: string,
   value: Json,
   layer: SourceLayer,
   from: string,
-  origins: OriginMap,
+  origins: Origins,
   replaced: Replacement[],
 ): void {
   const strategy = MERGE_STRATEGIES[at];
   if (strategy && Array.isArray(value) && target[key] === undefined) {
     // The first layer to set a merged list starts it empty, so that its own entries follow the
     // same rule as everyone else's (a repeated key is seen in any layer).
-    target[key] = [];
+    target[key] = own(owned, []);
     origins.set(at, { layer, pointer: from });
   }
-  const existing = target[key];
-  if (strategy && Array.isArray(value) && Array.isArray(existing)) {
+  const current = target[key];
+  if (strategy && Array.isArray(value) && Array.isArray(current)) {
+    const existing: Json[] = own(owned, current);
+    target[key] = existing;
     if (strategy.kind === 'append') {
       value.forEach((item, i) => {
         record(origins, `${at}/${existing.length}`, layer, `${from}/${i}`, item);
@@ -103,21 +150,22 @@ function mergeValue(
         const slot = idx >= 0 ? idx : existing.length;
         const earlier = idx >= 0 ? origins.get(`${at}/${slot}`) : undefined;
         if (earlier) replaced.push({ at: `${at}/${slot}`, key: String(id), earlier, later: { layer, pointer: `${from}/${i}` } });
-        forget(origins, `${at}/${slot}`);
+        origins.forget(`${at}/${slot}`);
         record(origins, `${at}/${slot}`, layer, `${from}/${i}`, item);
         existing[slot] = clone(item);
       });
     }
     return;
   }
-  if (isPlainObject(value) && isPlainObject(existing)) {
+  if (isPlainObject(value) && isPlainObject(current)) {
     origins.set(at, origins.get(at) ?? { layer, pointer: from });
+    const into = (target[key] = own(owned, current));
     for (const [k, v] of Object.entries(value)) {
-      mergeValue(existing, k, at + joinPointer([k]), v, layer, from + joinPointer([k]), origins, replaced);
+      mergeValue(owned, into, k, at + joinPointer([k]), v, layer, from + joinPointer([k]), origins, replaced);
     }
     return;
   }
-  forget(origins, at);
+  origins.forget(at);
   record(origins, at, layer, from, value);
   target[key] = clone(value);
 }
@@ -131,35 +179,45 @@ export function mergeLayers(layers: readonly SourceLayer[]): { data: Record<stri
   const builtins = layers.findIndex((l) => !l.id.startsWith('builtin:'));
   const prefix = builtins === -1 ? layers.length : builtins;
   const start = prefix > 0 ? mergedPrefix(layers.slice(0, prefix)) : undefined;
-  const data: Record<string, Json> = start ? (clone(start.data) as Record<string, Json>) : {};
-  const origins: OriginMap = new Map(start?.origins);
+  const owned: Owned = new WeakSet();
+  const data: Record<string, Json> = own(owned, start ? start.data : {});
+  const origins = new Origins(start?.origins);
   const replaced: Replacement[] = [...(start?.replaced ?? [])];
-  mergeInto(data, origins, replaced, layers.slice(start ? prefix : 0));
+  mergeInto(owned, data, origins, replaced, layers.slice(start ? prefix : 0));
   return { data, origins, replaced };
 }
 
 /** mergeInto merges the layers, in order, into data, recording origins and replacements. */
-function mergeInto(data: Record<string, Json>, origins: OriginMap, replaced: Replacement[], layers: readonly SourceLayer[]): void {
+function mergeInto(owned: Owned, data: Record<string, Json>, origins: Origins, replaced: Replacement[], layers: readonly SourceLayer[]): void {
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer.data)) {
       if (k === 'extends') continue;
-      mergeValue(data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
+      mergeValue(owned, data, k, joinPointer([k]), v, layer, joinPointer([k]), origins, replaced);
     }
   }
 }
 
-const prefixCache = new Map<string, { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] }>();
+const prefixCache = new Map<string, { data: Record<string, Json>; origins: ReadonlyMap<string, ValueOrigin>; replaced: Replacement[] }>();
 
-/** The merge of a run of built-in layers, worked out once per run (the cached copy is never handed out). */
-function mergedPrefix(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: OriginMap; replaced: Replacement[] } {
+/** The merge of a run of built-in layers, worked out once per run; merges copy the paths they change. */
+function mergedPrefix(layers: readonly SourceLayer[]): { data: Record<string, Json>; origins: ReadonlyMap<string, ValueOrigin>; replaced: Replacement[] } {
   const key = layers.map((l) => l.id).join('\n');
   let m = prefixCache.get(key);
   if (!m) {
-    m = { data: {}, origins: new Map(), replaced: [] };
-    mergeInto(m.data, m.origins, m.replaced, layers);
+    const origins = new Origins();
+    m = { data: {}, origins: origins.entries(), replaced: [] };
+    mergeInto(new WeakSet(), m.data, origins, m.replaced, layers);
+    // Shared by every merge that starts from it: frozen, so that nothing can change it in place.
+    deepFreeze(m.data);
     prefixCache.set(key, m);
   }
   return m;
+}
+
+function deepFreeze(v: Json): void {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
 }
 
 /** originOf finds the origin of the value at `pointer`, or of its nearest recorded ancestor. */

@@ -162,22 +162,50 @@ function tableKey(segments: readonly string[]): string | undefined {
   return candidates.find((c) => c !== '' && CAPABILITIES[c] !== undefined);
 }
 
+/** A refused option found in a profile: its path and table key. */
+interface Refusal {
+  readonly segments: readonly string[];
+  readonly key: string;
+}
+
+/**
+ * What was found in a frozen subtree (the shared merge of the built-in layers, which a profile
+ * only ever copies before it changes), by backend and path: worked out once per process.
+ */
+const frozenVerdicts = new WeakMap<object, Map<string, readonly Refusal[]>>();
+
+function refusals(value: unknown, segments: string[], backend: BackendName, out: Refusal[]): void {
+  const key = tableKey(segments);
+  const cap = key ? CAPABILITIES[key]?.[backend] : undefined;
+  if (cap && 'refused' in cap) {
+    out.push({ segments, key: key! });
+    return;
+  }
+  if (value === null || typeof value !== 'object' || segments.length >= 4) return;
+  if (Object.isFrozen(value)) {
+    let byPath = frozenVerdicts.get(value);
+    if (!byPath) frozenVerdicts.set(value, (byPath = new Map()));
+    const at = `${backend} ${segments.join('\u0000')}`;
+    let found = byPath.get(at);
+    if (!found) {
+      const mine: Refusal[] = [];
+      for (const [k, v] of Object.entries(value)) refusals(v, [...segments, k], backend, mine);
+      byPath.set(at, (found = mine));
+    }
+    out.push(...found);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) refusals(v, [...segments, k], backend, out);
+}
+
 /** checkCapabilities refuses, at its line:col, every option set in the profile that the backend cannot render. */
 export function checkCapabilities(data: WrittenProfile, backend: BackendName, L: Locator): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const walk = (value: unknown, segments: string[]): void => {
-    const key = tableKey(segments);
-    const cap = key ? CAPABILITIES[key]?.[backend] : undefined;
-    if (cap && 'refused' in cap) {
-      out.push(L.diag('error', CODES.capability, `/${segments.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`, `the ${backend} backend cannot render ${key}: ${cap.refused}`, cap.hint));
-      return;
-    }
-    if (value !== null && typeof value === 'object' && segments.length < 4) {
-      for (const [k, v] of Object.entries(value)) walk(v, [...segments, k]);
-    }
-  };
-  walk(data, []);
-  return out;
+  const found: Refusal[] = [];
+  refusals(data, [], backend, found);
+  return found.map(({ segments, key }) => {
+    const cap = CAPABILITIES[key]![backend] as { refused: string; hint: string };
+    return L.diag('error', CODES.capability, `/${segments.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`, `the ${backend} backend cannot render ${key}: ${cap.refused}`, cap.hint);
+  });
 }
 
 /** The rule: every option the backend cannot render is refused where it is set. */

@@ -23,7 +23,7 @@ export function resolveRepo(ctx: RuleContext, repoId: string, repoPtr: string, m
     err(joinPointer(['keys', keyName]), `key ${JSON.stringify(keyName)} has neither the armored key nor a url to fetch it from`, 'add keys.<name>.armored (preferred), or keys.<name>.url', CODES.reference);
   } else {
     const fill = (u: string): string => (minor ? u.replace(/\{minor\}/g, minor) : u);
-    if (JSON.stringify({ r, key }).includes('{minor}') && !minor) {
+    if (!minor && (namesMinor(r) || namesMinor(key))) {
       err(minorPtr, `the ${repoId} repository is per minor version, and ${minorWhat} names none`, 'write a minor such as "1.36"', CODES.badVersion);
     }
     // Only what the package manager in use reads is kept.
@@ -37,6 +37,15 @@ export function resolveRepo(ctx: RuleContext, repoId: string, repoPtr: string, m
     };
   }
   return undefined;
+}
+
+const minorIn = new WeakMap<object, boolean>();
+
+/** Whether a repository or key names {minor} anywhere (worked out once for the shared built-in ones). */
+function namesMinor(value: object): boolean {
+  let found = minorIn.get(value);
+  if (found === undefined) minorIn.set(value, (found = JSON.stringify(value).includes('{minor}')));
+  return found;
 }
 
 /** A repository description with {minor} filled in its URL. */
