@@ -96,46 +96,85 @@ function flushStaged(stage: string, paths: readonly string[]): void {
 }
 
 /**
- * writeTreeAtomically makes dir hold the files given, all or none: nothing in dir changes unless
- * every file was written. Files crinit wrote there before and does not write now are removed;
- * files it never wrote stay.
+ * A tree being staged beside its target: files are written into it one by one (a fleet's outputs
+ * as they are rendered, so none is kept in memory), then commit() swaps it in, all or none, or
+ * abort() removes it.
  */
-export function writeTreeAtomically(dir: string, files: readonly TreeFile[]): void {
-  for (const f of files) {
-    if (f.path.startsWith('/') || f.path.split('/').includes('..') || f.path === OWNED_RECORD) throw new Error(`internal: output path ${f.path} is not a plain relative path`);
-  }
+export interface StagedTree {
+  write(file: TreeFile): void;
+  commit(): void;
+  abort(): void;
+}
+
+function checkRelative(path: string): void {
+  if (path.startsWith('/') || path.split('/').includes('..') || path === OWNED_RECORD) throw new Error(`internal: output path ${path} is not a plain relative path`);
+}
+
+/**
+ * stageTree starts a tree for dir. Committed, dir holds the files written, and nothing in dir
+ * changed unless every file was written. Files crinit wrote there before and does not write now
+ * are removed; files it never wrote stay.
+ */
+export function stageTree(dir: string): StagedTree {
   if (existsSync(dir) && !lstatSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} exists and is not a directory`), { code: 'ENOTDIR' });
   const parent = dirname(dir);
   const stage = join(parent, `.${basename(dir)}.crinit-${randomBytes(8).toString('hex')}`);
   const retired = `${stage}.old`;
   mkdirSync(stage, { mode: 0o755 });
-  try {
-    const made = new Set<string>([stage]);
-    for (const f of files) {
-      const at = dirname(join(stage, f.path));
-      if (!made.has(at)) mkdirSync(at, { recursive: true }), made.add(at);
-      writeExclusive(join(stage, f.path), f.data, f.mode, false);
-    }
-    // On disk before the swap: one flush of the file system, not one per file.
-    flushStaged(stage, files.map((f) => join(stage, f.path)));
-    const wanted = new Set(files.map((f) => f.path));
-    if (existsSync(dir)) {
-      const recordPath = join(dir, OWNED_RECORD);
-      const owned = new Set<string>(existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as string[]) : []);
-      // What crinit never wrote is carried over as it is (a hard link: same file, same owner).
-      for (const rel of listFiles(dir)) {
-        if (rel === OWNED_RECORD || wanted.has(rel) || owned.has(rel)) continue;
-        mkdirSync(dirname(join(stage, rel)), { recursive: true });
-        linkSync(join(dir, rel), join(stage, rel));
-      }
-    }
-    writeExclusive(join(stage, OWNED_RECORD), `${JSON.stringify([...wanted].sort(), null, 1)}\n`, 0o644);
-    if (existsSync(dir)) renameSync(dir, retired);
-    renameSync(stage, dir);
-  } catch (e) {
+  const made = new Set<string>([stage]);
+  const wanted = new Set<string>();
+  let done = false;
+  const abort = (): void => {
+    if (done) return;
+    done = true;
     rmSync(stage, { recursive: true, force: true });
-    if (existsSync(retired) && !existsSync(dir)) renameSync(retired, dir);
-    throw e;
-  }
-  rmSync(retired, { recursive: true, force: true });
+  };
+  return {
+    write(f) {
+      try {
+        checkRelative(f.path);
+        const at = dirname(join(stage, f.path));
+        if (!made.has(at)) mkdirSync(at, { recursive: true }), made.add(at);
+        writeExclusive(join(stage, f.path), f.data, f.mode, false);
+        wanted.add(f.path);
+      } catch (e) {
+        abort();
+        throw e;
+      }
+    },
+    abort,
+    commit() {
+      try {
+        // On disk before the swap: one flush of the file system, not one per file.
+        flushStaged(stage, [...wanted].map((p) => join(stage, p)));
+        if (existsSync(dir)) {
+          const recordPath = join(dir, OWNED_RECORD);
+          const owned = new Set<string>(existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as string[]) : []);
+          // What crinit never wrote is carried over as it is (a hard link: same file, same owner).
+          for (const rel of listFiles(dir)) {
+            if (rel === OWNED_RECORD || wanted.has(rel) || owned.has(rel)) continue;
+            mkdirSync(dirname(join(stage, rel)), { recursive: true });
+            linkSync(join(dir, rel), join(stage, rel));
+          }
+        }
+        writeExclusive(join(stage, OWNED_RECORD), `${JSON.stringify([...wanted].sort(), null, 1)}\n`, 0o644);
+        if (existsSync(dir)) renameSync(dir, retired);
+        renameSync(stage, dir);
+        done = true;
+      } catch (e) {
+        abort();
+        if (existsSync(retired) && !existsSync(dir)) renameSync(retired, dir);
+        throw e;
+      }
+      rmSync(retired, { recursive: true, force: true });
+    },
+  };
+}
+
+/** writeTreeAtomically makes dir hold the files given, all or none (see stageTree). */
+export function writeTreeAtomically(dir: string, files: readonly TreeFile[]): void {
+  for (const f of files) checkRelative(f.path);
+  const tree = stageTree(dir);
+  for (const f of files) tree.write(f);
+  tree.commit();
 }

@@ -6,7 +6,7 @@
  *
  * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
  */
-import { writeFileAtomically, writeTreeAtomically } from './atomic.js';
+import { stageTree, writeFileAtomically, writeTreeAtomically, type StagedTree } from './atomic.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -107,28 +107,52 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
     return;
   }
   const tty = process.stderr.isTTY === true;
-  const fleet = renderInventory(inventory, text, { readFile: readText, set: opts.set }, (done, total, name) => {
-    if (!tty) return;
-    const width = 30;
-    const fill = Math.round((done / total) * width);
-    process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);
-  });
-  if (tty && fleet.outputs.length > 0) process.stderr.write('\n');
+  // Each node's output is staged as soon as it is rendered; the staged tree replaces the
+  // directory only when every node rendered (all or none).
+  let tree: StagedTree | undefined;
+  let written = 0;
+  const cannotWrite = (e: unknown): void => {
+    process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    process.exitCode = EXIT.internal;
+  };
+  let fleet: ReturnType<typeof renderInventory>;
+  try {
+    fleet = renderInventory(
+      inventory,
+      text,
+      { readFile: readText, set: opts.set },
+      (done, total, name) => {
+        if (!tty) return;
+        const width = 30;
+        const fill = Math.round((done / total) * width);
+        process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);
+      },
+      (o) => {
+        (tree ??= stageTree(opts.output!)).write({ path: outputFileName(o), data: o.output, mode: 0o600 });
+        written++;
+      },
+    );
+  } catch (e) {
+    tree?.abort();
+    cannotWrite(e);
+    return;
+  }
+  if (tty && written > 0) process.stderr.write('\n');
   report(fleet.diagnostics);
   const code = exitCodeFor(fleet.diagnostics);
   if (code !== EXIT.ok) {
+    tree?.abort();
     process.exitCode = code;
     return;
   }
   try {
     // All the nodes or none; files crinit did not write in that directory stay as they are.
-    writeTreeAtomically(opts.output!, fleet.outputs.map((o) => ({ path: outputFileName(o), data: o.output, mode: 0o600 })));
+    (tree ?? stageTree(opts.output!)).commit();
   } catch (e) {
-    process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    process.exitCode = EXIT.internal;
+    cannotWrite(e);
     return;
   }
-  process.stderr.write(`wrote ${fleet.outputs.length} node${fleet.outputs.length === 1 ? '' : 's'} to ${opts.output} (${fleet.profilesCompiled} profile${fleet.profilesCompiled === 1 ? '' : 's'} compiled)\n`);
+  process.stderr.write(`wrote ${written} node${written === 1 ? '' : 's'} to ${opts.output} (${fleet.profilesCompiled} profile${fleet.profilesCompiled === 1 ? '' : 's'} compiled)\n`);
 }
 
 /** parseVars reads --var name=value arguments. */

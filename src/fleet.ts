@@ -206,6 +206,7 @@ export function renderFleet(
   nodes: readonly InventoryNode[],
   options: Pick<CompileOptions, 'readFile' | 'set'>,
   onProgress?: (done: number, total: number, name: string) => void,
+  sink?: (output: FleetOutput) => void,
 ): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const byName = new Map<string, InventoryNode>();
@@ -273,7 +274,10 @@ export function renderFleet(
         continue;
       }
       const backend = prepared.result.backend!;
-      outputs.push({ name: m.name, output, format: formatOfDocument(BACKENDS[backend].document).name, backend, os: prepared.result.profile?.distro.osRelease.id ?? '', node: m });
+      const o: FleetOutput = { name: m.name, output, format: formatOfDocument(BACKENDS[backend].document).name, backend, os: prepared.result.profile?.distro.osRelease.id ?? '', node: m };
+      // With a sink, each output goes there as soon as it is rendered and is not kept.
+      if (sink) sink(o);
+      else outputs.push(o);
       onProgress?.(++done, nodes.length, m.name);
     }
   }
@@ -291,9 +295,10 @@ export function renderInventory(
   text: string,
   options: Pick<CompileOptions, 'readFile' | 'set'>,
   onProgress?: (done: number, total: number, name: string) => void,
+  sink?: (output: FleetOutput) => void,
 ): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
   const parsed = parseInventory(file, text);
   if (hasErrors(parsed.diagnostics)) return { outputs: [], profilesCompiled: 0, diagnostics: parsed.diagnostics };
-  const fleet = renderFleet(file, parsed.nodes, options, onProgress);
+  const fleet = renderFleet(file, parsed.nodes, options, onProgress, sink);
   return { ...fleet, diagnostics: [...parsed.diagnostics, ...fleet.diagnostics] };
 }
