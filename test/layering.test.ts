@@ -50,7 +50,7 @@ const LAYERS: readonly (readonly [layer: string, match: RegExp])[] = [
   ['outputs', /^outputs\//],
   ['compile', /^(compile|offline|delivery|tftpl|list)\.ts$/],
   ['fleet', /^(fleet|serve|matchbox)\.ts$/],
-  ['cli', /^(cli|index)\.ts$/],
+  ['cli', /^(cli|index)\.ts$|^cli\//],
 ];
 
 function srcFiles(dir = join(ROOT, 'src'), prefix = ''): string[] {

@@ -5,12 +5,12 @@
  */
 import type { Origin } from '../diagnostics.js';
 import { FIRST_BOOT, archiveDownloadPath, unpackUnitName } from '../os/first-boot.js';
-import { APT_PROXY_PATH, FETCH_KEY_NAME, STATE_DIR, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, RUNTIME_DROPIN, STEP_NAME, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
+import { APT_PROXY_PATH, FETCH_KEY_NAME, STATE_DIR, MODULES_LOAD_PATH, PROXY_DROPIN, PROXY_ENV_PATH, STEP_NAME, SYSCTL_PATH, UNIT_DIR } from '../paths.js';
 import type { Locator } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { Profile } from '../profile/types.js';
 import { packageManager, repoKeyPath, repositoryFile } from '../os/package-managers.js';
-import { file, imageRegistry, mirrorFn, type At, type Header } from './nodes.js';
+import { file, imageRegistry, mirrorFn } from './nodes.js';
 import { RUNTIME_CONTRIBUTORS } from './runtimes/index.js';
 export { imageRegistry, mirrorFn, registryServer } from './nodes.js';
 import type { NodePlan, PlanMachinery, PlanArtifact, PlanDirectory, PlanDownload, PlanFile, PlanLink, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep, PlanSysctl } from './types.js';

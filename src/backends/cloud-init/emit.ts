@@ -16,7 +16,7 @@ import type { Contributor } from '../shared.js';
 import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
-import { FETCH_KEY_NAME, octalMode, STEP_NAME } from '../../paths.js';
+import { octalMode, STEP_NAME } from '../../paths.js';
 import { lowerStep, stagedPath, wrap } from './lower.js';
 
 /** cloud-init keys crinit emits, with the cloud-init release that introduced each form. */

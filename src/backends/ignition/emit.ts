@@ -14,7 +14,7 @@
  * by path, units by name, contents in data: URLs chosen by length alone.
  */
 import { packageManager } from '../../os/package-managers.js';
-import { CODES, type Diagnostic, type Origin, type Severity } from '../../diagnostics.js';
+import { CODES, type Diagnostic, type Origin } from '../../diagnostics.js';
 import type { Contributor } from '../shared.js';
 import { RESUME_MARKER, STEP_NAME, UNIT_DIR } from '../../paths.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
