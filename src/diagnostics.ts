@@ -56,6 +56,8 @@ export const CODES = {
   proxyEndpoint: 'W-PROXY-ENDPOINT',
   fileReplaced: 'W-FILE-REPLACED',
   tooLarge: 'E-TOO-LARGE',
+  /** Text that is not UTF-8, or a string no UTF-8 file can hold. */
+  encoding: 'E-LOAD-ENCODING',
   /** A runtime that comes as a system extension image needs its release and sum from the profile. */
   sysextPin: 'E-RULE-SYSEXT',
   layeredPin: 'W-RULE-LAYERED-PIN',

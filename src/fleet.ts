@@ -11,6 +11,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node }
 import { checkValues, isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
 import { CODES, hasErrors, type Diagnostic, type Position } from './diagnostics.js';
 import { isBuiltinName } from './profile/resolve.js';
+import { notUtf8At } from './profile/formats.js';
 import type { BackendName } from './profile/types.js';
 import { BACKENDS } from './backends/registry.js';
 import { FORMATS, formatOfDocument, type FormatName } from './outputs/formats.js';
@@ -93,6 +94,10 @@ function parseCsv(text: string): { rows: string[][]; lines: number[] } | { error
 export function parseInventory(file: string, text: string): { nodes: InventoryNode[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const nodes: InventoryNode[] = [];
+  const notUtf8 = notUtf8At(text);
+  if (notUtf8) {
+    return { nodes, diagnostics: [{ ...err(file, notUtf8, 'the inventory is not UTF-8 here: a byte that no UTF-8 text holds (read as U+FFFD)', 'save the file as UTF-8 (Excel: CSV UTF-8)'), code: CODES.encoding }] };
+  }
   if (file.endsWith('.csv')) {
     const csv = parseCsv(text);
     if ('error' in csv) return { nodes, diagnostics: [err(file, { line: csv.line, col: 1 }, `CSV: ${csv.error}`, 'follow RFC 4180: quote a whole field, and write "" for a quote inside it')] };

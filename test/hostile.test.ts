@@ -3,6 +3,8 @@
  * exit 1, prints a bounded report, never an internal error, and writes nothing.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeTemp } from './helpers.js';
 
@@ -24,6 +26,8 @@ describe('hostile profiles', () => {
       message: 'the profile uses more than 100 YAML aliases',
     },
     { name: 'a custom tag', text: `${HEAD}files:\n  - path: /etc/x\n    content: !foo bar\n`, at: 'h.yaml:4:14', message: 'YAML problem: Unresolved tag: !foo' },
+    { name: 'a lone UTF-16 surrogate in file contents (cloud-init)', text: `${HEAD}files:\n  - path: /etc/x\n    content: "a\\ud800b"\n`, at: 'h.yaml:4:14', message: 'E-LOAD-ENCODING: this string holds a lone UTF-16 surrogate' },
+    { name: 'a lone UTF-16 surrogate in file contents (Ignition)', text: 'extends: fcos/containerd\nfiles:\n  - path: /etc/x\n    content: "\\udc00"\n', at: 'h.yaml:4:14', message: 'E-LOAD-ENCODING: this string holds a lone UTF-16 surrogate' },
     { name: 'a profile over the size limit', text: `${HEAD}description: "${'x'.repeat(1_000_100)}"\n`, at: 'h.yaml:1:1', message: 'more than the 1000000 a profile may have' },
   ];
   for (const c of cases) {
@@ -36,6 +40,24 @@ describe('hostile profiles', () => {
       expect(r.stderr).not.toContain('E-INTERNAL');
     });
   }
+
+  it('refuses a byte that is not UTF-8, in a profile and in an inventory, at its line:col, and writes nothing', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'h.yaml'), Buffer.concat([Buffer.from(`${HEAD}files:\n  - path: /etc/x\n    content: "a`), Buffer.from([0xff]), Buffer.from('b"\n')]));
+    const r = runCli(['render', 'h.yaml'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('h.yaml:4:16: error E-LOAD-ENCODING: the profile is not UTF-8 here');
+    writeFileSync(join(dir, 'nodes.csv'), Buffer.concat([Buffer.from('name,profile\nw'), Buffer.from([0xc3, 0x28]), Buffer.from(',debian-12/containerd\n')]));
+    const i = runCli(['render', '--inventory', 'nodes.csv', '-o', 'out'], { cwd: dir });
+    expect(i.status, i.stderr).toBe(1);
+    expect(i.stderr).toContain('nodes.csv:2:2: error E-LOAD-ENCODING: the inventory is not UTF-8 here');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    // A paired surrogate escape is one character, written as its UTF-8 bytes.
+    const ok = renderText(`${HEAD}files:\n  - path: /etc/x\n    content: "\\ud83d\\ude00"\n`);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('😀');
+  });
 
   it('bounds the report: 2,000 bad escapes on one line print a few kilobytes, not megabytes', () => {
     const r = renderText(`${HEAD}description: "${'\\q'.repeat(2000)}"\n`);

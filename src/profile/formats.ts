@@ -139,3 +139,30 @@ export function isMirrorPrefix(value: string): boolean {
 export function commentText(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
 }
+
+/**
+ * notUtf8At finds the first place a text read from a file was not UTF-8: a byte no UTF-8 text
+ * holds is read as U+FFFD, and crinit would write U+FFFD in its place without a word. It returns
+ * the line and column, or undefined when the text is clean.
+ */
+export function notUtf8At(text: string): { line: number; col: number } | undefined {
+  const offset = text.indexOf('\uFFFD');
+  if (offset < 0) return undefined;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
+}
+
+/** A lone UTF-16 surrogate (a "\ud800" escape with no pair), which no file can hold as UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** loneSurrogatePointer finds the first string in a parsed value that holds a lone surrogate, as a JSON pointer. */
+export function loneSurrogatePointer(value: unknown, pointer = ''): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? pointer : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = loneSurrogatePointer(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

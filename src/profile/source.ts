@@ -4,6 +4,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { CODES, type Diagnostic, type Position } from '../diagnostics.js';
+import { loneSurrogatePointer, notUtf8At } from './formats.js';
 
 /** A parsed layer: its data plus what is needed to point back into its text. */
 export interface SourceLayer {
@@ -96,9 +97,25 @@ function parseLayerText(
   if (text.length > MAX_PROFILE_CHARS) {
     return { diagnostics: [{ severity: 'error', code: CODES.tooLarge, message: `the profile is ${text.length} characters long, more than the ${MAX_PROFILE_CHARS} a profile may have`, hint: 'a profile is a short description of a node: move large file contents elsewhere', file, position: { line: 1, col: 1 } }] };
   }
+  const lines = text.split('\n');
+  const notUtf8 = notUtf8At(text);
+  if (notUtf8) {
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: CODES.encoding,
+          message: 'the profile is not UTF-8 here: a byte that no UTF-8 text holds (read as U+FFFD)',
+          hint: 'save the file as UTF-8; to mean the character U+FFFD itself, write "\\uFFFD" in a double-quoted string',
+          file,
+          position: notUtf8,
+          sourceLine: lines[notUtf8.line - 1],
+        },
+      ],
+    };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
-  const lines = text.split('\n');
   const at = (offset: number): { position: Position; sourceLine: string | undefined } => {
     const pos = lineCounter.linePos(offset);
     return { position: { line: pos.line, col: pos.col }, sourceLine: lines[pos.line - 1] };
@@ -138,7 +155,25 @@ function parseLayerText(
       ],
     };
   }
-  return { layer: { name, file, id, text, data: data as Record<string, unknown>, doc, lineCounter }, diagnostics: [] };
+  const layer: SourceLayer = { name, file, id, text, data: data as Record<string, unknown>, doc, lineCounter };
+  // A "\ud800" escape with no pair is text no file can hold: cloud-init would write U+FFFD, and
+  // Ignition's data: URL cannot encode it.
+  const lone = loneSurrogatePointer(data);
+  if (lone !== undefined) {
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: CODES.encoding,
+          message: 'this string holds a lone UTF-16 surrogate (an escape such as "\\ud800" without its pair), which no UTF-8 file can hold',
+          hint: 'write the character itself, or both halves of its surrogate pair ("\\ud83d\\ude00")',
+          file,
+          ...locate(layer, lone),
+        },
+      ],
+    };
+  }
+  return { layer, diagnostics: [] };
 }
 
 /**
