@@ -6,10 +6,12 @@
  *                                                            (flatcar.config.url on Flatcar)
  *   GET /boot.ipxe                                           chains to /ipxe?mac=${mac:hexhyp}
  *   GET /ipxe?mac=<mac>                                      the machine's kernel, initrd, args
+ *   GET /healthz                                             200 and the number of machines
  *
  * Only those routes answer; everything else, and every unknown machine, is a 404 with a log
- * line, so no file is ever served by path. SIGHUP re-reads the inventory: the new one replaces
- * the old in one assignment, and a bad one is reported and the old kept.
+ * line, so no file is ever served by path. SIGHUP re-reads the inventory in a worker thread
+ * (src/cli/serve-worker.ts), so requests are answered throughout: the new one replaces the old in
+ * one assignment, and a bad one is reported and the old kept.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { renderInventory, type FleetOutput } from './fleet.js';
@@ -52,7 +54,12 @@ export interface Server_ {
   setState(state: ServeState): void;
 }
 
-export function createBootServer(initial: ServeState, log: (line: string) => void): Server_ {
+export interface ServeOptions {
+  /** The server's address as machines reach it, for iPXE scripts; else the request's Host. */
+  readonly publicUrl?: string;
+}
+
+export function createBootServer(initial: ServeState, log: (line: string) => void, options: ServeOptions = {}): Server_ {
   let state = initial;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://crinit.invalid');
@@ -79,17 +86,22 @@ export function createBootServer(initial: ServeState, log: (line: string) => voi
       if (BACKENDS[hit.backend].route !== '/ignition') return send(404, `this machine boots with ${BACKENDS[hit.backend].system}: /nocloud/<mac>/\n`, hit.name);
       return send(200, hit.output, hit.name, FORMATS[hit.format].contentType);
     }
+    if (url.pathname === '/healthz') return send(200, `ok ${current.byMac.size} machines\n`);
     if (url.pathname === '/boot.ipxe') return send(200, '#!ipxe\nchain /ipxe?mac=${mac:hexhyp}\n');
     if (url.pathname === '/ipxe') {
       const mac = normalizeMac(url.searchParams.get('mac') ?? '');
       const hit = mac ? current.byMac.get(mac) : undefined;
       if (!hit || !hit.node.boot) return send(404, '#!ipxe\necho crinit: unknown machine\nexit 1\n');
       const host = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(req.headers.host ?? '') ? req.headers.host! : '127.0.0.1';
+      const base = options.publicUrl ?? `http://${host}`;
       const b = hit.node.boot;
-      const args = [b.args ?? '', ...configArgs(hit, `http://${host}`, mac!)].filter(Boolean).join(' ');
+      const args = [b.args ?? '', ...configArgs(hit, base, mac!)].filter(Boolean).join(' ');
       return send(200, `#!ipxe\nkernel ${b.kernel} ${args}\ninitrd ${b.initrd}\nboot\n`, hit.name);
     }
     return send(404, 'not found\n');
   });
+  // A client that sends half a request is dropped after a few seconds, not minutes.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
   return { server, setState: (s) => (state = s) };
 }

