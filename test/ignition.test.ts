@@ -268,6 +268,25 @@ describe('version gating', () => {
     expect(setuid.stderr).toMatch(/n\.yaml:5:11: error E-BACKEND-CAPABILITY: mode 4755 sets setuid/);
   });
 
+  it('refuses a snippet data: URL that does not decode, at the snippet line, also under --offline; a good one renders', () => {
+    for (const [source, why] of [
+      ['data:,a%zzb', 'a bad %-escape'],
+      ['data:;base64,@@@', 'not standard base64'],
+      ['data:text/plain', 'no comma after the media type'],
+    ] as const) {
+      const dir = tempDir();
+      const profile = snippetProfile(dir, { ignition: { version: '3.3.0' }, storage: { files: [{ path: '/etc/x', contents: { source } }] } });
+      for (const extra of [[], ['--offline']]) {
+        const r = runCli(['render', profile, ...extra]);
+        expect(r.status, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`node.yaml:4:7: error E-IGNITION-SNIPPET: Ignition snippet extra.ign: storage.files[0].contents.source holds a data: URL that does not decode (${why})`);
+        expect(r.stderr).not.toContain('E-INTERNAL');
+      }
+    }
+    const good = runCli(['render', snippetProfile(tempDir(), { ignition: { version: '3.3.0' }, storage: { files: [{ path: '/etc/x', contents: { source: 'data:;base64,aGk=' } }] } })]);
+    expect(good.status, good.stderr).toBe(0);
+  });
+
   it('refuses Ignition options on cloud-init distros at their line:col', () => {
     const r = runCli(['render', writeTemp(tempDir(), 'n.yaml', 'extends: ubuntu-24.04/containerd\nignition:\n  version: "3.3.0"\n')]);
     expect(r.status).toBe(1);

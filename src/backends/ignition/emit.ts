@@ -215,7 +215,33 @@ function parseSnippet(s: Snippet, version: SpecVersion, report: Reporter): { con
       ),
     };
   }
+  // Every data: URL must decode, as Ignition's parser (RFC 2397) will: a bad one would pass here
+  // and fail the machine's first boot.
+  const bad = badDataUrl(data, '');
+  if (bad) return fail(`${bad.path} holds a data: URL that does not decode (${bad.why})`, 'write data:,TEXT with %-escapes (RFC 2397), or data:;base64,BASE64 in the standard alphabet');
   return { config: data as Record<string, unknown>, diagnostics: [] };
+}
+
+/** The first resource in a snippet whose data: URL does not decode, with its JSON path. */
+function badDataUrl(value: unknown, path: string): { path: string; why: string } | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const o = value as Record<string, unknown>;
+  if (typeof o.source === 'string' && o.source.startsWith('data:')) {
+    const m = /^data:([^,]*),(.*)$/s.exec(o.source);
+    if (!m) return { path: `${path}.source`, why: 'no comma after the media type' };
+    const base64 = m[1]!.endsWith(';base64');
+    if (base64 && !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(m[2]!)) return { path: `${path}.source`, why: 'not standard base64' };
+    try {
+      decodeDataUrl(o as { source: string; compression?: string });
+    } catch (e) {
+      return { path: `${path}.source`, why: e instanceof URIError ? 'a bad %-escape' : (e as Error).message.split('\n')[0]! };
+    }
+  }
+  for (const [k, v] of Object.entries(o)) {
+    const found = badDataUrl(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The path Ignition reserves for a unit or drop-in that systemd.units defines. */
