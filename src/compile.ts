@@ -115,7 +115,9 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
   const text = emitted.text;
   const format = emitted.document;
   if (options.offline) {
-    const offline = checkOffline(rendered, norm.profile, backend.texts(text, format));
+    // A Terraform template's variables are shown as the user wrote them, not as crinit's words.
+    const shown = (x: string): string => x.replace(/crinittfvar[0-9]+x/g, (w) => (sentinels.has(w) ? `\${${sentinels.get(w)}}` : w));
+    const offline = checkOffline(rendered, norm.profile, backend.texts(text, format), shown);
     if (offline.length > 0) return { diagnostics: [...diagnostics, ...offline], chain, profile: norm.profile, plan: rendered, sentinels };
   }
   return { output: text, format, backend: backend.name, diagnostics, chain, profile: norm.profile, plan: rendered, contributors: emitted.contributors, sentinels };

@@ -9,28 +9,38 @@
  * past it (a URL in a user's file or command), every URL in the output's text, file contents
  * decoded.
  */
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { CODES, redact, type Diagnostic } from './diagnostics.js';
 import { imageRegistry, registryServer } from './plan/build.js';
 import type { PlanArtifact, RenderedPlan } from './plan/types.js';
 import type { Profile } from './profile/types.js';
 
-/** The host of a URL, without credentials, port or brackets; undefined for host-less URLs (unix://). */
+/**
+ * The host a URL reaches, read the way curl reads it: the authority runs to the first / ? or #
+ * (a backslash does not end it), and the host follows its last @, so "http://10.0.0.1\\@evil/"
+ * reaches evil. No credentials, port or brackets; undefined for host-less URLs (unix://).
+ */
 export function urlHost(url: string): string | undefined {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(url);
-  const host = m?.[1]?.replace(/^\[|\]$/g, '').toLowerCase();
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url);
+  if (!m) return undefined;
+  const authority = m[1]!.slice(m[1]!.lastIndexOf('@') + 1);
+  const host = (/^\[([^\]]*)\]/.exec(authority)?.[1] ?? authority.replace(/:[0-9]*$/, '')).toLowerCase();
   return host ? host : undefined;
 }
 
+/**
+ * Whether a host is the site's own by its address: loopback, private, link-local, unique-local,
+ * carrier-grade NAT, and the same inside an IPv4-mapped IPv6 address (ipaddr.js judges them).
+ */
 function isPrivateAddress(host: string): boolean {
-  const v = isIP(host);
-  if (v === 4) {
-    const [a, b] = host.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (v === 6) return host === '::1' || /^f[cd]/i.test(host) || /^fe[89ab]/i.test(host);
-  return host === 'localhost' || host.endsWith('.localhost');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (!ipaddr.isValid(host)) return false;
+  let addr = ipaddr.parse(host);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  return PRIVATE_RANGES.has(addr.range());
 }
+
+const PRIVATE_RANGES = new Set(['loopback', 'private', 'linkLocal', 'uniqueLocal', 'carrierGradeNat', 'unspecified']);
 
 /** The hosts a profile names as its own (mirror targets, registry mirrors, the proxy). */
 export function internalHosts(profile: Profile): Set<string> {
@@ -51,13 +61,133 @@ function artifactHosts(a: PlanArtifact): string[] {
   return h ? [h] : [];
 }
 
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>\\]+/gi;
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi;
+
+/** A text the node reads, and whether it is commands a shell runs (a command, a script). */
+export interface NodeText {
+  readonly where: string;
+  readonly text: string;
+  readonly commands?: boolean;
+}
+
+/** What a piece of text makes the node fetch: a host, or a fetch whose target cannot be read. */
+type Fetch = { readonly host: string; readonly what: string; readonly throughCri?: boolean } | { readonly unknown: string };
+
+const LEADERS = new Set(['sudo', 'exec', 'env', '-', 'then', 'do', 'else']);
+
+/** Splits shell text into simple commands, each a list of words (quotes removed; enough to find fetchers). */
+function shellCommands(text: string): string[][] {
+  const out: string[][] = [];
+  for (const line of text.split(/\n|;|&&|\|\||\|/)) {
+    const words = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+    // Past assignments, sudo/exec/env, and a YAML list's dash (a runcmd entry in a cloud-config part).
+    const start = words.findIndex((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) && !LEADERS.has(w));
+    if (start >= 0 && !words[start]!.startsWith('#')) out.push(words.slice(start));
+  }
+  return out;
+}
+
+/** The host a fetcher's target names: a URL, host/path with no scheme (curl and wget read it as http), or git's user@host:path. */
+function targetHost(target: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return urlHost(target);
+  const scp = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):/.exec(target);
+  if (scp) return scp[1]!.toLowerCase();
+  const bare = /^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?(?:\/|$)/.exec(target);
+  return bare ? bare[1]!.replace(/^\[|\]$/g, '').toLowerCase() : undefined;
+}
+
+/** The image registry a pull reaches, or the default registry a tool pulls from. */
+const PULLERS = new Set(['ctr', 'crictl', 'docker', 'nerdctl', 'podman']);
+
+/**
+ * What the commands in a text fetch: curl and wget targets, image pulls (ctr, crictl, docker,
+ * nerdctl, podman), kubeadm's images and git clones. A target crinit cannot read (a variable, a
+ * command substitution) is reported as such, never passed.
+ */
+function commandFetches(text: string): Fetch[] {
+  const out: Fetch[] = [];
+  for (const words of shellCommands(text)) {
+    const tool = words[0]!.replace(/^.*\//, '');
+    const args = words.slice(1).filter((w) => !w.startsWith('-'));
+    const dynamic = (w: string): boolean => /[$`]/.test(w);
+    if (tool === 'curl' || tool === 'wget') {
+      for (const a of args) {
+        if (dynamic(a)) out.push({ unknown: `${tool} ${a}` });
+        else {
+          const host = targetHost(a);
+          if (host) out.push({ host, what: `${tool} ${a}` });
+        }
+      }
+    } else if (PULLERS.has(tool)) {
+      const i = words.indexOf('pull');
+      const ref = i >= 0 ? words.slice(i + 1).find((w) => !w.startsWith('-')) : undefined;
+      const what = `${words.slice(0, i + 1).join(' ')} ${ref}`;
+      // crictl pulls through the runtime (CRI), so the runtime's registry mirrors apply.
+      if (ref !== undefined) out.push(dynamic(ref) ? { unknown: what } : { host: imageRegistry(ref).replace(/:[0-9]+$/, '').toLowerCase(), what, throughCri: tool === 'crictl' });
+    } else if (tool === 'kubeadm' && (words.includes('init') || (words.includes('images') && words.includes('pull')))) {
+      // kubeadm pulls the control plane's images from registry.k8s.io unless told otherwise.
+      const i = words.findIndex((w) => w === '--image-repository' || w.startsWith('--image-repository='));
+      const repo = i < 0 ? undefined : words[i]!.includes('=') ? words[i]!.slice(words[i]!.indexOf('=') + 1) : words[i + 1];
+      if (words.some((w) => w === '--config' || w.startsWith('--config='))) out.push({ unknown: `${words.join(' ')} (its images come from the config file)` });
+      else if (repo !== undefined && dynamic(repo)) out.push({ unknown: words.join(' ') });
+      else out.push({ host: (repo ?? 'registry.k8s.io').split('/')[0]!.replace(/:[0-9]+$/, '').toLowerCase(), what: words.join(' '), throughCri: true });
+    } else if (tool === 'git' && (words.includes('clone') || words.includes('fetch') || words.includes('pull'))) {
+      const sub = args[0]!;
+      for (const a of args.slice(1)) {
+        if (dynamic(a)) out.push({ unknown: `git ${sub} ${a}` });
+        else {
+          const host = targetHost(a);
+          if (host) out.push({ host, what: `git ${sub} ${a}` });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * checkOfflineTexts returns an error for every public host the texts would make the node reach:
+ * each URL (its host as curl reads it), and in commands each fetch (curl or wget with no scheme,
+ * image pulls, kubeadm's images, git), and each fetch whose target cannot be read. shown turns an
+ * internal word back into what the user wrote (a Terraform template's ${name}).
+ */
+export function checkOfflineTexts(profile: Profile, texts: readonly NodeText[], chain: string, seen: Set<string> = new Set(), shown: (s: string) => string = (s) => s): Diagnostic[] {
+  const internal = internalHosts(profile);
+  const isPublic = (h: string): boolean => !internal.has(h) && !isPrivateAddress(h);
+  const out: Diagnostic[] = [];
+  // A mirrored registry's own name stays in its hosts.toml (server =): containerd tries the
+  // mirrors first, so the upstream is only named, not needed.
+  const named = new Set(profile.runtime.registryMirrors.map(([host]) => registryServer(host)).filter((x): x is string => x !== undefined));
+  // Registries a pull through the runtime reaches through its mirrors (_default: every one).
+  const mirroredHosts = new Set(profile.runtime.registryMirrors.map(([host]) => host));
+  const mirrored = (host: string): boolean => mirroredHosts.has('_default') || mirroredHosts.has(host);
+  for (const { where, text, commands } of texts) {
+    const place = where === 'the output' ? 'the output' : where;
+    for (const f of commands ? commandFetches(text) : []) {
+      if ('unknown' in f) {
+        out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${place} runs ${redact(shown(f.unknown))}, and crinit cannot tell which host that fetches from`, hint: 'write the internal address the command fetches from, or leave the command out of an air-gapped profile', chain });
+      } else if (f.throughCri && mirrored(f.host)) {
+        continue;
+      } else if (isPublic(f.host) && !seen.has(f.host)) {
+        seen.add(f.host);
+        out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${place} runs ${redact(shown(f.what))}, which fetches from the public host ${shown(f.host)}`, hint: 'point the command at an internal mirror', chain });
+      }
+    }
+    for (const url of text.match(URL_IN_TEXT) ?? []) {
+      const h = urlHost(url);
+      if (!h || !isPublic(h) || seen.has(h) || named.has(url.replace(/[",;)\]]+$/, ''))) continue;
+      seen.add(h);
+      out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${place} names the public host ${shown(h)} (${redact(shown(url))})`, hint: 'mirror it with mirrors:, or change the file or command that names it', chain });
+    }
+  }
+  return out;
+}
 
 /**
  * checkOffline returns an error for every public host the output would reach: first the plan's
- * artifacts (with the key to add under mirrors:), then any other URL in the text.
+ * artifacts (with the key to add under mirrors:), then what the texts name or their commands fetch.
  */
-export function checkOffline(plan: RenderedPlan, profile: Profile, texts: readonly { where: string; text: string }[]): Diagnostic[] {
+export function checkOffline(plan: RenderedPlan, profile: Profile, texts: readonly NodeText[], shown: (s: string) => string = (s) => s): Diagnostic[] {
   const internal = internalHosts(profile);
   const isPublic = (h: string): boolean => !internal.has(h) && !isPrivateAddress(h);
   const seen = new Set<string>();
@@ -69,7 +199,7 @@ export function checkOffline(plan: RenderedPlan, profile: Profile, texts: readon
       out.push({
         severity: 'error',
         code: CODES.offline,
-        message: `--offline: the ${a.kind} ${redact(a.url)} is fetched from the public host ${h}`,
+        message: `--offline: the ${a.kind} ${redact(shown(a.url))} is fetched from the public host ${h}`,
         hint:
           a.kind === 'image'
             ? `mirror it: mirrors: { "${prefix}": "registry.example.internal/…/" }, or give runtime.registryMirrors["${imageRegistry(a.upstream)}"] an internal mirror`
@@ -78,24 +208,12 @@ export function checkOffline(plan: RenderedPlan, profile: Profile, texts: readon
       });
     }
   }
-  // A mirrored registry's own name stays in its hosts.toml (server =): containerd tries the
-  // mirrors first, so the upstream is only named, not needed.
-  const named = new Set(profile.runtime.registryMirrors.map(([host]) => registryServer(host)).filter((x): x is string => x !== undefined));
-  for (const { where, text } of texts) {
-    for (const url of text.match(URL_IN_TEXT) ?? []) {
-      const h = urlHost(url);
-      if (!h || !isPublic(h) || seen.has(h) || named.has(url.replace(/[",;)\]]+$/, ''))) continue;
-      seen.add(h);
-      out.push({
-        severity: 'error',
-        code: CODES.offline,
-        message: `--offline: ${where === 'the output' ? 'the output' : where} names the public host ${h} (${redact(url)})`,
-        hint: 'mirror it with mirrors:, or change the file or command that names it',
-        chain: plan.chain,
-      });
-    }
-  }
-  return out;
+  // The profile's own commands, and its files that are scripts, are read as commands too.
+  const commands: NodeText[] = [
+    ...profile.commands.map((c, i) => ({ where: `commands[${i}]`, text: typeof c === 'string' ? c : c.map((w) => (/[\s;&|]/.test(w) ? `'${w}'` : w)).join(' '), commands: true })),
+    ...plan.files.filter((f) => f.entry && f.contents.startsWith('#!')).map((f) => ({ where: f.path, text: f.contents, commands: true })),
+  ];
+  return [...out, ...checkOfflineTexts(profile, [...commands, ...texts], plan.chain, seen, shown)];
 }
 
 /** A manifest entry: what to put on the mirror, and how the node checks it (an artifact without its plan bookkeeping). */

