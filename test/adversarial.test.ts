@@ -10,16 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
 import { fileContent, parseModules, parseSysctl, type CloudConfig } from './cloud-config.js';
 import { needPyYaml, pyYamlLoad } from './pyyaml.js';
-
-const FRAGMENTS = ['"', "'", '\\', '\n', '\r\n', '\t', '${HOME}', '$(id)', '`id`', '%{ if x }', '#', ';', '=', ':', ' ', '[', ']', '{', '}', 'é', '日本', '😀', '\u0000', '\u0085', '\u2028', '\ufeff', '<<', '--', '/', '..', '@', 'a', 'Z', '0', '.'];
-
-/** Strings built from nasty fragments and arbitrary code points. */
-const nasty = fc
-  .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ unit: 'binary', maxLength: 4 })), { maxLength: 8 })
-  .map((parts) => parts.join(''));
-
-/** A plausible value with something nasty spliced in, so that both outcomes are exercised. */
-const spliced = (base: string) => fc.tuple(nasty, fc.nat(base.length)).map(([n, at]) => base.slice(0, at) + n + base.slice(at));
+import { nasty, spliced } from './fuzz.js';
 
 const RUNS = 150;
 

@@ -208,7 +208,8 @@ export function locate(layer: SourceLayer, pointer: string, key?: string): { pos
     } else break;
   }
   const offset = best?.range?.[0];
-  if (offset === undefined) return {};
+  // An empty document has no node at all: the whole file is meant, from its start.
+  if (offset === undefined) return best === null ? { position: { line: 1, col: 1 }, sourceLine: layer.text.split('\n')[0] } : {};
   const pos = layer.lineCounter.linePos(offset);
   return { position: { line: pos.line, col: pos.col }, sourceLine: layer.text.split('\n')[pos.line - 1] };
 }
