@@ -3,11 +3,10 @@
  * ajv's errors into diagnostics with a position, a message written as a fix, and no echo of the
  * offending value (it may be a secret).
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ASSETS } from '../assets.generated.js';
 import { CODES, type Diagnostic } from '../diagnostics.js';
-import { isAbsPath, isCidr, isHttpUrl, isImageReference, isMirrorPrefix, isNoProxyEntry, isProxyUrl, isRegistryHost, isSafeText, isSysctlName } from './formats.js';
+import validate from './validate.generated.js';
 import { displayPath, locate, type SourceLayer } from './source.js';
 
 export const PROFILE_SCHEMA: Record<string, unknown> = JSON.parse(ASSETS['profiles/profile.schema.json']!);
@@ -31,25 +30,13 @@ const TYPE_HINTS: Record<string, string> = {
   object: 'write a YAML mapping: indented `key: value` lines',
 };
 
-let compiled: ValidateFunction | undefined;
-
+/**
+ * The validator, compiled from the schema at build time with the options ajv was given there
+ * (allErrors, verbose, strict, allowUnionTypes; scripts/build-validator.mjs), so that no run
+ * compiles it.
+ */
 function validator(): ValidateFunction {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-  ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });
-  ajv.addFormat('uri', fullFormats.uri as (s: string) => boolean);
-  ajv.addFormat('image-reference', isImageReference);
-  ajv.addFormat('registry-host', isRegistryHost);
-  ajv.addFormat('sysctl-name', isSysctlName);
-  ajv.addFormat('abs-path', isAbsPath);
-  ajv.addFormat('http-url', isHttpUrl);
-  ajv.addFormat('safe-text', isSafeText);
-  ajv.addFormat('proxy-url', isProxyUrl);
-  ajv.addFormat('no-proxy-entry', isNoProxyEntry);
-  ajv.addFormat('cidr', isCidr);
-  ajv.addFormat('mirror-prefix', isMirrorPrefix);
-  compiled = ajv.compile(PROFILE_SCHEMA);
-  return compiled;
+  return validate as unknown as ValidateFunction;
 }
 
 function levenshtein(a: string, b: string): number {
