@@ -5,12 +5,10 @@
  * the exit code from the diagnostics (src/cli/io.ts lists the codes).
  */
 import { Command, CommanderError } from 'commander';
-import { CRINIT_VERSION } from './assets.generated.js';
+import { CRINIT_VERSION } from './version.generated.js';
 import { CODES } from './diagnostics.js';
-import { registerList, registerManifest, registerValidate } from './cli/describe.js';
-import { registerExport, registerServe } from './cli/inventory.js';
+import { registerExport, registerList, registerManifest, registerRender, registerServe, registerValidate } from './cli/commands.js';
 import { EXIT } from './cli/io.js';
-import { registerRender } from './cli/render.js';
 
 export { EXIT, exitCodeFor } from './cli/io.js';
 
@@ -31,7 +29,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-export function main(argv: readonly string[]): void {
+export async function main(argv: readonly string[]): Promise<void> {
   // A reader that stops early (`crinit list | head`) closes the pipe: stop quietly, as other
   // command-line tools do, instead of crashing on EPIPE.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -39,7 +37,7 @@ export function main(argv: readonly string[]): void {
     throw e;
   });
   try {
-    buildProgram().parse(argv as string[]);
+    await buildProgram().parseAsync(argv as string[]);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -50,4 +48,4 @@ export function main(argv: readonly string[]): void {
   }
 }
 
-main(process.argv);
+void main(process.argv);

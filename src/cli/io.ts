@@ -1,13 +1,11 @@
 /**
  * @fileoverview What every command shares: reading the files a user names (regular files of a
- * bounded size only), compiling a profile argument, printing diagnostics, and the exit codes.
+ * bounded size only), printing diagnostics, and the exit codes. Light: --version loads it.
  *
  * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { compile, type CompileOptions, type CompileResult } from '../compile.js';
+import { readFileSync, statSync } from 'node:fs';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
-import { isBuiltinName } from '../profile/resolve.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
@@ -36,35 +34,7 @@ export function report(diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
 }
 
-type ExtraOptions = Pick<CompileOptions, 'variables' | 'terraformTemplate' | 'offline' | 'document'>;
-
-/** compileArg compiles a built-in name or a profile file named on the command line. */
-export function compileArg(arg: string, set: readonly string[], extra: ExtraOptions = {}): CompileResult {
-  if (isBuiltinName(arg) && !existsSync(arg)) return compile({ profile: arg, set, readFile: readText, ...extra });
-  const text = readText(arg);
-  if (text === undefined) {
-    return {
-      chain: arg,
-      diagnostics: [
-        {
-          severity: 'error',
-          code: CODES.fileNotFound,
-          message: `cannot read the profile file ${JSON.stringify(arg)}`,
-          hint: 'pass a built-in name such as ubuntu-24.04/containerd (see `crinit list`) or the path of a profile file',
-        },
-      ],
-    };
-  }
-  return compile({ profile: { path: arg, text }, set, readFile: readText, ...extra });
-}
-
 /** cannotReadInventory is the one diagnostic for an inventory file that cannot be read. */
 export function cannotReadInventory(inventory: string): Diagnostic {
   return { severity: 'error', code: CODES.inventory, message: `cannot read the inventory ${JSON.stringify(inventory)}`, hint: 'pass the path of a YAML or CSV inventory' };
 }
-
-/** collect gathers a repeatable option's values. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-

@@ -1,0 +1,111 @@
+/**
+ * @fileoverview The commands' definitions: names, arguments and options, which --help and
+ * --version need. What a command does is loaded only when it runs (the *-run.ts modules), so
+ * that `crinit --version` does not load the compiler.
+ */
+import { Option, type Command } from 'commander';
+import { PLATFORM_LIMITS } from '../delivery.js';
+import { FORMAT_NAMES } from '../outputs/formats.js';
+
+/** collect gathers a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Adds `crinit render`. */
+export function registerRender(program: Command): void {
+  program
+    .command('render')
+    .description('render cloud-init user-data for a profile (a built-in DISTRO/RUNTIME or a profile file)')
+    .argument('[profile]', 'e.g. ubuntu-24.04/containerd, or node.yaml (not with --inventory)')
+    .option('--inventory <file>', 'render every node of a YAML or CSV inventory into -o DIR, one <name>.user-data each')
+    .option('-o, --output <file>', 'write to FILE atomically instead of stdout')
+    .option('--set <key=value>', 'override a profile key, e.g. --set runtime.cgroupDriver=systemd (repeatable)', collect, [])
+    .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
+    .option('--gzip', 'gzip the output (deterministic: no time stamp, no file name)')
+    .option('--base64', 'base64-encode the (possibly gzipped) output')
+    .addOption(
+      new Option(
+        '--format <format>',
+        "the distro's own by default: cloud-config (or mime, with --part files) for cloud-init distros, ignition (or butane) for fcos and flatcar; tftpl, a Terraform templatefile() template of either",
+      ).choices(FORMAT_NAMES),
+    )
+    .option('--part <file[:type]>', 'with --format mime: add a user part, e.g. extra.sh:text/x-shellscript (repeatable)', collect, [])
+    .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
+    .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
+    .option('--offline', 'fail, listing them, if any public host is left in the output after mirrors: (air-gapped sites)')
+    .action(async (...args: unknown[]) => {
+      const { runRender } = await import('./render-run.js');
+      (runRender as (...a: unknown[]) => void)(...args);
+    });
+}
+
+/** Adds `crinit export`. */
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('write the machines of an inventory as a matchbox data directory (profiles, groups, ignition)')
+    .argument('<target>', 'matchbox')
+    .requiredOption('--inventory <file>', 'a YAML or CSV inventory with a mac (and boot entry) per machine')
+    .requiredOption('-o, --output <dir>', 'the matchbox data directory to write (-data-path)')
+    .requiredOption('--matchbox-url <url>', "matchbox's HTTP address as the machines reach it, e.g. http://matchbox.example.com:8080")
+    .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
+    .action(async (...args: unknown[]) => {
+      const { runExport } = await import('./inventory-run.js');
+      (runExport as (...a: unknown[]) => void)(...args);
+    });
+}
+
+/** Adds `crinit serve`. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve NoCloud user-data and iPXE scripts for the machines of an inventory (SIGHUP reloads it)')
+    .requiredOption('--inventory <file>', 'a YAML or CSV inventory with a mac per machine')
+    .option('--listen <host:port>', 'the address to listen on', '127.0.0.1:8080')
+    .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
+    .option('--public-url <url>', "the server's address as the machines reach it (behind a proxy or NAT), used in iPXE scripts instead of the request's Host")
+    .action(async (...args: unknown[]) => {
+      const { runServe } = await import('./inventory-run.js');
+      (runServe as (...a: unknown[]) => void)(...args);
+    });
+}
+
+/** Adds `crinit validate`. */
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check a profile (and everything it extends) without writing output')
+    .argument('<profile>', 'a profile file, or a built-in DISTRO/RUNTIME')
+    .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
+    .action(async (...args: unknown[]) => {
+      const { runValidate } = await import('./describe-run.js');
+      (runValidate as (...a: unknown[]) => void)(...args);
+    });
+}
+
+/** Adds `crinit manifest`. */
+export function registerManifest(program: Command): void {
+  program
+    .command('manifest')
+    .description('list every artifact a profile fetches (repositories, keys, downloads, images) with its pin, to fill an air-gapped mirror')
+    .argument('<profile>', 'e.g. ubuntu-24.04/containerd, or node.yaml')
+    .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action(async (...args: unknown[]) => {
+      const { runManifest } = await import('./describe-run.js');
+      (runManifest as (...a: unknown[]) => void)(...args);
+    });
+}
+
+/** Adds `crinit list`. */
+export function registerList(program: Command): void {
+  program
+    .command('list')
+    .description('show the distro × runtime matrix and what each combination supports')
+    .option('--json', 'print JSON')
+    .action(async (...args: unknown[]) => {
+      const { runList } = await import('./describe-run.js');
+      (runList as (...a: unknown[]) => void)(...args);
+    });
+}

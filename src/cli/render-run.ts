@@ -1,0 +1,216 @@
+/**
+ * @fileoverview `crinit render`: one profile to stdout or -o (atomically), in any --format, or
+ * every node of an inventory into a directory (all or none).
+ */
+import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { stageTree, writeFileAtomically, type StagedTree } from '../atomic.js';
+import { BACKENDS } from '../backends/registry.js';
+import { deliver, isMimeType, mimeMultipart, type MimePart, type Platform } from '../delivery.js';
+import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { outputFileName, renderInventory } from '../fleet.js';
+import { FORMAT_NAMES, FORMATS, type FormatName } from '../outputs/formats.js';
+import { checkOfflineTexts } from '../offline.js';
+import { cannotReadInventory, EXIT, exitCodeFor, readText, report } from './io.js';
+import { compileArg } from './compile-arg.js';
+
+interface RenderOptions {
+  output?: string;
+  set: string[];
+  platform: Platform;
+  gzip?: boolean;
+  base64?: boolean;
+  format?: FormatName;
+  part: string[];
+  var: string[];
+  tfVar: string[];
+  inventory?: string;
+  offline?: boolean;
+}
+
+/** writeInventory writes one user-data file per node of an inventory into a directory. */
+function writeInventory(inventory: string, opts: RenderOptions): void {
+  const diagnostics: Diagnostic[] = [];
+  const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
+  if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
+  if ((opts.format !== undefined && FORMATS[opts.format].inventoryExtension === undefined) || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
+    usage('--inventory renders plain cloud-config or Ignition per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
+  }
+  const text = readText(inventory);
+  if (text === undefined) diagnostics.push(cannotReadInventory(inventory));
+  if (hasErrors(diagnostics) || text === undefined) {
+    report(diagnostics);
+    process.exitCode = EXIT.invalid;
+    return;
+  }
+  const tty = process.stderr.isTTY === true;
+  // Each node's output is staged as soon as it is rendered; the staged tree replaces the
+  // directory only when every node rendered (all or none).
+  let tree: StagedTree | undefined;
+  let written = 0;
+  const cannotWrite = (e: unknown): void => {
+    process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    process.exitCode = EXIT.internal;
+  };
+  let fleet: ReturnType<typeof renderInventory>;
+  try {
+    fleet = renderInventory(
+      inventory,
+      text,
+      { readFile: readText, set: opts.set },
+      (done, total, name) => {
+        if (!tty) return;
+        const width = 30;
+        const fill = Math.round((done / total) * width);
+        process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);
+      },
+      (o) => {
+        (tree ??= stageTree(opts.output!)).write({ path: outputFileName(o), data: o.output, mode: 0o600 });
+        written++;
+      },
+    );
+  } catch (e) {
+    tree?.abort();
+    cannotWrite(e);
+    return;
+  }
+  if (tty && written > 0) process.stderr.write('\n');
+  report(fleet.diagnostics);
+  const code = exitCodeFor(fleet.diagnostics);
+  if (code !== EXIT.ok) {
+    tree?.abort();
+    process.exitCode = code;
+    return;
+  }
+  try {
+    // All the nodes or none; files crinit did not write in that directory stay as they are.
+    (tree ?? stageTree(opts.output!)).commit();
+  } catch (e) {
+    cannotWrite(e);
+    return;
+  }
+  process.stderr.write(`wrote ${written} node${written === 1 ? '' : 's'} to ${opts.output} (${fleet.profilesCompiled} profile${fleet.profilesCompiled === 1 ? '' : 's'} compiled)\n`);
+}
+
+/** parseVars reads --var name=value arguments. */
+function parseVars(args: readonly string[]): { values: Record<string, string>; diagnostics: Diagnostic[] } {
+  const values: Record<string, string> = {};
+  const diagnostics: Diagnostic[] = [];
+  for (const a of args) {
+    const m = /^([a-z_][a-z0-9_]*)=(.*)$/s.exec(a);
+    if (m) values[m[1]!] = m[2]!;
+    else diagnostics.push({ severity: 'error', code: CODES.variable, message: `cannot read --var ${JSON.stringify(a.split('=')[0])}`, hint: 'write --var name=value, with a lower-case name such as hostname' });
+  }
+  return { values, diagnostics };
+}
+
+/** readParts reads --part FILE[:content-type]; the type defaults from the file's first line. */
+function readParts(specs: readonly string[]): { parts: MimePart[]; diagnostics: Diagnostic[] } {
+  const parts: MimePart[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const spec of specs) {
+    const m = /^(.*?)(?::([a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*))?$/.exec(spec)!;
+    const file = m[1]!;
+    let content: Buffer;
+    try {
+      content = readFileSync(file);
+    } catch {
+      diagnostics.push({ severity: 'error', code: CODES.part, message: `cannot read the part ${JSON.stringify(file)}`, hint: 'write --part FILE[:content-type], e.g. --part extra.sh:text/x-shellscript' });
+      continue;
+    }
+    const first = content.subarray(0, 64).toString('utf8');
+    const type = m[2] ?? (first.startsWith('#cloud-config') ? 'text/cloud-config' : first.startsWith('#!') ? 'text/x-shellscript' : undefined);
+    if (!type || !isMimeType(type)) {
+      diagnostics.push({ severity: 'error', code: CODES.part, message: `cannot tell the content type of the part ${JSON.stringify(file)}`, hint: 'name it: --part FILE:text/cloud-config, FILE:text/x-shellscript, …' });
+      continue;
+    }
+    parts.push({ contentType: type, content, filename: basename(file) });
+  }
+  return { parts, diagnostics };
+}
+
+
+/** The action of `crinit render`. */
+export function runRender(arg: string | undefined, opts: RenderOptions): void {
+  if (opts.inventory !== undefined || arg === undefined) {
+    if (opts.inventory === undefined || arg !== undefined) {
+      process.stderr.write(`error: ${arg === undefined ? 'missing required argument \'profile\'' : 'give either a profile or --inventory, not both'}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    writeInventory(opts.inventory, opts);
+    return;
+  }
+  const vars = parseVars(opts.var);
+  const diagnostics: Diagnostic[] = [...vars.diagnostics];
+  const fmt = opts.format !== undefined ? FORMATS[opts.format] : undefined;
+  const given = { gzip: !!opts.gzip, base64: !!opts.base64, var: opts.var.length > 0 };
+  if (fmt?.refuses && fmt.refuses.options.some((o) => given[o])) {
+    diagnostics.push({ severity: 'error', code: CODES.variable, message: fmt.refuses.why, hint: fmt.refuses.hint });
+  }
+  if (opts.tfVar.length > 0 && fmt?.wrap !== 'template') {
+    diagnostics.push({ severity: 'error', code: CODES.variable, message: '--tf-var needs --format tftpl', hint: 'add --format tftpl, or give a value with --var name=value' });
+  }
+  const result = hasErrors(diagnostics)
+    ? { diagnostics: [] as Diagnostic[], chain: arg }
+    : compileArg(arg, opts.set, {
+        ...(opts.offline ? { offline: true } : {}),
+        ...(fmt?.wrap === 'template' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
+        ...(fmt?.document ? { document: fmt.document } : {}),
+      });
+  diagnostics.push(...result.diagnostics);
+  // The format must be one the distro's first-boot system reads.
+  const backend = 'backend' in result && result.backend !== undefined ? BACKENDS[result.backend] : undefined;
+  if (backend) {
+    if (fmt && !fmt.backends.includes(backend.name)) {
+      const fits = FORMAT_NAMES.filter((f) => FORMATS[f].backends.includes(backend.name));
+      diagnostics.push({ severity: 'error', code: CODES.capability, message: `--format ${fmt.name} is ${fmt.summary}, but this profile's distro is provisioned by ${backend.system}`, hint: `use --format ${fits.join(', ')} (${backend.document} is the default here)` });
+    }
+    if (!backend.readsGzip && opts.gzip) {
+      diagnostics.push({ severity: 'error', code: CODES.capability, message: `${backend.system} does not read a gzip-compressed config from user-data`, hint: 'drop --gzip: crinit already gzips each file inside the config where that is smaller' });
+    }
+  }
+  if (opts.part.length > 0 && fmt?.wrap !== 'multipart') {
+    diagnostics.push({ severity: 'error', code: CODES.part, message: '--part needs --format mime', hint: 'add --format mime' });
+  }
+  let payload: string | Buffer | undefined = 'output' in result ? result.output : undefined;
+  const contributors = [...(('contributors' in result ? result.contributors : undefined) ?? [])];
+  if (payload !== undefined && fmt?.wrap === 'multipart') {
+    const { parts, diagnostics: partErrors } = readParts(opts.part);
+    diagnostics.push(...partErrors);
+    // --offline reads the parts as the node will: each part's URLs, and its commands.
+    if (opts.offline && 'profile' in result && result.profile) {
+      diagnostics.push(...checkOfflineTexts(result.profile, parts.map((p) => ({ where: `the part ${p.filename}`, text: p.content.toString('utf8'), commands: true })), result.chain));
+    }
+    payload = mimeMultipart([{ contentType: 'text/cloud-config', content: Buffer.from(payload, 'utf8'), filename: 'crinit.cfg' }, ...parts]);
+    contributors.push(...parts.map((p) => ({ label: `part ${p.filename}`, bytes: p.content.length })));
+  }
+  let bytes: Buffer | undefined;
+  if (payload !== undefined && !hasErrors(diagnostics)) {
+    const delivered = deliver(payload, contributors, {
+      platform: opts.platform,
+      ...(opts.gzip ? { gzip: true } : {}),
+      ...(opts.base64 ? { base64: true } : {}),
+      ...(backend && !backend.readsGzip ? { gzipAccepted: false } : {}),
+    });
+    diagnostics.push(...delivered.diagnostics);
+    bytes = delivered.bytes;
+  }
+  report(diagnostics);
+  const code = exitCodeFor(diagnostics);
+  if (code !== EXIT.ok || bytes === undefined) {
+    process.exitCode = code === EXIT.ok ? EXIT.internal : code;
+    return;
+  }
+  if (opts.output) {
+    try {
+      writeFileAtomically(opts.output, bytes);
+    } catch (e) {
+      process.stderr.write(`error ${CODES.internal}: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      process.exitCode = EXIT.internal;
+      return;
+    }
+  } else {
+    process.stdout.write(bytes);
+  }
+}
