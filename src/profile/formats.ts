@@ -4,7 +4,6 @@
  * lands in (a newline in a sysctl, a quote in an image reference) is refused at the input.
  */
 import { isIP } from 'node:net';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
 
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]{1,5})?`;
@@ -68,8 +67,9 @@ export function isHttpUrl(value: string): boolean {
   // `$` is allowed for dnf's $basearch / $releasever.
   if (!/^[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]+$/.test(value)) return false;
   if (/['"]/.test(value)) return false;
-  const uri = fullFormats.uri as (s: string) => boolean;
-  if (!uri(value)) return false;
+  // RFC 3986 beyond what the URL parser checks: every % starts an escape, and brackets only
+  // enclose an IPv6 host.
+  if (/%(?![0-9A-Fa-f]{2})/.test(value) || !/^https?:\/\/(\[[0-9A-Fa-f:.]+\])?[^[\]]*$/.test(value)) return false;
   let url: URL;
   try {
     url = new URL(value);

@@ -2,11 +2,9 @@
  * @fileoverview The formats profiles/profile.schema.json names, by name: what the validator
  * compiled at build time (scripts/build-validator.mjs) calls for each `format`.
  */
-import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { isAbsPath, isCidr, isHttpUrl, isImageReference, isMirrorPrefix, isNoProxyEntry, isProxyUrl, isRegistryHost, isSafeText, isSysctlName } from './formats.js';
 
 export const SCHEMA_FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
-  uri: fullFormats.uri as (value: string) => boolean,
   'image-reference': isImageReference,
   'registry-host': isRegistryHost,
   'sysctl-name': isSysctlName,

@@ -3,7 +3,21 @@
  * ajv's errors into diagnostics with a position, a message written as a fix, and no echo of the
  * offending value (it may be a secret).
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+
+/** An error of the validator, as ajv's standalone code reports it (verbose: with schema and data). */
+interface ErrorObject {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly schemaPath: string;
+  readonly params: Record<string, unknown>;
+  readonly message?: string;
+  readonly parentSchema?: unknown;
+  readonly data?: unknown;
+  /** Set on errors about a property name (propertyNames). */
+  readonly propertyName?: string;
+}
+
+type ValidateFunction = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 import { ASSETS } from '../assets.generated.js';
 import { CODES, type Diagnostic } from '../diagnostics.js';
 import validate from './validate.generated.js';
