@@ -37,10 +37,12 @@ export interface InventoryNode {
 const BOOT_URL = /^https?:\/\/[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]+$/;
 const BOOT_ARGS = /^[A-Za-z0-9\-._~:/?@!$&'()*+,;=% ]*$/;
 /**
- * What iPXE reads as its own in a `kernel` line (command chaining, settings, a comment): a boot
- * entry with it would run iPXE commands of the inventory's choosing on every machine that boots.
+ * What iPXE reads as its own in a `kernel` line (src/core/exec.c: the tokens ||, && and ; end a
+ * command, a token starting with # starts a comment, and ${...} expands a setting in any token):
+ * a boot entry with it would run iPXE commands of the inventory's choosing on every machine that
+ * boots. && and || are refused inside a token too, to be safe.
  */
-const IPXE_SYNTAX = /&&|\|\||\$\{|(^|\s)#/;
+const IPXE_SYNTAX = /&&|\|\||\$\{|(^|\s)#|(^|\s);(\s|$)/;
 
 const NODE_NAME = /^[a-z0-9][a-z0-9.-]{0,62}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -57,7 +59,7 @@ function checkNode(file: string, n: Partial<InventoryNode> & { position: Positio
   if (n.mac !== undefined && !MAC.test(n.mac)) out.push(err(file, n.position, `the MAC address of ${n.name} is not valid`, 'write six hex pairs separated by colons, e.g. 52:54:00:12:34:56'));
   if (!n.profile) out.push(err(file, n.position, `node ${n.name} names no profile`, 'give it a profile (a built-in DISTRO/RUNTIME or a file), or set defaults.profile'));
   if (n.boot && (!BOOT_URL.test(n.boot.kernel) || !BOOT_URL.test(n.boot.initrd) || !BOOT_ARGS.test(n.boot.args ?? '') || [n.boot.kernel, n.boot.initrd, n.boot.args ?? ''].some((x) => IPXE_SYNTAX.test(x)))) {
-    out.push(err(file, n.position, `the boot entry of ${n.name} is not valid`, "boot: {kernel: http(s) URL, initrd: http(s) URL, args: kernel arguments without quotes or newlines}; none of them may hold iPXE's own syntax (&&, ||, ${…}, a word starting with #)"));
+    out.push(err(file, n.position, `the boot entry of ${n.name} is not valid`, "boot: {kernel: http(s) URL, initrd: http(s) URL, args: kernel arguments without quotes or newlines}; none of them may hold iPXE's own syntax (&&, ||, a lone ;, ${…}, a word starting with #)"));
   }
   for (const [k, v] of Object.entries(n.vars ?? {})) {
     if (!VAR_NAME.test(k)) out.push(err(file, n.position, `variable name ${JSON.stringify(k)} of ${n.name} is not valid`, 'use lower-case letters, digits and _'));

