@@ -38,6 +38,11 @@ export interface CompileOptions {
   readonly butane?: boolean;
   /** The document to write when not the backend's own (--format butane: butane). */
   readonly document?: DocumentName;
+  /**
+   * Run every check, the backend's included, but write nothing: no output, and `checked` is true
+   * when nothing was refused (what `crinit list` asks of each combination).
+   */
+  readonly checkOnly?: boolean;
   /** Values for the profile's per-node variables (`${name}` placeholders). */
   readonly variables?: Readonly<Record<string, string>>;
   /** Refuse the output if it would fetch anything from a public host (after mirrors:). */
@@ -60,6 +65,8 @@ export interface CompileResult {
   readonly backend?: BackendName;
   /** What takes the space in the output, largest parts first when sorted; for size budgets. */
   readonly contributors?: readonly Contributor[];
+  /** With checkOnly: every check passed. */
+  readonly checked?: boolean;
 }
 
 interface Run extends CompileResult {
@@ -109,9 +116,10 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
     return { diagnostics, chain, sentinels };
   }
   const report: Reporter = (severity, code, origin, message, hint) => norm.locator.diag(severity, code, origin.pointer, message, hint);
-  const emitted = backend.emit(rendered, { report, ...(options.readFile ? { readFile: options.readFile } : {}), ...(document && document !== backend.document ? { document } : {}) });
+  const emitted = backend.emit(rendered, { report, ...(options.readFile ? { readFile: options.readFile } : {}), ...(document && document !== backend.document ? { document } : {}), ...(options.checkOnly ? { checkOnly: true } : {}) });
   diagnostics.push(...emitted.diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics, chain, profile: norm.profile, plan: rendered, sentinels };
+  if (options.checkOnly) return { diagnostics, chain, profile: norm.profile, plan: rendered, backend: backend.name, checked: true, sentinels };
   const text = emitted.text;
   const format = emitted.document;
   if (options.offline) {

@@ -81,9 +81,9 @@ const PLACEHOLDER_SUM = '0'.repeat(64);
 const RUNTIME_SYSEXT_PLACEHOLDERS = ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${PLACEHOLDER_SUM}"}}`];
 
 function compileListed(profile: string, set: string[]): { result: ReturnType<typeof compile>; sysext: boolean } {
-  const first = compile({ profile, set });
-  if (first.output !== undefined || !first.diagnostics.some((d) => d.code === CODES.sysextPin)) return { result: first, sysext: false };
-  return { result: compile({ profile, set: [...set, ...RUNTIME_SYSEXT_PLACEHOLDERS] }), sysext: true };
+  const first = compile({ profile, set, checkOnly: true });
+  if (first.checked || !first.diagnostics.some((d) => d.code === CODES.sysextPin)) return { result: first, sysext: false };
+  return { result: compile({ profile, set: [...set, ...RUNTIME_SYSEXT_PLACEHOLDERS], checkOnly: true }), sysext: true };
 }
 
 export function listMatrix(): MatrixRow[] {
@@ -102,7 +102,7 @@ export function listMatrix(): MatrixRow[] {
         const p = r.profile;
         return {
           source,
-          supported: r.output !== undefined,
+          supported: r.checked === true,
           ...(sysext ? { sysext: true } : {}),
           package: p.runtimeSysext ? `${p.runtimeSysext.name} image` : (p.packaging.package ?? '(in the image)'),
           version: p.runtime.version.raw,
@@ -122,26 +122,26 @@ export function listMatrix(): MatrixRow[] {
       // checked here with a release and a placeholder sum.
       const sysext = !!base.profile && packageManager(base.profile.distro.packageManager).extensions;
       const k8s =
-        base.output === undefined
+        !base.checked
           ? undefined
-          : compile({ profile, set: [...runtimePlaceholders, sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${PLACEHOLDER_SUM}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
+          : compile({ profile, checkOnly: true, set: [...runtimePlaceholders, sysext ? `kubernetes={"version": "${LIST_KUBERNETES}.0", "sysext": {"sha256": {"amd64": "${PLACEHOLDER_SUM}"}}}` : `kubernetes.version=${LIST_KUBERNETES}`] });
       const k8sError = k8s?.diagnostics.find((d) => d.severity === 'error');
       rows.push({
-        ...(base.output === undefined && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),
+        ...(!base.checked && baseError ? { reason: `${baseError.message}${baseError.hint ? `; ${baseError.hint}` : ''}` } : {}),
         profile,
         distro,
         distroName: base.profile?.distro.name ?? distro,
         runtime,
-        supported: base.output !== undefined,
+        supported: base.checked === true,
         defaultSource: base.profile?.runtime.source ?? 'upstream',
         sources,
-        backends: base.output !== undefined && base.profile ? [base.profile.distro.backend] : [],
+        backends: base.checked && base.profile ? [base.profile.distro.backend] : [],
         ...(base.profile?.distro.cloudInitFloor ? { cloudInitFloor: base.profile.distro.cloudInitFloor } : {}),
         kubernetes: {
           version: LIST_KUBERNETES,
-          supported: k8s?.output !== undefined,
-          ...(k8s?.output !== undefined ? { via: sysext ? ('sysext' as const) : ('packages' as const) } : {}),
-          ...(k8s?.output === undefined && k8sError ? { reason: `${k8sError.message}${k8sError.hint ? `; ${k8sError.hint}` : ''}` } : {}),
+          supported: k8s?.checked === true,
+          ...(k8s?.checked ? { via: sysext ? ('sysext' as const) : ('packages' as const) } : {}),
+          ...(!k8s?.checked && k8sError ? { reason: `${k8sError.message}${k8sError.hint ? `; ${k8sError.hint}` : ''}` } : {}),
         },
       });
     }

@@ -52,6 +52,8 @@ export interface EmitContext {
   readonly readFile?: (path: string) => string | undefined;
   /** Another document than the backend's own (Ignition: butane); the format registry checks it is one the backend writes. */
   readonly document?: DocumentName;
+  /** Run every check the backend makes (capabilities, spec versions, snippets), but write nothing. */
+  readonly checkOnly?: boolean;
 }
 
 /** What a backend writes for a plan. */

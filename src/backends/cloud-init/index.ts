@@ -4,7 +4,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { Backend } from '../shared.js';
-import { emitCloudInit } from './emit.js';
+import { buildCloudConfig, emitCloudInit } from './emit.js';
 
 export const cloudInit: Backend = {
   name: 'cloud-init',
@@ -14,7 +14,8 @@ export const cloudInit: Backend = {
   route: '/nocloud/',
   readsGzip: true,
   requiredDistroKeys: { cloudInitFloor: 'add distro.cloudInitFloor (the oldest cloud-init its images ship) to the distro layer' },
-  emit(plan) {
+  emit(plan, { checkOnly }) {
+    if (checkOnly) return { text: '', document: 'cloud-config', diagnostics: buildCloudConfig(plan).diagnostics, contributors: [] };
     const r = emitCloudInit(plan);
     return { text: r.text, document: 'cloud-config', diagnostics: r.diagnostics, contributors: r.contributors };
   },

@@ -309,7 +309,7 @@ function contributors(config: IgnConfig): Contributor[] {
   return out;
 }
 
-export function emitIgnition(plan: RenderedPlan, snippets: readonly Snippet[] = [], report: Reporter = plainReporter(plan.chain)): IgnitionResult {
+export function emitIgnition(plan: RenderedPlan, snippets: readonly Snippet[] = [], report: Reporter = plainReporter(plan.chain), checkOnly = false): IgnitionResult {
   const version = (plan.ignitionVersion?.value ?? DEFAULT_SPEC) as SpecVersion;
   const versionOrigin: Origin = plan.ignitionVersion?.origin ?? { layer: 'crinit', file: '(generated)', pointer: '/ignition/version' };
   const { config: own, diagnostics } = buildIgnition(plan, version, report);
@@ -355,7 +355,8 @@ export function emitIgnition(plan: RenderedPlan, snippets: readonly Snippet[] = 
       );
     }
   }
-  if (diagnostics.some((d) => d.severity === 'error')) return { text: '', version, diagnostics, contributors: [] };
+  // Checked only (crinit list): every check above has run; nothing is written or read back.
+  if (checkOnly || diagnostics.some((d) => d.severity === 'error')) return { text: '', version, diagnostics, contributors: [] };
   const text = `${JSON.stringify(config)}\n`;
   const final = config as unknown as IgnConfig;
   return { text, config: final, version, diagnostics: [...diagnostics, ...verify(text, plan, snippetPaths, snippetFiles, snippetUnits)], contributors: contributors(final) };

@@ -27,7 +27,7 @@ export const ignition: Backend = {
   route: '/ignition',
   readsGzip: false,
   requiredDistroKeys: {},
-  emit(plan, { report, readFile, document }): Emitted {
+  emit(plan, { report, readFile, document, checkOnly }): Emitted {
     const diagnostics = [];
     const snippets: Snippet[] = [];
     for (const s of plan.ignitionSnippets) {
@@ -41,7 +41,8 @@ export const ignition: Backend = {
       snippets.push({ path: s.path, text, origin: s.origin });
     }
     if (diagnostics.length > 0) return { text: '', document: 'ignition', diagnostics, contributors: [] };
-    const r = emitIgnition(plan, snippets, report);
+    const r = emitIgnition(plan, snippets, report, checkOnly);
+    if (checkOnly) return { text: '', document: 'ignition', diagnostics: r.diagnostics, contributors: [] };
     if (document !== 'butane' || !r.config || r.diagnostics.some((d) => d.severity === 'error')) return { text: r.text, document: 'ignition', diagnostics: r.diagnostics, contributors: r.contributors };
     const b = toButane(r.config, OS[plan.target.distro.osRelease.id]?.butane ?? 'fcos', plan.name, plan.chain);
     if ('error' in b) {
