@@ -1,23 +1,37 @@
 /**
- * @fileoverview The one Handlebars environment that renders file contents. It is isolated from
- * the global instance, strict (a missing field is an error, not an empty string), does no HTML
- * escaping (the output is config files, not HTML), and knows only our quoting helpers.
+ * @fileoverview The one Handlebars environment that renders file contents. The templates are
+ * precompiled at build time (scripts/build-templates.mjs) strict (a missing field is an error, not
+ * an empty string), with no HTML escaping (the output is config files, not HTML) and only our
+ * quoting helpers known; at run time only the Handlebars runtime is loaded, in an environment
+ * isolated from the global one.
  */
-import Handlebars from 'handlebars';
-import { ASSETS } from '../assets.generated.js';
+import HandlebarsRuntime from 'handlebars/runtime.js';
 import { aptString, commentText, envAssign, jsonString, shellWord, systemdEnv, systemdWord, tomlString } from './helpers.js';
+import { TEMPLATE_HELPERS, TEMPLATE_SPECS } from './templates.generated.js';
 
-const KNOWN_HELPERS = { toml: true, json: true, shell: true, systemd: true, systemdEnv: true, apt: true, comment: true, envAssign: true } as const;
+const env = (HandlebarsRuntime as unknown as typeof import('handlebars')).create();
+/**
+ * Each helper, refusing a value the context does not have: Handlebars' strict mode checks
+ * `{{name}}` but not a helper's arguments, and a missing value must never become empty text.
+ */
+function helper(name: string, fn: (...values: unknown[]) => string): void {
+  env.registerHelper(name, (...args: unknown[]) => {
+    const values = args.slice(0, -1);
+    if (values.some((v) => v === undefined)) throw new Error(`internal: a template passes ${name} a value its context does not have`);
+    return fn(...values);
+  });
+}
+helper('toml', (v) => tomlString(String(v)));
+helper('json', (v) => jsonString(v));
+helper('shell', (v) => shellWord(String(v)));
+helper('systemd', (v) => systemdWord(String(v)));
+helper('systemdEnv', (k, v) => systemdEnv(String(k), String(v)));
+helper('apt', (v) => aptString(String(v)));
+helper('comment', (v) => commentText(String(v)));
+helper('envAssign', (k, v) => envAssign(String(k), String(v)));
 
-const env = Handlebars.create();
-env.registerHelper('toml', (v: unknown) => tomlString(String(v)));
-env.registerHelper('json', (v: unknown) => jsonString(v));
-env.registerHelper('shell', (v: unknown) => shellWord(String(v)));
-env.registerHelper('systemd', (v: unknown) => systemdWord(String(v)));
-env.registerHelper('systemdEnv', (k: unknown, v: unknown) => systemdEnv(String(k), String(v)));
-env.registerHelper('apt', (v: unknown) => aptString(String(v)));
-env.registerHelper('comment', (v: unknown) => commentText(String(v)));
-env.registerHelper('envAssign', (k: unknown, v: unknown) => envAssign(String(k), String(v)));
+// The helpers the templates were compiled against are exactly the ones registered here.
+if (TEMPLATE_HELPERS.some((h) => !(h in env.helpers))) throw new Error('internal: the precompiled templates name a helper the renderer lacks');
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -25,14 +39,9 @@ const cache = new Map<string, HandlebarsTemplateDelegate>();
 export function renderTemplate(name: string, context: Readonly<Record<string, unknown>>): string {
   let template = cache.get(name);
   if (!template) {
-    const source = ASSETS[`templates/${name}`];
-    if (source === undefined) throw new Error(`internal: unknown template ${name}`);
-    template = env.compile(source, {
-      strict: true,
-      noEscape: true,
-      knownHelpers: KNOWN_HELPERS,
-      knownHelpersOnly: true,
-    });
+    const spec = TEMPLATE_SPECS[name];
+    if (spec === undefined) throw new Error(`internal: unknown template ${name}`);
+    template = env.template(spec as TemplateSpecification) as HandlebarsTemplateDelegate;
     cache.set(name, template);
   }
   return template(context);
