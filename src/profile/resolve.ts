@@ -7,9 +7,10 @@ import { commentText } from './formats.js';
 import { posix } from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { ASSETS } from '../assets.generated.js';
+import { BUILTIN_DATA } from '../builtin-data.generated.js';
 import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { validateLayer } from './schema.js';
-import { joinPointer, locate, parseLayer, type SourceLayer } from './source.js';
+import { builtinSourceLayer, joinPointer, locate, parseLayer, type SourceLayer } from './source.js';
 import { substituteVariables, type VariableOptions } from './variables.js';
 
 /** The built-in distros and runtimes, from profiles/ (sorted). */
@@ -60,9 +61,10 @@ function builtinLayer(kind: 'base' | 'distros' | 'runtimes', name: string): Sour
   const cached = builtinCache.get(key);
   if (cached) return cached;
   const text = ASSETS[key];
-  if (text === undefined) throw new Error(`internal: missing built-in profile ${key}`);
-  const { layer, diagnostics } = parseLayer(kind === 'base' ? 'base' : name, key, `builtin:${key}`, text);
-  if (!layer) throw new Error(`internal: built-in profile ${key} does not parse: ${diagnostics[0]?.message}`);
+  const data = BUILTIN_DATA[key];
+  if (text === undefined || data === undefined) throw new Error(`internal: missing built-in profile ${key}`);
+  // Parsed at build time (scripts/embed-assets.mjs); its YAML is read again only for a position.
+  const layer = builtinSourceLayer(kind === 'base' ? 'base' : name, key, `builtin:${key}`, text, data);
   builtinCache.set(key, layer);
   return layer;
 }

@@ -213,3 +213,31 @@ export function locate(layer: SourceLayer, pointer: string, key?: string): { pos
   const pos = layer.lineCounter.linePos(offset);
   return { position: { line: pos.line, col: pos.col }, sourceLine: layer.text.split('\n')[pos.line - 1] };
 }
+
+/**
+ * builtinSourceLayer makes a layer of a built-in profile from its data, parsed at build time: the
+ * YAML document (for positions in a diagnostic) is parsed only if something asks for it.
+ */
+export function builtinSourceLayer(name: string, file: string, id: string, text: string, data: Record<string, unknown>): SourceLayer {
+  let parsed: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
+  const parse = (): { doc: Document.Parsed; lineCounter: LineCounter } => {
+    if (!parsed) {
+      const lineCounter = new LineCounter();
+      parsed = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' }), lineCounter };
+    }
+    return parsed;
+  };
+  return {
+    name,
+    file,
+    id,
+    text,
+    data,
+    get doc() {
+      return parse().doc;
+    },
+    get lineCounter() {
+      return parse().lineCounter;
+    },
+  };
+}
