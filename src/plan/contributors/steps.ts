@@ -6,22 +6,17 @@
  */
 import { repoKeyPath } from '../../os/package-managers.js';
 import type { RuntimeParts } from '../runtimes/types.js';
-import type { PlanDirectory, PlanFile, PlanMask, PlanModule, PlanPackage, PlanRepo, PlanService, PlanStep } from '../types.js';
+import type { NodePlan, PlanPackage, PlanStep } from '../types.js';
 import type { BuildContext } from './context.js';
 
-export interface StepInputs {
-  readonly modules: readonly PlanModule[];
-  readonly repos: readonly PlanRepo[];
+/** What the steps are derived from: the plan's nodes, and what the contributors found on the way. */
+export type StepInputs = Pick<NodePlan, 'modules' | 'repos' | 'packages' | 'files' | 'directories' | 'masks' | 'services'> & {
+  /** The sources placed only once their key is fetched, by repository. */
   readonly afterKey: ReadonlyMap<string, string>;
-  readonly packages: readonly PlanPackage[];
   readonly conflicts: readonly string[];
   readonly k8sPackages: readonly PlanPackage[];
-  readonly files: readonly PlanFile[];
-  readonly directories: readonly PlanDirectory[];
-  readonly masks: readonly PlanMask[];
-  readonly services: readonly PlanService[];
   readonly runtime: RuntimeParts;
-}
+};
 
 export function firstBootSteps(ctx: BuildContext, n: StepInputs): PlanStep[] {
   const { profile, at, crinit, pm, srcPtr, versionOrigin, k8sOrigin } = ctx;
