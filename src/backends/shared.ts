@@ -82,8 +82,6 @@ export interface Backend {
   readonly route: '/nocloud/' | '/ignition';
   /** Whether the first-boot system reads a gzip-compressed document from user-data. */
   readonly readsGzip: boolean;
-  /** The distro keys the backend needs, with a hint for each. */
-  readonly requiredDistroKeys: Readonly<Record<string, string>>;
   emit(plan: RenderedPlan, context: EmitContext): Emitted;
   /** Kernel arguments that point a machine (os-release ID os) at its config on a boot server at base. */
   configArgs(base: string, mac: string, os: string, given: string): string[];

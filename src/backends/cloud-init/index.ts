@@ -13,7 +13,6 @@ export const cloudInit: Backend = {
   // cloud-init reads gzip-compressed user-data (its util.decomp_gzip).
   route: '/nocloud/',
   readsGzip: true,
-  requiredDistroKeys: { cloudInitFloor: 'add distro.cloudInitFloor (the oldest cloud-init its images ship) to the distro layer' },
   emit(plan, { checkOnly }) {
     if (checkOnly) return { text: '', document: 'cloud-config', diagnostics: buildCloudConfig(plan).diagnostics, contributors: [] };
     const r = emitCloudInit(plan);

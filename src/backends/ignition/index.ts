@@ -26,7 +26,6 @@ export const ignition: Backend = {
   // Ignition does not read a gzip-compressed config from user-data.
   route: '/ignition',
   readsGzip: false,
-  requiredDistroKeys: {},
   emit(plan, { report, readFile, document, checkOnly }): Emitted {
     const diagnostics = [];
     const snippets: Snippet[] = [];
