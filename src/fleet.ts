@@ -213,13 +213,43 @@ export function outputFileName(o: FleetOutput): string {
  * renderFleet renders every node. Profiles named by path are read through readFile, relative to
  * the inventory. It returns all outputs or, on any error, none.
  */
+/**
+ * Runs a node's check elsewhere (a worker thread): the promise holds the diagnostics checkValues
+ * gives for these options and values.
+ */
+export type CheckElsewhere = (options: CompileOptions, values: Readonly<Record<string, string>>) => Promise<readonly Diagnostic[]>;
+
+export interface FleetResult {
+  readonly outputs: FleetOutput[];
+  readonly profilesCompiled: number;
+  readonly diagnostics: Diagnostic[];
+  /**
+   * With checkElsewhere: the refusals of the checks run elsewhere, once they have all run. Until
+   * then every output went to the sink as if its values passed; any refusal here means none of
+   * them may be kept.
+   */
+  readonly refusals?: Promise<Diagnostic[]>;
+}
+
+/** The diagnostics of a node whose values the profile refuses, each at the value that stands in the refused line. */
+function refusalsOf(file: string, m: InventoryNode, used: readonly string[], found: readonly Diagnostic[]): Diagnostic[] {
+  return found
+    .filter((d) => d.severity === 'error')
+    .map((d) => {
+      const v = used.find((name) => d.sourceLine?.includes(`\${${name}}`)) ?? used[0]!;
+      const where = d.file ? ` (${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''})` : '';
+      return { ...err(file, m.varPositions?.[v] ?? m.position, `${m.name}: with its values of ${used.join(', ')}, the profile is refused${where}: ${d.message}`, d.hint ?? 'change the value'), code: d.code };
+    });
+}
+
 export function renderFleet(
   file: string,
   nodes: readonly InventoryNode[],
   options: Pick<CompileOptions, 'readFile' | 'set'>,
   onProgress?: (done: number, total: number, name: string) => void,
   sink?: (output: FleetOutput) => void,
-): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
+  checkElsewhere?: CheckElsewhere,
+): FleetResult {
   const diagnostics: Diagnostic[] = [];
   const byName = new Map<string, InventoryNode>();
   const byMac = new Map<string, InventoryNode>();
@@ -238,6 +268,7 @@ export function renderFleet(
     else byProfile.set(n.profile, [n]);
   }
   const outputs: FleetOutput[] = [];
+  const elsewhere: Promise<Diagnostic[]>[] = [];
   let done = 0;
   for (const [ref, members] of byProfile) {
     const isBuiltin = isBuiltinName(ref);
@@ -257,6 +288,7 @@ export function renderFleet(
     // Every node's values pass the checks the profile's own values pass (the same ones as
     // `render --var`): once per distinct set of the values the profile uses.
     const checked = new Map<string, readonly Diagnostic[]>();
+    const sent = new Map<string, Promise<readonly Diagnostic[]>>();
     for (const m of members) {
       const missing = prepared.used.filter((v) => m.vars[v] === undefined);
       if (missing.length > 0) {
@@ -265,20 +297,20 @@ export function renderFleet(
       }
       const values = Object.fromEntries(prepared.used.map((v) => [v, m.vars[v]!]));
       const key = JSON.stringify(prepared.used.map((v) => values[v]));
-      let found = checked.get(key);
-      if (!found) checked.set(key, (found = prepared.used.length > 0 ? checkValues(compileOptions, values) : []));
-      const refused = found.filter((d) => d.severity === 'error');
-      if (refused.length > 0) {
-        for (const d of refused) {
-          // At the value whose placeholder stands in the refused line of the profile.
-          const v = prepared.used.find((name) => d.sourceLine?.includes(`\${${name}}`)) ?? prepared.used[0]!;
-          const where = d.file ? ` (${d.file}${d.position ? `:${d.position.line}:${d.position.col}` : ''})` : '';
-          diagnostics.push({
-            ...err(file, m.varPositions?.[v] ?? m.position, `${m.name}: with its values of ${prepared.used.join(', ')}, the profile is refused${where}: ${d.message}`, d.hint ?? 'change the value'),
-            code: d.code,
-          });
+      if (checkElsewhere && prepared.used.length > 0) {
+        // Checked elsewhere while this thread fills and writes; judged when all have run.
+        let job = sent.get(key);
+        if (!job) sent.set(key, (job = checkElsewhere(compileOptions, values)));
+        const used = prepared.used;
+        elsewhere.push(job.then((found) => refusalsOf(file, m, used, found)));
+      } else {
+        let found = checked.get(key);
+        if (!found) checked.set(key, (found = prepared.used.length > 0 ? checkValues(compileOptions, values) : []));
+        const refused = refusalsOf(file, m, prepared.used, found);
+        if (refused.length > 0) {
+          diagnostics.push(...refused);
+          continue;
         }
-        continue;
       }
       const output = prepared.fill(m.vars);
       if (output === undefined) {
@@ -293,9 +325,10 @@ export function renderFleet(
       onProgress?.(++done, nodes.length, m.name);
     }
   }
-  if (diagnostics.some((d) => d.severity === 'error')) return { outputs: [], profilesCompiled: byProfile.size, diagnostics };
+  const refusals = checkElsewhere ? { refusals: Promise.all(elsewhere).then((all) => all.flat()) } : {};
+  if (diagnostics.some((d) => d.severity === 'error')) return { outputs: [], profilesCompiled: byProfile.size, diagnostics, ...refusals };
   outputs.sort((a, b) => a.name.localeCompare(b.name));
-  return { outputs, profilesCompiled: byProfile.size, diagnostics };
+  return { outputs, profilesCompiled: byProfile.size, diagnostics, ...refusals };
 }
 
 /**
@@ -308,9 +341,10 @@ export function renderInventory(
   options: Pick<CompileOptions, 'readFile' | 'set'>,
   onProgress?: (done: number, total: number, name: string) => void,
   sink?: (output: FleetOutput) => void,
-): { outputs: FleetOutput[]; profilesCompiled: number; diagnostics: Diagnostic[] } {
+  checkElsewhere?: CheckElsewhere,
+): FleetResult {
   const parsed = parseInventory(file, text);
   if (hasErrors(parsed.diagnostics)) return { outputs: [], profilesCompiled: 0, diagnostics: parsed.diagnostics };
-  const fleet = renderFleet(file, parsed.nodes, options, onProgress, sink);
+  const fleet = renderFleet(file, parsed.nodes, options, onProgress, sink, checkElsewhere);
   return { ...fleet, diagnostics: [...parsed.diagnostics, ...fleet.diagnostics] };
 }

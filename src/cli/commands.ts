@@ -36,7 +36,7 @@ export function registerRender(program: Command): void {
     .option('--offline', 'fail, listing them, if any public host is left in the output after mirrors: (air-gapped sites)')
     .action(async (...args: unknown[]) => {
       const { runRender } = await import('./render-run.js');
-      (runRender as (...a: unknown[]) => void)(...args);
+      await (runRender as (...a: unknown[]) => unknown)(...args);
     });
 }
 
@@ -52,7 +52,7 @@ export function registerExport(program: Command): void {
     .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
     .action(async (...args: unknown[]) => {
       const { runExport } = await import('./inventory-run.js');
-      (runExport as (...a: unknown[]) => void)(...args);
+      await (runExport as (...a: unknown[]) => unknown)(...args);
     });
 }
 
@@ -67,7 +67,7 @@ export function registerServe(program: Command): void {
     .option('--public-url <url>', "the server's address as the machines reach it (behind a proxy or NAT), used in iPXE scripts instead of the request's Host")
     .action(async (...args: unknown[]) => {
       const { runServe } = await import('./inventory-run.js');
-      (runServe as (...a: unknown[]) => void)(...args);
+      await (runServe as (...a: unknown[]) => unknown)(...args);
     });
 }
 
@@ -80,7 +80,7 @@ export function registerValidate(program: Command): void {
     .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
     .action(async (...args: unknown[]) => {
       const { runValidate } = await import('./describe-run.js');
-      (runValidate as (...a: unknown[]) => void)(...args);
+      await (runValidate as (...a: unknown[]) => unknown)(...args);
     });
 }
 
@@ -94,7 +94,7 @@ export function registerManifest(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (...args: unknown[]) => {
       const { runManifest } = await import('./describe-run.js');
-      (runManifest as (...a: unknown[]) => void)(...args);
+      await (runManifest as (...a: unknown[]) => unknown)(...args);
     });
 }
 
@@ -106,6 +106,6 @@ export function registerList(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (...args: unknown[]) => {
       const { runList } = await import('./describe-run.js');
-      (runList as (...a: unknown[]) => void)(...args);
+      await (runList as (...a: unknown[]) => unknown)(...args);
     });
 }

@@ -8,7 +8,10 @@ import { stageTree, writeFileAtomically, type StagedTree } from '../atomic.js';
 import { BACKENDS } from '../backends/registry.js';
 import { deliver, isMimeType, mimeMultipart, type MimePart, type Platform } from '../delivery.js';
 import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
-import { outputFileName, renderInventory } from '../fleet.js';
+import { outputFileName, renderInventory, type CheckElsewhere } from '../fleet.js';
+import type { CompileOptions } from '../compile.js';
+import { Worker } from 'node:worker_threads';
+import type { CheckMessage } from './check-worker.js';
 import { FORMAT_NAMES, FORMATS, type FormatName } from '../outputs/formats.js';
 import { checkOfflineTexts } from '../offline.js';
 import { cannotReadInventory, EXIT, exitCodeFor, readText, report } from './io.js';
@@ -28,8 +31,53 @@ interface RenderOptions {
   offline?: boolean;
 }
 
+/**
+ * checker runs checkValues on a worker thread (src/cli/check-worker.ts), started at the first
+ * check: each profile is sent once, then each distinct set of values.
+ */
+function checker(): { check: CheckElsewhere; close: () => Promise<void> } {
+  let worker: Worker | undefined;
+  let next = 0;
+  const waiting = new Map<number, (d: readonly Diagnostic[]) => void>();
+  const groups = new Map<CompileOptions, number>();
+  const start = (): Worker => {
+    const w = new Worker(new URL('./check-worker.js', import.meta.url));
+    w.on('message', (m: { id: number; diagnostics: Diagnostic[] }) => {
+      waiting.get(m.id)!(m.diagnostics);
+      waiting.delete(m.id);
+    });
+    // A worker that fails answers every waiting check with an internal error.
+    const fail = (why: string): void => {
+      for (const [id, resolve] of waiting) resolve([{ severity: 'error', code: CODES.internal, message: `internal error: the check worker ${why}`, hint: 'this is a crinit bug; please report it with the profile' }]), waiting.delete(id);
+    };
+    w.on('error', (e) => fail(`failed: ${e.message}`));
+    w.on('exit', () => fail('stopped'));
+    return w;
+  };
+  return {
+    check: (options, values) => {
+      worker ??= start();
+      let group = groups.get(options as CompileOptions);
+      if (group === undefined) {
+        groups.set(options as CompileOptions, (group = groups.size));
+        const message: CheckMessage = { group, profile: options.profile, set: options.set ?? [] };
+        worker.postMessage(message);
+      }
+      const id = next++;
+      const message: CheckMessage = { id, group, values };
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        worker!.postMessage(message);
+      });
+    },
+    close: async () => {
+      await worker?.terminate();
+    },
+  };
+}
+
 /** writeInventory writes one user-data file per node of an inventory into a directory. */
-function writeInventory(inventory: string, opts: RenderOptions): void {
+async function writeInventory(inventory: string, opts: RenderOptions): Promise<void> {
   const diagnostics: Diagnostic[] = [];
   const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
   if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
@@ -52,6 +100,8 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
     process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     process.exitCode = EXIT.internal;
   };
+  // Each node's values are checked on a second thread while this one fills and stages outputs.
+  const checks = checker();
   let fleet: ReturnType<typeof renderInventory>;
   try {
     fleet = renderInventory(
@@ -68,12 +118,17 @@ function writeInventory(inventory: string, opts: RenderOptions): void {
         (tree ??= stageTree(opts.output!)).write({ path: outputFileName(o), data: o.output, mode: 0o600 });
         written++;
       },
+      checks.check,
     );
   } catch (e) {
+    await checks.close();
     tree?.abort();
     cannotWrite(e);
     return;
   }
+  const refusals = await (fleet.refusals ?? Promise.resolve([]));
+  await checks.close();
+  if (refusals.length > 0) fleet = { ...fleet, diagnostics: [...fleet.diagnostics, ...refusals] };
   if (tty && written > 0) process.stderr.write('\n');
   report(fleet.diagnostics);
   const code = exitCodeFor(fleet.diagnostics);
@@ -131,14 +186,14 @@ function readParts(specs: readonly string[]): { parts: MimePart[]; diagnostics: 
 
 
 /** The action of `crinit render`. */
-export function runRender(arg: string | undefined, opts: RenderOptions): void {
+export async function runRender(arg: string | undefined, opts: RenderOptions): Promise<void> {
   if (opts.inventory !== undefined || arg === undefined) {
     if (opts.inventory === undefined || arg !== undefined) {
       process.stderr.write(`error: ${arg === undefined ? 'missing required argument \'profile\'' : 'give either a profile or --inventory, not both'}\n`);
       process.exitCode = EXIT.usage;
       return;
     }
-    writeInventory(opts.inventory, opts);
+    await writeInventory(opts.inventory, opts);
     return;
   }
   const vars = parseVars(opts.var);
