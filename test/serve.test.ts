@@ -41,9 +41,9 @@ function raw(base: string, path: string): Promise<{ status: number; body: string
   });
 }
 
-async function start(dir: string): Promise<{ base: string; log: () => string }> {
+async function start(dir: string, extra: readonly string[] = []): Promise<{ base: string; log: () => string }> {
   let log = '';
-  child = spawn(process.execPath, [CLI, 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  child = spawn(process.execPath, [CLI, 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0', ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   for (let i = 0; i < 100 && !/http:\/\/127\.0\.0\.1:\d+\//.test(log); i++) await new Promise((r) => setTimeout(r, 50));
   const port = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(log)?.[1];
@@ -131,11 +131,7 @@ describe('crinit serve', () => {
     const dir = tempDir();
     writeTemp(dir, 'node.yaml', PROFILE);
     writeTemp(dir, 'nodes.yaml', inventory('10.0.0.11'));
-    let log = '';
-    child = spawn(process.execPath, [CLI, 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0', '--public-url', 'http://boot.example.com:8080/'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    for (let i = 0; i < 100 && !/http:\/\/127\.0\.0\.1:\d+\//.test(log); i++) await new Promise((r) => setTimeout(r, 50));
-    const base = `http://127.0.0.1:${/127\.0\.0\.1:(\d+)\//.exec(log)![1]}`;
+    const { base } = await start(dir, ['--public-url', 'http://boot.example.com:8080/']);
     const health = await fetch(`${base}/healthz`);
     expect([health.status, await health.text()]).toEqual([200, 'ok 2 machines\n']);
     const ipxe = await (await fetch(`${base}/ipxe?mac=52-54-00-00-00-01`)).text();
