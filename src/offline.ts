@@ -54,6 +54,12 @@ export function internalHosts(profile: Profile): Set<string> {
   return hosts;
 }
 
+/** Whether a host is public: neither one the profile names as its own nor a private address. */
+function publicHosts(profile: Profile): (host: string) => boolean {
+  const internal = internalHosts(profile);
+  return (h) => !internal.has(h) && !isPrivateAddress(h);
+}
+
 /** The hosts an artifact is fetched from: an image through its registry mirrors, if it has any. */
 function artifactHosts(a: PlanArtifact): string[] {
   if (a.kind === 'image') return a.registryMirrors ? a.registryMirrors.map((u) => urlHost(u)!) : [imageRegistry(a.url).replace(/:[0-9]+$/, '')];
@@ -152,8 +158,7 @@ function commandFetches(text: string): Fetch[] {
  * internal word back into what the user wrote (a Terraform template's ${name}).
  */
 export function checkOfflineTexts(profile: Profile, texts: readonly NodeText[], chain: string, seen: Set<string> = new Set(), shown: (s: string) => string = (s) => s): Diagnostic[] {
-  const internal = internalHosts(profile);
-  const isPublic = (h: string): boolean => !internal.has(h) && !isPrivateAddress(h);
+  const isPublic = publicHosts(profile);
   const out: Diagnostic[] = [];
   // A mirrored registry's own name stays in its hosts.toml (server =): containerd tries the
   // mirrors first, so the upstream is only named, not needed.
@@ -162,22 +167,21 @@ export function checkOfflineTexts(profile: Profile, texts: readonly NodeText[], 
   const mirroredHosts = new Set(profile.runtime.registryMirrors.map(([host]) => host));
   const mirrored = (host: string): boolean => mirroredHosts.has('_default') || mirroredHosts.has(host);
   for (const { where, text, commands } of texts) {
-    const place = where === 'the output' ? 'the output' : where;
     for (const f of commands ? commandFetches(text) : []) {
       if ('unknown' in f) {
-        out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${place} runs ${redact(shown(f.unknown))}, and crinit cannot tell which host that fetches from`, hint: 'write the internal address the command fetches from, or leave the command out of an air-gapped profile', chain });
+        out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${where} runs ${redact(shown(f.unknown))}, and crinit cannot tell which host that fetches from`, hint: 'write the internal address the command fetches from, or leave the command out of an air-gapped profile', chain });
       } else if (f.throughCri && mirrored(f.host)) {
         continue;
       } else if (isPublic(f.host) && !seen.has(f.host)) {
         seen.add(f.host);
-        out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${place} runs ${redact(shown(f.what))}, which fetches from the public host ${shown(f.host)}`, hint: 'point the command at an internal mirror', chain });
+        out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${where} runs ${redact(shown(f.what))}, which fetches from the public host ${shown(f.host)}`, hint: 'point the command at an internal mirror', chain });
       }
     }
     for (const url of text.match(URL_IN_TEXT) ?? []) {
       const h = urlHost(url);
       if (!h || !isPublic(h) || seen.has(h) || named.has(url.replace(/[",;)\]]+$/, ''))) continue;
       seen.add(h);
-      out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${place} names the public host ${shown(h)} (${redact(shown(url))})`, hint: 'mirror it with mirrors:, or change the file or command that names it', chain });
+      out.push({ severity: 'error', code: CODES.offline, message: `--offline: ${where} names the public host ${shown(h)} (${redact(shown(url))})`, hint: 'mirror it with mirrors:, or change the file or command that names it', chain });
     }
   }
   return out;
@@ -188,8 +192,7 @@ export function checkOfflineTexts(profile: Profile, texts: readonly NodeText[], 
  * artifacts (with the key to add under mirrors:), then what the texts name or their commands fetch.
  */
 export function checkOffline(plan: RenderedPlan, profile: Profile, texts: readonly NodeText[], shown: (s: string) => string = (s) => s): Diagnostic[] {
-  const internal = internalHosts(profile);
-  const isPublic = (h: string): boolean => !internal.has(h) && !isPrivateAddress(h);
+  const isPublic = publicHosts(profile);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const a of plan.artifacts) {

@@ -8,7 +8,7 @@ import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { renderInventory, type FleetOutput } from '../fleet.js';
 import { exportMatchbox } from '../matchbox.js';
 import { createBootServer, loadState } from '../serve.js';
-import { cannotReadInventory, EXIT, exitCodeFor, readText, report } from './io.js';
+import { cannotReadInventory, EXIT, exitCodeFor, readText, report, cannotWrite } from './io.js';
 
 /** The action of `crinit export`. */
 export function runExport(target: string, opts: { inventory: string; output: string; matchboxUrl: string; set: string[] }): void {
@@ -37,8 +37,7 @@ export function runExport(target: string, opts: { inventory: string; output: str
     // All of it or none, and a machine that left the inventory leaves matchbox too.
     writeTreeAtomically(opts.output, exported.files.map((f) => ({ path: f.path, data: f.text, mode: f.path.startsWith('ignition/') ? 0o600 : 0o644 })));
   } catch (e) {
-    process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    process.exitCode = EXIT.internal;
+    cannotWrite(`to ${opts.output}`, e);
     return;
   }
   process.stderr.write(`wrote ${fleet.outputs.length} machine${fleet.outputs.length === 1 ? '' : 's'} to ${opts.output} (profiles/, groups/, ignition/)\n`);

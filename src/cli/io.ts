@@ -38,3 +38,9 @@ export function report(diagnostics: readonly Diagnostic[]): void {
 export function cannotReadInventory(inventory: string): Diagnostic {
   return { severity: 'error', code: CODES.inventory, message: `cannot read the inventory ${JSON.stringify(inventory)}`, hint: 'pass the path of a YAML or CSV inventory' };
 }
+
+/** cannotWrite reports an output that could not be written (`target`: "to DIR" or the file) and sets exit 3. */
+export function cannotWrite(target: string, e: unknown): void {
+  process.stderr.write(`error ${CODES.internal}: cannot write ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+  process.exitCode = EXIT.internal;
+}

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { CheckMessage } from './check-worker.js';
 import { FORMAT_NAMES, FORMATS, type FormatName } from '../outputs/formats.js';
 import { checkOfflineTexts } from '../offline.js';
-import { cannotReadInventory, EXIT, exitCodeFor, readText, report } from './io.js';
+import { cannotReadInventory, EXIT, exitCodeFor, readText, report, cannotWrite } from './io.js';
 import { compileArg } from './compile-arg.js';
 
 interface RenderOptions {
@@ -96,10 +96,6 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
   // directory only when every node rendered (all or none).
   let tree: StagedTree | undefined;
   let written = 0;
-  const cannotWrite = (e: unknown): void => {
-    process.stderr.write(`error ${CODES.internal}: cannot write to ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    process.exitCode = EXIT.internal;
-  };
   // Each node's values are checked on a second thread while this one fills and stages outputs.
   const checks = checker();
   let fleet: ReturnType<typeof renderInventory>;
@@ -123,7 +119,7 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
   } catch (e) {
     await checks.close();
     tree?.abort();
-    cannotWrite(e);
+    cannotWrite(`to ${opts.output}`, e);
     return;
   }
   const refusals = await (fleet.refusals ?? Promise.resolve([]));
@@ -141,7 +137,7 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
     // All the nodes or none; files crinit did not write in that directory stay as they are.
     (tree ?? stageTree(opts.output!)).commit();
   } catch (e) {
-    cannotWrite(e);
+    cannotWrite(`to ${opts.output}`, e);
     return;
   }
   process.stderr.write(`wrote ${written} node${written === 1 ? '' : 's'} to ${opts.output} (${fleet.profilesCompiled} profile${fleet.profilesCompiled === 1 ? '' : 's'} compiled)\n`);
@@ -261,8 +257,7 @@ export async function runRender(arg: string | undefined, opts: RenderOptions): P
     try {
       writeFileAtomically(opts.output, bytes);
     } catch (e) {
-      process.stderr.write(`error ${CODES.internal}: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      process.exitCode = EXIT.internal;
+      cannotWrite(opts.output, e);
       return;
     }
   } else {
