@@ -60,6 +60,8 @@ export const CODES = {
   encoding: 'E-LOAD-ENCODING',
   /** A runtime that comes as a system extension image needs its release and sum from the profile. */
   sysextPin: 'E-RULE-SYSEXT',
+  /** A fact only the user's subscription gives (MCR's repository key fingerprint). */
+  subscription: 'E-RULE-SUBSCRIPTION',
   layeredPin: 'W-RULE-LAYERED-PIN',
   kubeletWiring: 'W-RULE-KUBELET-WIRING',
   secret: 'E-RULE-SECRET',

@@ -44,6 +44,8 @@ export interface SourceRow {
   readonly configVersion?: number;
   /** The runtime comes as a system extension image: it renders once the profile gives a release and the image's sha256. */
   readonly sysext?: boolean;
+  /** What the profile must give for it to render (its placeholders were used to check it). */
+  readonly needs?: string;
   /** docker: the cri-dockerd release installed with it. */
   readonly criDockerd?: string;
   readonly repository?: string;
@@ -79,11 +81,23 @@ export const LIST_KUBERNETES = '1.36';
 const PLACEHOLDER_SUM = '0'.repeat(64);
 /** A release and a placeholder sum for a runtime that comes as a sysext image (CRI-O on Flatcar). */
 const RUNTIME_SYSEXT_PLACEHOLDERS = ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${PLACEHOLDER_SUM}"}}`];
+/** A placeholder for a fact only the user's subscription gives (MCR's repository key). */
+const SUBSCRIPTION_PLACEHOLDERS = [`mcr.keyFingerprint=${'0'.repeat(40)}`];
 
-function compileListed(profile: string, set: string[]): { result: ReturnType<typeof compile>; sysext: boolean } {
+/**
+ * What the user must give for a combination to render, by the code of the refusal without it:
+ * checked with placeholders in its place, and marked as needing it.
+ */
+const NEEDS: readonly { readonly code: string; readonly set: readonly string[]; readonly needs: string }[] = [
+  { code: CODES.sysextPin, set: RUNTIME_SYSEXT_PLACEHOLDERS, needs: 'sysext, give its sha256' },
+  { code: CODES.subscription, set: SUBSCRIPTION_PLACEHOLDERS, needs: 'give mcr.keyFingerprint' },
+];
+
+function compileListed(profile: string, set: string[]): { result: ReturnType<typeof compile>; sysext: boolean; needs?: string; placeholders: readonly string[] } {
   const first = compile({ profile, set, checkOnly: true });
-  if (first.checked || !first.diagnostics.some((d) => d.code === CODES.sysextPin)) return { result: first, sysext: false };
-  return { result: compile({ profile, set: [...set, ...RUNTIME_SYSEXT_PLACEHOLDERS], checkOnly: true }), sysext: true };
+  const need = first.checked ? undefined : NEEDS.find((n) => first.diagnostics.some((d) => d.code === n.code));
+  if (!need) return { result: first, sysext: false, placeholders: [] };
+  return { result: compile({ profile, set: [...set, ...need.set], checkOnly: true }), sysext: need.code === CODES.sysextPin, needs: need.needs, placeholders: need.set };
 }
 
 export function listMatrix(): MatrixRow[] {
@@ -91,10 +105,9 @@ export function listMatrix(): MatrixRow[] {
   for (const distro of builtinDistros()) {
     for (const runtime of builtinRuntimes()) {
       const profile = `${distro}/${runtime}`;
-      const { result: base, sysext: runtimeSysext } = compileListed(profile, []);
-      const runtimePlaceholders = runtimeSysext ? RUNTIME_SYSEXT_PLACEHOLDERS : [];
+      const { result: base, placeholders: runtimePlaceholders } = compileListed(profile, []);
       const sources: SourceRow[] = (['upstream', 'distro', 'builtin'] as const).map((source) => {
-        const { result: r, sysext } = compileListed(profile, [`runtime.source=${source}`]);
+        const { result: r, sysext, needs } = compileListed(profile, [`runtime.source=${source}`]);
         if (!r.profile) {
           const err = r.diagnostics.find((d) => d.severity === 'error');
           return { source, supported: false, reason: err ? `${err.message}${err.hint ? `; ${err.hint}` : ''}` : 'unknown' };
@@ -104,6 +117,7 @@ export function listMatrix(): MatrixRow[] {
           source,
           supported: r.checked === true,
           ...(sysext ? { sysext: true } : {}),
+          ...(needs ? { needs } : {}),
           package: p.runtimeSysext ? `${p.runtimeSysext.name} image` : (p.packaging.package ?? '(in the image)'),
           version: p.runtime.version.raw,
           ...(RUNTIME_CONTRIBUTORS[p.runtime.name]?.facts?.(p) ?? {}),

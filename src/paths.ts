@@ -15,6 +15,8 @@ export const DEFAULT_BIN_DIR = '/usr/local/sbin';
 export const STEP_NAME = 'crinit-step';
 /** The key fetcher of repositories whose key is pinned by fingerprint only (cloud-init distros). */
 export const FETCH_KEY_NAME = 'crinit-fetch-key';
+/** Reads a runtime's CRI socket on the node, from its socket unit, and writes it where it is needed (MCR). */
+export const CRI_WIRE_NAME = 'crinit-cri-socket';
 /** Ignition backends: the script that runs the steps Ignition cannot express, and its unit. */
 export const FIRSTBOOT_NAME = 'crinit-firstboot';
 export const FIRSTBOOT_UNIT = 'crinit-firstboot.service';

@@ -37,6 +37,11 @@ function schemaOptions(): string[] {
 /** A profile that sets each refused option, and where the error must point. */
 const REFUSED_EXAMPLES: Record<string, { extends: string; body: string; at: string }> = {
   'distro.cloudInitFloor@ignition': { extends: 'fcos/containerd', body: 'distro:\n  cloudInitFloor: "22.1"\n', at: '3:19' },
+  'mcr.repository@ignition': { extends: 'fcos/containerd', body: 'mcr:\n  repository: https://mcr.example.com\n', at: '3:15' },
+  'mcr.channel@ignition': { extends: 'flatcar/containerd', body: 'mcr:\n  channel: stable-25.0\n', at: '3:12' },
+  'mcr.keyFingerprint@ignition': { extends: 'fcos/docker', body: `mcr:\n  keyFingerprint: ${'AB'.repeat(20)}\n`, at: '3:19' },
+  'mcr.criDockerdService@ignition': { extends: 'fcos/containerd', body: 'mcr:\n  criDockerdService: cri-docker.service\n', at: '3:22' },
+  'mcr.criDockerdSocketUnit@ignition': { extends: 'fcos/containerd', body: 'mcr:\n  criDockerdSocketUnit: cri-docker.socket\n', at: '3:25' },
   'kubernetes.sysext@cloud-init': { extends: 'ubuntu-24.04/containerd', body: 'kubernetes:\n  sysext:\n    url: https://example.com/k.raw\n', at: '4:5' },
   'packaging.*.*.disableSysexts@cloud-init': {
     extends: 'ubuntu-24.04/containerd',

@@ -105,20 +105,22 @@ describe('crinit list', () => {
     const rows = JSON.parse(r.stdout) as { profile: string; supported: boolean; defaultSource: string; sources: { source: string; supported: boolean; configVersion?: number; reason?: string }[] }[];
     expect(rows.map((x) => x.profile).sort()).toEqual([...DISTROS, ...IGNITION_DISTROS].flatMap((d) => [`${d}/containerd`, `${d}/cri-o`, `${d}/docker`, `${d}/mcr`]).sort());
     for (const row of rows) {
-      // CRI-O on fcos and flatcar is not built yet; CRI-O on Debian 13 and Amazon Linux 2023 is
-      // refused as unconfirmed; MCR everywhere (unconfirmed, or not supported by Mirantis); every
-      // other combination renders, Docker on fcos and flatcar from the image.
-      expect(row.supported, row.profile).toBe(!/^(debian-13|amazonlinux-2023)\/cri-o$|\/mcr$/.test(row.profile));
+      // CRI-O on Debian 13 and Amazon Linux 2023 is refused as unconfirmed; MCR where Mirantis does
+      // not support it; every other combination renders, Docker on fcos and flatcar from the image.
+      expect(row.supported, row.profile).toBe(!/^(debian-13|amazonlinux-2023)\/cri-o$|^(debian-1[23]|amazonlinux-2023|fcos|flatcar)\/mcr$/.test(row.profile));
       // CRI-O on Flatcar renders once the profile gives a release and the image's sum.
       if (row.profile === 'flatcar/cri-o') expect(row.sources.find((x) => x.source === 'upstream')).toMatchObject({ supported: true, sysext: true });
       if (/^(fcos|flatcar)\/docker$/.test(row.profile)) expect(row.defaultSource).toBe('builtin');
       if (row.profile.endsWith('/mcr')) {
         const d = row.profile.split('/')[0]!;
-        expect((row as { reason?: string }).reason).toMatch(/^ubuntu|^rhel/.test(d) ? /UNCONFIRMED/ : /Mirantis does not support MCR/);
+        if (/^ubuntu|^rhel/.test(d)) expect(row.sources.find((x) => x.source === 'upstream')).toMatchObject({ supported: true, needs: 'give mcr.keyFingerprint' });
+        else expect((row as { reason?: string }).reason).toMatch(/Mirantis does not support MCR/);
       }
       for (const s of row.sources) {
         // What list says is what render does.
-        const sysext = (s as { sysext?: boolean }).sysext ? ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`] : [];
+        const needs = (s as { needs?: string }).needs;
+        const sysext =
+          needs === undefined ? [] : needs === 'give mcr.keyFingerprint' ? [`mcr.keyFingerprint=${'0'.repeat(40)}`] : ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`];
         const out = compile({ profile: row.profile, set: [`runtime.source=${s.source}`, ...sysext] });
         expect(out.output !== undefined).toBe(s.supported);
         if (!s.supported) expect(s.reason).toMatch(/not available|cannot render|not supported on/);
@@ -128,7 +130,12 @@ describe('crinit list', () => {
     for (const row of rows.filter((x) => x.supported) as unknown as { profile: string; kubernetes: { version: string; supported: boolean; reason?: string } }[]) {
       const flatcar = row.profile.startsWith('flatcar/');
       const set = flatcar ? `kubernetes={"version": "1.36.0", "sysext": {"sha256": {"amd64": "${'0'.repeat(64)}"}}}` : 'kubernetes.version=1.36';
-      const crio = row.profile === 'flatcar/cri-o' ? ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`] : [];
+      const crio =
+        row.profile === 'flatcar/cri-o'
+          ? ['runtime.version=1.36.0', `crio.sysext={"sha256": {"amd64": "${'0'.repeat(64)}"}}`]
+          : row.profile.endsWith('/mcr')
+            ? [`mcr.keyFingerprint=${'0'.repeat(40)}`]
+            : [];
       const out = compile({ profile: row.profile, set: [...crio, set] });
       expect(row.kubernetes.version).toBe('1.36');
       expect(row.kubernetes.supported, row.profile).toBe(out.output !== undefined);

@@ -40,6 +40,12 @@ function outputs(): { label: string; text: string }[] {
         expect(co.output, `${d}/cri-o ${v.name}: ${co.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
         out.push({ label: `${d}/cri-o (${v.name})`, text: co.output! });
       }
+      // Mirantis Container Runtime where Mirantis supports it, with a subscriber's fingerprint.
+      if (supports(d, 'mcr')) {
+        const mcr = compile({ profile: `${d}/mcr`, set: [...set, `mcr.keyFingerprint=${'AB'.repeat(20)}`] });
+        expect(mcr.output, `${d}/mcr ${v.name}: ${mcr.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
+        out.push({ label: `${d}/mcr (${v.name})`, text: mcr.output! });
+      }
     }
     // The distro's own containerd, where the distro has one.
     const r = compile({ profile: `${d}/containerd`, set: ['runtime.source=distro'] });
@@ -80,6 +86,8 @@ describe('shellcheck', () => {
     for (const o of outputs()) {
       const doc = parse(o.text, { version: '1.1' }) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
       scripts.set('crinit-step', doc.write_files.find((f) => f.path === '/usr/local/sbin/crinit-step')!.content);
+      const criSocket = doc.write_files.find((f) => f.path === '/usr/local/sbin/crinit-cri-socket');
+      if (criSocket) scripts.set('crinit-cri-socket', criSocket.content);
       scripts.set(`runcmd ${o.label}`, runcmdScript(doc.runcmd));
       for (const cmd of doc.runcmd) {
         const i = cmd.indexOf('-c');

@@ -42,7 +42,7 @@ export function runList(opts: { json?: boolean }): void {
     const cell = (s: string) => {
       const src = r.sources.find((x) => x.source === s)!;
       if (!src.supported) return '-';
-      const what = s === 'builtin' ? `in image ${src.version}` : src.sysext ? `${src.package}, a release (sysext, give its sha256)` : `${src.package} ${src.version}`;
+      const what = s === 'builtin' ? `in image ${src.version}` : src.sysext ? `${src.package}, a release (${src.needs})` : `${src.package} ${src.version}${src.needs ? ` (${src.needs})` : ''}`;
       const proof = src.proof === 'boot' ? 'booted' : src.proof === 'stand-in boot' ? 'booted on a stand-in' : 'validated';
       const detail = src.configVersion !== undefined ? `config v${src.configVersion}, ` : src.criDockerd !== undefined ? `cri-dockerd ${src.criDockerd}, ` : '';
       return `${what} (${detail}${proof})`;

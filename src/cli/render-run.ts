@@ -54,6 +54,8 @@ function checker(): { check: CheckElsewhere; close: () => Promise<void> } {
     w.on('exit', () => fail('stopped'));
     return w;
   };
+  // Started now, so that its modules load while this thread parses the inventory.
+  worker = start();
   return {
     check: (options, values) => {
       worker ??= start();

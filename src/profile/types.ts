@@ -30,6 +30,7 @@ export interface WrittenProfile {
   docker?: Partial<DockerFacts>;
   crio?: Partial<CrioFacts>;
   criDockerd?: Partial<CriDockerdFacts>;
+  mcr?: Partial<McrFacts>;
   arch?: Arch;
   kernel?: { modules?: string[]; sysctls?: Record<string, string> };
   kubelet?: { configFragmentPath?: string };
@@ -102,6 +103,8 @@ export interface SigningKey {
 
 export interface Repo {
   id: string;
+  /** Where the repository and its key were set, when not under repos: and keys: (MCR's mcr:). */
+  pointers?: { readonly repo: string; readonly key: string };
   description?: string;
   key: SigningKey & { name: string };
   apt?: { uri: string; suite: string; components: string[] };
@@ -121,6 +124,11 @@ export interface SourcePackaging {
   unsupported?: string;
   /** Installed and held with the package, pinned to its version and epoch (docker-ce-cli). */
   versionedPackages?: string[];
+  /**
+   * The repository serves one version line (MCR's channel): its packages are installed from it
+   * without a version pin, and held.
+   */
+  pinnedByRepository?: boolean;
   /** Installed and held with the package, unpinned (containerd.io with docker-ce). */
   extraPackages?: string[];
   /** The version epoch the pin needs (docker-ce: 5 on apt, 3 on dnf). */
@@ -145,7 +153,7 @@ export interface SourcePackaging {
   sysextUrl?: string;
 }
 
-export type RuntimeName = 'containerd' | 'cri-o' | 'docker';
+export type RuntimeName = 'containerd' | 'cri-o' | 'docker' | 'mcr';
 export type Arch = 'amd64' | 'arm64';
 
 export interface CrioFacts {
@@ -174,6 +182,22 @@ export interface CriDockerdFacts {
   service: string;
   socketUnit: string;
   socket: string;
+}
+
+/**
+ * Mirantis Container Runtime: the facts of the subscriber's own repository access, and the units
+ * of the cri-dockerd that ships with it. The CRI socket is not among them: it is read on the
+ * node from the socket unit.
+ */
+export interface McrFacts {
+  /** The repository root, https://repos.mirantis.com unless the subscriber has another. */
+  repository: string;
+  /** The update channel: stable-<runtime.version> unless set (stable-25.0, stable-25.0.14). */
+  channel: string;
+  /** The repository signing key's fingerprint, which the subscriber has from Mirantis. */
+  keyFingerprint: string;
+  criDockerdService: string;
+  criDockerdSocketUnit: string;
 }
 
 export interface ContainerdFacts {
@@ -247,6 +271,8 @@ export interface Profile {
   /** Set when the runtime comes as a system extension image (Flatcar). */
   readonly runtimeSysext?: { readonly name: string; readonly url: string; readonly sha256: string; readonly file: string };
   readonly criDockerd?: CriDockerdFacts;
+  /** Set when runtime.name is mcr. */
+  readonly mcr?: McrFacts;
   readonly kernel: { readonly modules: readonly string[]; readonly sysctls: readonly (readonly [string, string])[] };
   readonly kubelet: { readonly configFragmentPath: string };
   readonly files: readonly UserFile[];

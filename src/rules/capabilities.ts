@@ -12,6 +12,11 @@ import type { Rule } from './context.js';
 export type Capability = { readonly rendered: string } | { readonly refused: string; readonly hint: string };
 
 const both = (rendered: string): Record<BackendName, Capability> => ({ 'cloud-init': { rendered }, ignition: { rendered } });
+/** Mirantis supports MCR on no distro Ignition provisions (Fedora CoreOS, Flatcar). */
+const mcrOnly = (rendered: string): Record<BackendName, Capability> => ({
+  'cloud-init': { rendered },
+  ignition: { refused: 'Mirantis Container Runtime runs on no distro Ignition provisions (Mirantis supports neither Fedora CoreOS nor Flatcar)', hint: 'remove mcr:' },
+});
 
 /**
  * Keys are option paths as in the schema; `*` stands for any runtime or source name. An option
@@ -43,6 +48,7 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'packaging.*.*.note': both('shown by crinit list'),
   'packaging.*.*.versionedPackages': both('installed and held with the package, at its version'),
   'packaging.*.*.extraPackages': both('installed and held with the package'),
+  'packaging.*.*.pinnedByRepository': both('the repository is the version pin: packages installed unpinned, and held'),
   'packaging.*.*.epoch': both('the version pin'),
   'packaging.*.*.configVersion': both('the config.toml version written'),
   'packaging.*.*.execStart': both('a drop-in that points the runtime unit at its config'),
@@ -83,6 +89,11 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'criDockerd.service': both('the unit written, enabled and restarted'),
   'criDockerd.socketUnit': both('the socket unit written and enabled'),
   'criDockerd.socket': both('the kubelet endpoint, crictl and the first-boot check'),
+  'mcr.repository': mcrOnly('the repository and key URLs'),
+  'mcr.channel': mcrOnly('the repository component (apt) or baseurl path (dnf)'),
+  'mcr.keyFingerprint': mcrOnly('the fingerprint the fetched key must have'),
+  'mcr.criDockerdService': mcrOnly('the unit given the pause-image drop-in and restarted'),
+  'mcr.criDockerdSocketUnit': mcrOnly('the unit whose ListenStream= names the CRI socket, read on the node'),
   'crio.service': both('the unit enabled, started and checked'),
   'crio.socket': both('the kubelet endpoint, crictl and the first-boot check'),
   'crio.dropinPath': both('where the crio.conf.d drop-in is written'),

@@ -6,6 +6,7 @@ import { CODES } from '../diagnostics.js';
 import { joinPointer } from '../profile/source.js';
 import type { Repo } from '../profile/types.js';
 import type { Rule, RuleContext } from './context.js';
+import { RUNTIME_RULES } from './runtimes/index.js';
 
 /** resolveRepo checks one repository and returns it as the Profile holds it (only what the package manager reads). */
 export function resolveRepo(ctx: RuleContext, repoId: string, repoPtr: string, minor: string | undefined, minorPtr: string, minorWhat: string): Repo | undefined {
@@ -63,8 +64,16 @@ const REPO_HINTS: Readonly<Record<'apt' | 'yum', string>> = {
 export const runtimeRepository: Rule = {
   name: 'runtime repository',
   run(ctx) {
-    const { packaging, version, rt } = ctx;
+    const { packaging, version, rt, pm } = ctx;
     if (packaging?.repo === undefined || packaging.unsupported) return;
+    const built = RUNTIME_RULES[rt.name]?.repository;
+    if (built) {
+      const r = built(ctx);
+      const kind = pm?.repositories;
+      // Only what the package manager in use reads is kept.
+      if (r) ctx.repos.push({ id: r.id, key: r.key, ...(r.pointers ? { pointers: r.pointers } : {}), ...(r.description ? { description: r.description } : {}), ...(kind && r[kind] ? { [kind]: r[kind] } : {}) });
+      return;
+    }
     const minor = version && version.minor !== undefined ? `${version.major}.${version.minor}` : undefined;
     const r = resolveRepo(ctx, packaging.repo, `/packaging/${rt.name}/${rt.source}/repo`, minor, ctx.versionPtr, `runtime.version ${JSON.stringify(ctx.versionRaw)}`);
     if (r) ctx.repos.push(r);

@@ -10,7 +10,15 @@ export function runtimePackages({ profile, at, srcPtr, versionOrigin }: BuildCon
   const rt = profile.runtime;
   const pk = profile.packaging;
   // The runtime's package and those pinned with it (docker-ce-cli) share its version and epoch.
-  const atRuntimeVersion = (name: string, origin: Origin): PlanPackage => ({ name, version: rt.version, ...(pk.epoch ? { epoch: pk.epoch } : {}), patchSuffix: pk.patchSuffix ?? '-', hold: true, origin });
+  // A repository that serves one version line (MCR's channel) is the pin itself.
+  const atRuntimeVersion = (name: string, origin: Origin): PlanPackage => ({
+    name,
+    ...(pk.pinnedByRepository ? {} : { version: rt.version }),
+    ...(pk.epoch ? { epoch: pk.epoch } : {}),
+    patchSuffix: pk.patchSuffix ?? '-',
+    hold: true,
+    origin,
+  });
   const packages: PlanPackage[] =
     rt.source === 'builtin' || !pk.package
       ? []

@@ -29,7 +29,7 @@ export function repositoryNodes({ profile, name, at, crinit, mirror, pm, firstBo
   const k8s = profile.kubernetes;
   const artifacts: PlanArtifact[] = [];
   const repos = profile.repos.map((r): PlanRepo => {
-    const origin = at(joinPointer(['repos', r.id]));
+    const origin = at(r.pointers?.repo ?? joinPointer(['repos', r.id]));
     const keyUrl = r.key.url ? mirror(r.key.url) : undefined;
     const repo: PlanRepo = {
       id: r.id,
@@ -42,7 +42,7 @@ export function repositoryNodes({ profile, name, at, crinit, mirror, pm, firstBo
     };
     const upstream = r.apt?.uri ?? r.yum?.baseurl ?? '';
     artifacts.push({ kind: 'repository', id: r.id, url: repo.apt?.uri ?? repo.yum?.baseurl ?? '', upstream, fingerprint: r.key.fingerprint, origin });
-    if (r.key.url) artifacts.push({ kind: 'key', url: keyUrl!, upstream: r.key.url, fingerprint: r.key.fingerprint, origin: at(joinPointer(['keys', r.key.name])) });
+    if (r.key.url) artifacts.push({ kind: 'key', url: keyUrl!, upstream: r.key.url, fingerprint: r.key.fingerprint, origin: at(r.pointers?.key ?? joinPointer(['keys', r.key.name])) });
     return repo;
   });
   const files: PlanFile[] = [];

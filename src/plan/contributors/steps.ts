@@ -70,6 +70,7 @@ export function firstBootSteps(ctx: BuildContext, n: StepInputs): PlanStep[] {
     if (s.restart) steps.push({ id: `restart-${base}`, action: { kind: 'restart-service', unit: s.unit }, origin: s.origin });
     if (s.socket) steps.push({ id: `wait-for-${base}-socket`, action: { kind: 'wait-for-socket', path: s.socket }, origin: s.origin });
   }
+  steps.push(...(n.runtime.finalSteps ?? []));
   profile.commands.forEach((c, i) => {
     steps.push({ id: `user-command-${i + 1}`, action: typeof c === 'string' ? { kind: 'run-shell', script: c } : { kind: 'run-command', argv: c }, origin: at(`/commands/${i}`) });
   });

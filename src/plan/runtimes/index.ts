@@ -5,14 +5,14 @@
 import { containerd } from './containerd.js';
 import { crio } from './cri-o.js';
 import { docker } from './docker.js';
+import { mcr } from './mcr.js';
 import type { RuntimeContributor } from './types.js';
 
 export const RUNTIME_CONTRIBUTORS: Readonly<Record<string, RuntimeContributor>> = {
   containerd,
   'cri-o': crio,
   docker,
-  // Mirantis Container Runtime is a dockerd with cri-dockerd in front of it.
-  mcr: { ...docker, name: 'mcr' },
+  mcr,
 };
 
 export type { RuntimeContributor };

@@ -18,6 +18,8 @@ export interface RuntimeParts {
   readonly proxyUnits: readonly string[];
   /** Steps between the packages and daemon-reload (a download the runtime needs). */
   readonly installSteps: PlanStep[];
+  /** Steps after its services are enabled and restarted (a check on a socket read on the node). */
+  readonly finalSteps?: PlanStep[];
   /** The kubelet's and crictl's CRI endpoint. */
   readonly endpoint: string;
   /** The host has more than one CRI socket, so kubeadm must be told this one (the kubelet fragment says so). */

@@ -2,7 +2,7 @@
  * @fileoverview Docker Engine with cri-dockerd: dockerd's versions cri-dockerd supports, the
  * cri-dockerd release pinned per architecture, dockerd's own cgroup driver where it is built
  * into the image, and registry mirrors for Docker Hub only. Mirantis Container Runtime is a
- * dockerd too, and shares these rules (./mcr.ts).
+ * dockerd too, and shares dockerd's rules (./mcr.ts).
  */
 import { CODES } from '../../diagnostics.js';
 import { joinPointer } from '../../profile/source.js';
@@ -10,14 +10,13 @@ import type { Profile } from '../../profile/types.js';
 import type { RuleContext } from '../context.js';
 import type { RuntimeRules } from './types.js';
 
-/** The dockerd and cri-dockerd sections, checked; shared by every runtime that is a dockerd. */
-export function dockerdSection(ctx: RuleContext, product: string): Partial<Profile> | undefined {
+/**
+ * dockerd's section, checked: what every runtime that is a dockerd shares (Docker Engine, and
+ * Mirantis Container Runtime in ./mcr.ts). Undefined when the section is incomplete.
+ */
+export function dockerdChecks(ctx: RuleContext, product: string): NonNullable<Profile['docker']> | undefined {
   const { rt, data } = ctx;
   const docker = data.docker;
-  const cri = data.criDockerd ? { ...data.criDockerd, ...(ctx.packaging?.criDockerdBinary ? { binary: ctx.packaging.criDockerdBinary } : {}) } : undefined;
-  if (cri && !cri.sha256?.[ctx.arch]) {
-    ctx.err('/criDockerd/sha256', `criDockerd.sha256 has no checksum for ${ctx.arch}`, `add criDockerd.sha256.${ctx.arch}: the sha256 of the ${ctx.arch} tarball; crinit never installs an unverified download`, CODES.incomplete);
-  }
   // Docker built into an Ignition distro's image: its cgroup driver is dockerd's default, systemd
   // on cgroup v2 (moby/moby#40846; Flatcar's cgroups guide). crinit does not also set it, since
   // the image's unit may pass it as a flag and dockerd refuses an option given twice.
@@ -35,9 +34,21 @@ export function dockerdSection(ctx: RuleContext, product: string): Partial<Profi
       );
     }
   }
-  const complete = !!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
+  if (!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath)) return undefined;
+  return docker as NonNullable<Profile['docker']>;
+}
+
+/** Docker Engine's sections: dockerd's, and the cri-dockerd release crinit installs in front of it. */
+function dockerSection(ctx: RuleContext): Partial<Profile> | undefined {
+  const { data } = ctx;
+  const cri = data.criDockerd ? { ...data.criDockerd, ...(ctx.packaging?.criDockerdBinary ? { binary: ctx.packaging.criDockerdBinary } : {}) } : undefined;
+  if (cri && !cri.sha256?.[ctx.arch]) {
+    ctx.err('/criDockerd/sha256', `criDockerd.sha256 has no checksum for ${ctx.arch}`, `add criDockerd.sha256.${ctx.arch}: the sha256 of the ${ctx.arch} tarball; crinit never installs an unverified download`, CODES.incomplete);
+  }
+  const docker = dockerdChecks(ctx, 'Docker Engine');
+  const complete = !!(docker && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
   if (!complete) return undefined;
-  return { docker: docker as NonNullable<Profile['docker']>, criDockerd: cri as NonNullable<Profile['criDockerd']> };
+  return { docker, criDockerd: cri as NonNullable<Profile['criDockerd']> };
 }
 
 export const docker: RuntimeRules = {
@@ -50,5 +61,5 @@ export const docker: RuntimeRules = {
       ctx.err(ctx.versionPtr, `Docker Engine ${version.raw} is older than any cri-dockerd supports`, 'use a current release such as "29"', CODES.badVersion);
     }
   },
-  section: (ctx) => dockerdSection(ctx, 'Docker Engine'),
+  section: dockerSection,
 };

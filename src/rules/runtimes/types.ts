@@ -3,7 +3,7 @@
  * section of the profile, and what it needs with Kubernetes. One module per runtime, registered
  * in ./index.ts; the shared rules ask it instead of comparing runtime names.
  */
-import type { Profile, VersionSpec } from '../../profile/types.js';
+import type { Profile, Repo, VersionSpec } from '../../profile/types.js';
 import type { RuleContext } from '../context.js';
 
 export interface RuntimeRules {
@@ -22,6 +22,12 @@ export interface RuntimeRules {
   checkVersion(version: VersionSpec, ctx: RuleContext): void;
   /** Checks the version against the Kubernetes minor (minorNum: its minor number). */
   withKubernetes?(version: VersionSpec, minorNum: number, ctx: RuleContext): void;
+  /**
+   * Its repository, when the runtime builds it from its own section (MCR: the subscriber's
+   * repository, channel and key) instead of naming one under repos:. Both the apt and the yum
+   * description may be given; the package manager in use keeps its own.
+   */
+  repository?(ctx: RuleContext): Repo | undefined;
   /** Its section of the profile, checked: the Profile keys it fills, or undefined when incomplete. */
   section(ctx: RuleContext): Partial<Profile> | undefined;
 }
