@@ -7,7 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { CRINIT_VERSION } from './version.generated.js';
 import { CODES } from './diagnostics.js';
-import { registerExport, registerList, registerManifest, registerRender, registerServe, registerValidate } from './cli/commands.js';
+import { registerExport, registerList, registerManifest, registerRender, registerRuntimeClasses, registerServe, registerValidate } from './cli/commands.js';
 import { EXIT } from './cli/io.js';
 
 export { EXIT, exitCodeFor } from './cli/io.js';
@@ -25,6 +25,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerServe(program);
   registerManifest(program);
+  registerRuntimeClasses(program);
   registerList(program);
   return program;
 }

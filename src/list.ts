@@ -66,6 +66,8 @@ export interface MatrixRow {
   readonly backends: readonly string[];
   /** cloud-init distros: the oldest cloud-init their images ship. */
   readonly cloudInitFloor?: string;
+  /** The extra runtime-handler kinds (runtime.handlers) the default source takes here. */
+  readonly handlers: readonly string[];
   /** Whether `kubernetes.version: "1.36"` renders on the default source, and why not. */
   readonly kubernetes: { readonly version: string; readonly supported: boolean; readonly via?: 'packages' | 'sysext'; readonly reason?: string };
 }
@@ -150,6 +152,7 @@ export function listMatrix(): MatrixRow[] {
         defaultSource: base.profile?.runtime.source ?? 'upstream',
         sources,
         backends: base.checked && base.profile ? [base.profile.distro.backend] : [],
+        handlers: base.checked && base.profile ? base.profile.runtime.handlerKinds : [],
         ...(base.profile?.distro.cloudInitFloor ? { cloudInitFloor: base.profile.distro.cloudInitFloor } : {}),
         kubernetes: {
           version: LIST_KUBERNETES,

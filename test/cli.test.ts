@@ -197,9 +197,9 @@ describe('crinit list', () => {
     const r = runCli(['list']);
     expect(r.status).toBe(0);
     for (const d of [...DISTROS, ...IGNITION_DISTROS]) expect(r.stdout).toContain(`${d}/containerd`);
-    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +sysext \(give its sha256\)$/m);
-    expect(r.stdout).toMatch(/^fcos\/containerd +builtin .* ignition +pkgs\.k8s\.io$/m);
-    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io$/m);
+    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +sysext \(give its sha256\) +-$/m);
+    expect(r.stdout).toMatch(/^fcos\/containerd +builtin .* ignition +pkgs\.k8s\.io +-$/m);
+    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io +crun$/m);
     expect(r.stdout).toContain('Kubernetes 1.36 packages refused (kubernetes.version):\n  debian-13: ');
     expect(r.stdout).toContain('Unsupported (- above):');
     // A cloud-init distro is not listed as lacking a runtime in its image, nor the reverse.

@@ -167,6 +167,81 @@ describe('containerd config dump (Debian containerd 1.6, 1.7 and 2.x)', () => {
   });
 });
 
+describe('runtime handlers through containerd config dump (Debian containerd 1.6, 1.7 and 2.x)', () => {
+  /** The handler tables of a dump, wherever its version puts them. */
+  const runtimesOf = (dump: Record<string, any>): Record<string, { runtime_type?: string; options?: Record<string, unknown> }> => // eslint-disable-line @typescript-eslint/no-explicit-any
+    (dump.version === 3 ? dump.plugins?.['io.containerd.cri.v1.runtime']?.containerd?.runtimes : dump.plugins?.['io.containerd.grpc.v1.cri']?.containerd?.runtimes) ?? {};
+  const defaultOf = (dump: Record<string, any>): unknown => // eslint-disable-line @typescript-eslint/no-explicit-any
+    dump.version === 3 ? dump.plugins?.['io.containerd.cri.v1.runtime']?.containerd?.default_runtime_name : dump.plugins?.['io.containerd.grpc.v1.cri']?.containerd?.default_runtime_name;
+
+  it('shows each handler with its type and binary, runc with its settings kept, and the sandbox image kept, on config v2 and v3 (a drop-in)', (ctx) => {
+    needConsumers(ctx, ...Object.values(CONTAINERD));
+    const cases = [
+      { profile: 'debian-12/containerd', set: ['runtime.source=distro'], readers: ['1.6', '1.7', '2.x'] as const },
+      { profile: 'debian-13/containerd', set: ['runtime.source=distro'], readers: ['1.7', '2.x'] as const },
+      { profile: 'ubuntu-24.04/containerd', set: [], readers: ['2.x'] as const },
+    ];
+    let dumps = 0;
+    for (const c of cases) {
+      for (const driver of ['systemd', 'cgroupfs']) {
+        for (const dflt of [false, true]) {
+          const handlers = JSON.stringify({ crun: { default: dflt }, 'crun-b': { kind: 'crun' } });
+          const set = [...c.set, `runtime.cgroupDriver=${driver}`, `runtime.handlers=${handlers}`];
+          const label = `${c.profile} ${set.join(' ')}`;
+          const r = compile({ profile: c.profile, set });
+          expect(r.output, `${label}: ${r.diagnostics.map((d) => d.message).join('; ')}`).toBeDefined();
+          const files = written(r.output!).files;
+          const dir = tempDir('crinit-handlers-');
+          const config = files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
+          const dropin = files.find((f) => f.path === '/etc/containerd/conf.d/10-crinit-handlers.toml');
+          const version = (parseToml(config) as { version: number }).version;
+          // containerd 2.x takes the handlers from crinit's drop-in; 1.x configs carry them.
+          expect(dropin !== undefined, label).toBe(version === 3);
+          if (dropin) {
+            mkdirSync(join(dir, 'conf.d'));
+            writeFileSync(join(dir, 'conf.d', '10-crinit-handlers.toml'), dropin.contents);
+          }
+          // Only the drop-in directory moves, to where this test put it.
+          writeFileSync(join(dir, 'config.toml'), config.replace('"/etc/containerd/conf.d/*.toml"', JSON.stringify(join(dir, 'conf.d', '*.toml'))));
+          for (const reader of c.readers) {
+            const bin = join(CONSUMERS, CONTAINERD[reader], 'usr/bin/containerd');
+            const out = spawnSync(bin, ['--config', join(dir, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+            expect(out.status, `${label} with containerd ${reader}: ${out.stderr}`).toBe(0);
+            const dump = parseToml(out.stdout) as Record<string, unknown>;
+            const runtimes = runtimesOf(dump);
+            for (const name of ['crun', 'crun-b']) {
+              expect(runtimes[name]?.runtime_type, `${label} (${reader}) ${name}`).toBe('io.containerd.runc.v2');
+              expect(runtimes[name]?.options, `${label} (${reader}) ${name}`).toMatchObject({ BinaryName: '/usr/bin/crun', SystemdCgroup: driver === 'systemd' });
+            }
+            expect(runtimes.runc?.options?.SystemdCgroup, `${label} (${reader}) runc`).toBe(driver === 'systemd');
+            expect(readDump(dump).sandbox, `${label} (${reader}) sandbox image`).toBe('registry.k8s.io/pause:3.10.2');
+            expect(defaultOf(dump), `${label} (${reader}) default`).toBe(dflt ? 'crun' : 'runc');
+            dumps++;
+          }
+        }
+      }
+    }
+    process.stdout.write(`runtime handlers: ${dumps} dumps\n`);
+  });
+
+  it('would catch handlers in an imported file on containerd 1.x: the import replaces the whole CRI section there', (ctx) => {
+    needConsumers(ctx, CONTAINERD['1.7']);
+    // Why config v2 keeps its handlers in config.toml: moved to an import, 1.7 loses runc and the sandbox image.
+    const r = compile({ profile: 'debian-13/containerd', set: ['runtime.source=distro', 'runtime.handlers={"crun": {}}'] });
+    const config = written(r.output!).files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
+    const at = config.indexOf('# runtime.handlers.crun');
+    const end = config.indexOf('[plugins."io.containerd.grpc.v1.cri".registry]');
+    const dir = tempDir('crinit-handlers-');
+    writeFileSync(join(dir, 'crun.toml'), `version = 2\n${config.slice(at, end)}`);
+    writeFileSync(join(dir, 'config.toml'), config.slice(0, at).replace('version = 2', `version = 2\nimports = [${JSON.stringify(join(dir, 'crun.toml'))}]`) + config.slice(end));
+    const out = spawnSync(join(CONSUMERS, CONTAINERD['1.7'], 'usr/bin/containerd'), ['--config', join(dir, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    const dump = parseToml(out.stdout) as Record<string, unknown>;
+    expect(runtimesOf(dump).crun?.options?.BinaryName).toBe('/usr/bin/crun');
+    expect(readDump(dump).sandbox).not.toBe('registry.k8s.io/pause:3.10.2');
+  });
+});
+
 describe('dockerd --validate (Debian docker.io 26)', () => {
   const DOCKERD = join(CONSUMERS, 'docker-trixie', 'usr/sbin/dockerd');
   // dockerd checks that its userland proxy exists; it is in the same package.

@@ -48,7 +48,7 @@ const LAYERS: readonly (readonly [layer: string, match: RegExp])[] = [
   ['render', /^render\//],
   ['backends', /^backends\//],
   ['outputs', /^outputs\//],
-  ['compile', /^(compile|offline|delivery|tftpl|list)\.ts$/],
+  ['compile', /^(compile|offline|delivery|tftpl|list|runtimeclasses)\.ts$/],
   ['fleet', /^(fleet|serve|matchbox)\.ts$/],
   ['cli', /^(cli|index)\.ts$|^cli\//],
 ];

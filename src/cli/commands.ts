@@ -98,6 +98,19 @@ export function registerManifest(program: Command): void {
     });
 }
 
+/** Adds `crinit runtimeclasses`. */
+export function registerRuntimeClasses(program: Command): void {
+  program
+    .command('runtimeclasses')
+    .description("print the RuntimeClass objects of a profile's runtime.handlers, for kubectl apply -f -")
+    .argument('<profile>', 'e.g. node.yaml, or ubuntu-24.04/containerd with --set runtime.handlers=…')
+    .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
+    .action(async (...args: unknown[]) => {
+      const { runRuntimeClasses } = await import('./describe-run.js');
+      await (runRuntimeClasses as (...a: unknown[]) => unknown)(...args);
+    });
+}
+
 /** Adds `crinit list`. */
 export function registerList(program: Command): void {
   program

@@ -1,9 +1,11 @@
 /**
  * @fileoverview The commands that describe rather than render: `crinit validate`, `crinit
- * manifest` and `crinit list`.
+ * manifest`, `crinit runtimeclasses` and `crinit list`.
  */
 import { LIST_KUBERNETES, listMatrix } from '../list.js';
+import { stringify } from 'yaml';
 import { formatManifest, manifest } from '../offline.js';
+import { runtimeClasses } from '../runtimeclasses.js';
 import { EXIT, exitCodeFor, report } from './io.js';
 import { compileArg } from './compile-arg.js';
 
@@ -30,6 +32,20 @@ export function runManifest(arg: string, opts: { set: string[]; json?: boolean }
   process.stdout.write(opts.json ? `${JSON.stringify({ profile: result.chain, artifacts: entries, distroPackages }, null, 2)}\n` : formatManifest(entries, distroPackages));
 }
 
+/** The action of `crinit runtimeclasses`: a YAML stream, one document per handler. */
+export function runRuntimeClasses(arg: string, opts: { set: string[] }): void {
+  const result = compileArg(arg, opts.set);
+  report([...result.diagnostics]);
+  const code = exitCodeFor(result.diagnostics);
+  if (code !== EXIT.ok || !result.profile) {
+    process.exitCode = code === EXIT.ok ? EXIT.internal : code;
+    return;
+  }
+  const classes = runtimeClasses(result.profile);
+  if (classes.length === 0) process.stderr.write(`${arg} has no runtime.handlers: there is no RuntimeClass to print\n`);
+  process.stdout.write(classes.map((c) => stringify(c)).join('---\n'));
+}
+
 /** The action of `crinit list`. */
 export function runList(opts: { json?: boolean }): void {
   const rows = listMatrix();
@@ -37,7 +53,7 @@ export function runList(opts: { json?: boolean }): void {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return;
   }
-  const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BUILTIN', 'BACKENDS', `KUBERNETES ${LIST_KUBERNETES}`]];
+  const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BUILTIN', 'BACKENDS', `KUBERNETES ${LIST_KUBERNETES}`, 'HANDLERS']];
   for (const r of rows) {
     const cell = (s: string) => {
       const src = r.sources.find((x) => x.source === s)!;
@@ -47,7 +63,7 @@ export function runList(opts: { json?: boolean }): void {
       const detail = src.configVersion !== undefined ? `config v${src.configVersion}, ` : src.criDockerd !== undefined ? `cri-dockerd ${src.criDockerd}, ` : '';
       return `${what} (${detail}${proof})`;
     };
-    lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-', !r.supported ? '-' : r.kubernetes.via === 'sysext' ? 'sysext (give its sha256)' : r.kubernetes.supported ? 'pkgs.k8s.io' : 'refused']);
+    lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-', !r.supported ? '-' : r.kubernetes.via === 'sysext' ? 'sysext (give its sha256)' : r.kubernetes.supported ? 'pkgs.k8s.io' : 'refused', r.handlers.join(',') || '-']);
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');

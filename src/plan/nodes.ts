@@ -13,6 +13,15 @@ export function file(path: string, template: string, context: Record<string, unk
   return { path, mode: 0o644, owner: 'root', group: 'root', phase: 'before-packages', source: { template, context }, origin, ...extra };
 }
 
+/**
+ * The node label the kubelet sets for an extra runtime handler (--node-labels), and its
+ * RuntimeClass selects nodes by: outside the kubernetes.io and k8s.io namespaces, which the
+ * NodeRestriction admission plugin keeps from kubelets.
+ */
+export function handlerLabel(handler: string): string {
+  return `runtime.crinit.dev/${handler}`;
+}
+
 /** mirrorFn rewrites a URL or image reference by the longest matching `mirrors:` prefix. */
 export function mirrorFn(mirrors: readonly (readonly [string, string])[]): (value: string) => string {
   return (value) => {

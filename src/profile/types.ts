@@ -25,7 +25,10 @@ export interface WrittenProfile {
     cgroupDriver?: CgroupDriver;
     sandboxImage?: string;
     registryMirrors?: Record<string, string[]>;
+    handlers?: Record<string, { kind?: HandlerKind; default?: boolean }>;
   };
+  /** How each runtime-handler kind is installed on the distro (built-in distro layers). */
+  handlerPackaging?: Partial<Record<HandlerKind, { package?: string; binary?: string }>>;
   containerd?: Partial<ContainerdFacts>;
   docker?: Partial<DockerFacts>;
   crio?: Partial<CrioFacts>;
@@ -154,6 +157,20 @@ export interface SourcePackaging {
 }
 
 export type RuntimeName = 'containerd' | 'cri-o' | 'docker' | 'mcr';
+
+/** The kinds of extra runtime handler (runtime.handlers). */
+export type HandlerKind = 'crun' | 'runsc' | 'kata' | 'nvidia';
+
+/** An extra runtime handler: the name a RuntimeClass's handler: uses, and how it is installed. */
+export interface RuntimeHandler {
+  readonly name: string;
+  readonly kind: HandlerKind;
+  readonly binary: string;
+  /** The distro package that installs it. */
+  readonly package?: string;
+  /** Pods without a RuntimeClass run on it. */
+  readonly default: boolean;
+}
 export type Arch = 'amd64' | 'arm64';
 
 export interface CrioFacts {
@@ -239,6 +256,10 @@ export interface Profile {
     readonly cgroupDriver: CgroupDriver;
     readonly sandboxImage: string;
     readonly registryMirrors: readonly (readonly [host: string, urls: readonly string[]])[];
+    /** Extra handlers beside runc, in name order. */
+    readonly handlers: readonly RuntimeHandler[];
+    /** The handler kinds this runtime takes on this distro (what `crinit list` shows). */
+    readonly handlerKinds: readonly HandlerKind[];
   };
   readonly packaging: SourcePackaging;
   /** The runtime's repository, then the Kubernetes one, as the plan adds them. */

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { PackageManagerEntry } from '../os/package-managers.js';
 import type { FirstBootSystem } from '../os/first-boot.js';
 import type { Locator } from '../profile/normalize.js';
-import type { BackendName, Profile, Repo, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from '../profile/types.js';
+import type { BackendName, HandlerKind, Profile, Repo, RuntimeHandler, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from '../profile/types.js';
 
 /** The runtime as the rules see it: the written section with its defaults. */
 export interface RuntimeDraft {
@@ -37,6 +37,10 @@ export interface RuleContext {
   versionRaw?: string;
   versionPtr: string;
   repos: Repo[];
+  /** The extra runtime handlers, checked. */
+  handlers: RuntimeHandler[];
+  /** The handler kinds the runtime takes on this distro. */
+  handlerKinds: HandlerKind[];
   /** The parts of the Profile the rules produce, merged into it at the end. */
   parts: { -readonly [K in keyof Profile]?: Profile[K] };
   /** Set by a rule that found the combination unsupported: the rules after it do not run. */

@@ -18,6 +18,7 @@ import { cgroup } from './cgroup.js';
 import type { Rule, RuleContext } from './context.js';
 import { distroKeys } from './distro.js';
 import { files, kubelet } from './files.js';
+import { handlers } from './handlers.js';
 import { kernel } from './kernel.js';
 import { kubernetes, kubernetesVersion } from './kubernetes.js';
 import { mirrors } from './mirrors.js';
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   kernel,
   cgroup,
   runtimeSection,
+  handlers,
   kubelet,
   files,
 ];
@@ -85,6 +87,8 @@ export function applyRules(
     k8s: { ok: false },
     versionPtr: '/runtime/version',
     repos: [],
+    handlers: [],
+    handlerKinds: [],
     parts: {},
     stop: false,
     incomplete: false,
@@ -112,6 +116,8 @@ export function applyRules(
       registryMirrors: Object.keys(rt.registryMirrors ?? {})
         .sort()
         .map((h) => [h, rt.registryMirrors![h]!] as const),
+      handlers: ctx.handlers,
+      handlerKinds: ctx.handlerKinds,
     },
     packaging,
     repos: ctx.repos,

@@ -177,12 +177,19 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     }
   }, 3_600_000);
 
-  it('6. debian-13/containerd (trixie, Debian containerd 1.7, cloud-init 25.x) comes up right', async () => {
+  it('6. debian-13/containerd (trixie, Debian containerd 1.7, cloud-init 25.x) comes up right, with crun as a second runtime handler', async () => {
     const trixie = ensureImage('trixie');
     timings.push(trixie.built ? `image build (trixie): ${trixie.buildSeconds.toFixed(0)} s` : `image (trixie): cached ${trixie.key}`);
-    const result = await boot(trixie, { name: 'debian-13-containerd', userData: render([], 'debian-13/containerd') });
-    timings.push(`case 6 (debian-13): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
+    const result = await boot(trixie, { name: 'debian-13-containerd', userData: render(['runtime.handlers={"crun": {}}'], 'debian-13/containerd') });
+    timings.push(`case 6 (debian-13, crun handler): ${result.seconds.toFixed(0)} s, ${result.attempts} boot(s)`);
     expectHealthyNode(result, 'debian-13/containerd');
+    // crun came from Debian's archive, and the running node's containerd has it as a handler
+    // beside runc; the first-boot check of it ran and passed (the run is done).
+    const dump = parseToml(decode(result.report, 'CONFIG_DUMP_B64')!) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const runtimes = dump.plugins['io.containerd.grpc.v1.cri'].containerd.runtimes;
+    expect(runtimes.crun).toMatchObject({ runtime_type: 'io.containerd.runc.v2', options: { BinaryName: '/usr/bin/crun', SystemdCgroup: true } });
+    expect(runtimes.runc.options.SystemdCgroup).toBe(true);
+    expect(steps(result).has('check-runtime-handlers')).toBe(true);
   }, 3_600_000);
 
   it('7. the default upstream path on the stock image: containerd.io from a signed repository, its key written as a file; 10. a re-run after a newer patch release', async () => {

@@ -4,9 +4,10 @@
  * kubelet defaults file that passes --config-dir, kubelet's service and swap kept off.
  */
 import type { RuntimeParts } from '../runtimes/types.js';
-import { file } from '../nodes.js';
+import { file, handlerLabel } from '../nodes.js';
 import type { PlanFile, PlanMask, PlanService } from '../types.js';
 import type { BuildContext } from './context.js';
+
 
 /** crictl.yaml and the kubelet fragment: written before the packages, whatever installs kubelet. */
 export function criClientFiles({ profile, header, at }: BuildContext, runtime: RuntimeParts): PlanFile[] {
@@ -41,9 +42,17 @@ export function kubeletNodes({ profile, header, at, k8sOrigin }: BuildContext): 
   if (!k8s) return { files: [], services: [], masks: [] };
   return {
     files: [
-      file(k8s.kubeletDefaultsPath, 'kubernetes/kubelet-defaults.hbs', { ...header, configDir: profile.kubelet.configFragmentPath.replace(/\/[^/]*$/, '') }, at('/kubernetes/kubeletDefaultsPath'), {
-        phase: 'after-packages',
-      }),
+      file(
+        k8s.kubeletDefaultsPath,
+        'kubernetes/kubelet-defaults.hbs',
+        {
+          ...header,
+          configDir: profile.kubelet.configFragmentPath.replace(/\/[^/]*$/, ''),
+          ...(profile.runtime.handlers.length > 0 ? { nodeLabels: profile.runtime.handlers.map((h) => `${handlerLabel(h.name)}=true`).join(',') } : {}),
+        },
+        at('/kubernetes/kubeletDefaultsPath'),
+        { phase: 'after-packages' },
+      ),
     ],
     services: [{ unit: 'kubelet.service', enable: !k8s.sysext, restart: false, origin: k8sOrigin }],
     masks: [{ unit: 'swap.target', origin: k8sOrigin }],

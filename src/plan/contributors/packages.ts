@@ -3,6 +3,7 @@
  * own is used, as it is) and the Kubernetes ones, each with its pin and hold.
  */
 import type { Origin } from '../../diagnostics.js';
+import { joinPointer } from '../../profile/source.js';
 import type { PlanPackage } from '../types.js';
 import type { BuildContext } from './context.js';
 
@@ -28,6 +29,10 @@ export function runtimePackages({ profile, at, srcPtr, versionOrigin }: BuildCon
           ...(pk.extraPackages ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: true, origin: at(`${srcPtr}/extraPackages/${i}`) })),
           ...(pk.requires ?? []).map((name, i): PlanPackage => ({ name, patchSuffix: '-', hold: false, origin: at(`${srcPtr}/requires/${i}`) })),
         ];
+  // Extra runtime handlers from the distro's packages (crun), neither pinned nor held.
+  for (const h of rt.handlers) {
+    if (h.package && !packages.some((p) => p.name === h.package)) packages.push({ name: h.package, patchSuffix: '-', hold: false, origin: at(joinPointer(['runtime', 'handlers', h.name])) });
+  }
   return { packages, conflicts: rt.source === 'upstream' ? (pk.conflicts ?? []) : [] };
 }
 

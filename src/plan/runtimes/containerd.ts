@@ -18,6 +18,24 @@ export function containerdConfigVersion(major: number, configured?: 2 | 3): 2 | 
   return configured ?? (major >= 2 ? 3 : 2);
 }
 
+/**
+ * The first-boot check of each extra handler: its binary is there, and the runtime reports it
+ * (crictl info, from the running containerd, where crictl is installed; else containerd's
+ * merged configuration).
+ */
+const CHECK_HANDLERS = [
+  'set -eu',
+  'while [ "$#" -ge 2 ]; do',
+  '  name=$1; bin=$2; shift 2',
+  '  if [ ! -x "$bin" ]; then echo "crinit: the $name handler\'s binary $bin is not installed" >&2; exit 1; fi',
+  '  if command -v crictl >/dev/null 2>&1; then',
+  '    if ! crictl info | grep -qF "\\"$name\\": {"; then echo "crinit: containerd does not report the $name handler (crictl info)" >&2; exit 1; fi',
+  '  elif ! containerd config dump | grep -q "runtimes\\.$name\\]"; then',
+  '    echo "crinit: containerd\'s configuration has no $name handler (containerd config dump)" >&2; exit 1',
+  '  fi',
+  'done',
+].join('\n');
+
 function parts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
   const ctrd = profile.containerd!;
   const rt = profile.runtime;
@@ -25,18 +43,39 @@ function parts(profile: Profile, header: Header, at: At, srcPtr: string): Runtim
   const files = mirrors.map((m) =>
     file(`${ctrd.certsDir}/${m.host}/hosts.toml`, 'containerd/hosts.toml.hbs', { ...header, ...m }, at(joinPointer(['runtime', 'registryMirrors', m.host]))),
   );
+  const v3 = containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3;
+  // Extra handlers: each a runc v2 shim with its own binary (crun), for RuntimeClasses.
+  const handlers = rt.handlers.map((h) => ({ name: h.name, kind: h.kind, binary: h.binary, runtimeType: 'io.containerd.runc.v2' }));
+  const defaultHandler = rt.handlers.find((h) => h.default)?.name;
+  // containerd 2.x merges an imported file into config.toml table by table, so the handlers go in
+  // a drop-in of crinit's own, beside any other tool's. 1.x replaces a whole plugin
+  // section from an import (its sandbox image and runc with it): there they stay in config.toml.
+  const dropinDir = `${ctrd.configPath.replace(/\/[^/]*$/, '')}/conf.d`;
+  const handlersInDropin = v3 && handlers.length > 0;
   const lateFiles: PlanFile[] = [
     // containerd.io ships /etc/containerd/config.toml with `disabled_plugins = ["cri"]`, as a
     // dpkg conffile / rpm %config(noreplace). Writing ours after the package is installed
     // means no package manager can keep its copy over ours, on either family.
     file(
       ctrd.configPath,
-      containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
-      { ...header, systemdCgroup: rt.cgroupDriver === 'systemd', sandboxImage: rt.sandboxImage, certsDir: ctrd.certsDir },
+      v3 ? 'containerd/config-v3.toml.hbs' : 'containerd/config-v2.toml.hbs',
+      {
+        ...header,
+        systemdCgroup: rt.cgroupDriver === 'systemd',
+        sandboxImage: rt.sandboxImage,
+        certsDir: ctrd.certsDir,
+        ...(defaultHandler ? { defaultHandler } : {}),
+        ...(handlersInDropin ? { imports: `${dropinDir}/*.toml` } : { handlers }),
+      },
       at('/runtime'),
       { phase: 'after-packages' },
     ),
   ];
+  if (handlersInDropin) {
+    lateFiles.push(
+      file(`${dropinDir}/10-crinit-handlers.toml`, 'containerd/handlers-v3.toml.hbs', { ...header, handlers, systemdCgroup: rt.cgroupDriver === 'systemd' }, at('/runtime/handlers'), { phase: 'after-packages' }),
+    );
+  }
   // A unit that reads its config from elsewhere (Flatcar's, from /usr/share) is pointed at ours.
   if (profile.packaging.execStart) {
     lateFiles.push(
@@ -59,6 +98,9 @@ function parts(profile: Profile, header: Header, at: At, srcPtr: string): Runtim
     ],
     proxyUnits: [ctrd.service],
     installSteps: [],
+    ...(handlers.length > 0
+      ? { finalSteps: [{ id: 'check-runtime-handlers', action: { kind: 'run-command' as const, argv: ['sh', '-c', CHECK_HANDLERS, 'sh', ...rt.handlers.flatMap((h) => [h.name, h.binary])] }, origin: at('/runtime/handlers') }] }
+      : {}),
     endpoint: `unix://${ctrd.socket}`,
     manySockets: false,
     crictlConfigPath: ctrd.crictlConfigPath,

@@ -12,6 +12,7 @@ export const crio: RuntimeRules = {
   product: 'CRI-O',
   publisher: "CRI-O's project",
   versionExample: '1.36',
+  handlersRefused: "crinit does not write CRI-O's [crio.runtime.runtimes] drop-ins yet",
   followsKubernetesMinor: true,
   sysext: { name: 'crio', sumsKey: 'crio.sysext.sha256', sums: (ctx) => ctx.data.crio?.sysext?.sha256 },
   checkVersion(version, ctx) {

@@ -56,6 +56,7 @@ export const docker: RuntimeRules = {
   product: 'Docker Engine',
   publisher: 'Docker',
   versionExample: '29',
+  handlersRefused: "cri-dockerd starts a pod's sandbox with the RuntimeClass's handler (core/sandbox_run.go) but creates the pod's containers without it (core/container_create.go), so the pod would not run on the handler",
   checkVersion(version, ctx) {
     if (version.major < 20) {
       ctx.err(ctx.versionPtr, `Docker Engine ${version.raw} is older than any cri-dockerd supports`, 'use a current release such as "29"', CODES.badVersion);

@@ -54,6 +54,7 @@ export const mcr: RuntimeRules = {
   product: PRODUCT,
   publisher: 'Mirantis',
   versionExample: '25.0',
+  handlersRefused: "its cri-dockerd starts a pod's sandbox with the RuntimeClass's handler but creates the pod's containers without it (cri-dockerd core/container_create.go), so the pod would not run on the handler",
   checkVersion(version, ctx) {
     if (version.kind !== 'minor' && version.kind !== 'release') {
       ctx.err(ctx.versionPtr, `${PRODUCT} versions are lines such as "25.0" (or a release such as "25.0.14"), each served by its own channel; ${JSON.stringify(version.raw)} names none`, 'write runtime.version as MAJOR.MINOR, e.g. "25.0"', CODES.badVersion);

@@ -3,7 +3,7 @@
  * section of the profile, and what it needs with Kubernetes. One module per runtime, registered
  * in ./index.ts; the shared rules ask it instead of comparing runtime names.
  */
-import type { Profile, Repo, VersionSpec } from '../../profile/types.js';
+import type { HandlerKind, Profile, Repo, VersionSpec } from '../../profile/types.js';
 import type { RuleContext } from '../context.js';
 
 export interface RuntimeRules {
@@ -28,6 +28,10 @@ export interface RuntimeRules {
    * description may be given; the package manager in use keeps its own.
    */
   repository?(ctx: RuleContext): Repo | undefined;
+  /** Why crinit gives it no extra runtime handlers (runtime.handlers); undefined where it does. */
+  readonly handlersRefused?: string;
+  /** The handler kinds its plan contributor configures. */
+  readonly handlerKinds?: readonly HandlerKind[];
   /** Its section of the profile, checked: the Profile keys it fills, or undefined when incomplete. */
   section(ctx: RuleContext): Partial<Profile> | undefined;
 }
