@@ -108,3 +108,10 @@ export function fetchedKeySource(doc: CloudConfig, id: string): string {
   expect(debs).toHaveLength(1);
   return debs[0]!;
 }
+
+/** The argv of the first-boot step `id` as the runner gets it (after crinit-step's `--`); the test fails without the step. */
+export function stepArgv(d: CloudConfig, id: string): string[] {
+  const line = d.runcmd.find((l) => l[1] === id);
+  expect(line, id).toBeDefined();
+  return line!.slice(line!.indexOf('--') + 1);
+}

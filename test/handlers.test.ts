@@ -8,18 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { doc, fileContent, type CloudConfig } from './cloud-config.js';
+import { doc, fileContent, stepArgv, type CloudConfig } from './cloud-config.js';
 import { MATRIX, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 const CRUN = 'runtime.handlers={"crun": {}}';
 /** The combinations `crinit list` says take a crun handler. */
 const WITH_CRUN = MATRIX.filter((r) => r.handlers.includes('crun')).map((r) => r.profile);
 
-const argvOf = (d: CloudConfig, id: string): string[] => {
-  const line = d.runcmd.find((l) => l[1] === id);
-  expect(line, id).toBeDefined();
-  return line!.slice(line!.indexOf('--') + 1);
-};
 
 describe('runtime.handlers on containerd', () => {
   it('crinit list: crun on containerd wherever the distro packages it; no handler on CRI-O, Docker, MCR, Amazon Linux or the Ignition distros', () => {
@@ -38,12 +33,12 @@ describe('runtime.handlers on containerd', () => {
       const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
       expect(schema.status, schema.stdout + schema.stderr).toBe(0);
       const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
-      expect(argvOf(d, 'install-packages')).toContain('crun');
-      expect(argvOf(d, 'hold-packages')).not.toContain('crun');
+      expect(stepArgv(d, 'install-packages')).toContain('crun');
+      expect(stepArgv(d, 'hold-packages')).not.toContain('crun');
       // The check runs after containerd restarted, for each handler with its binary.
       const ids = d.runcmd.map((l) => l[1]);
       expect(ids.indexOf('restart-containerd')).toBeLessThan(ids.indexOf('check-runtime-handlers'));
-      const check = argvOf(d, 'check-runtime-handlers');
+      const check = stepArgv(d, 'check-runtime-handlers');
       expect(check.slice(-2)).toEqual(['crun', '/usr/bin/crun']);
       const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${check[2]}\n`, encoding: 'utf8' });
       expect(sc.status, sc.stdout).toBe(0);

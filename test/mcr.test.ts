@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { doc, fetchedKeySource, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
+import { doc, fetchedKeySource, fileContent, stepArgv, yumRepo, type CloudConfig } from './cloud-config.js';
 import { expectKeyStepInstallsOnlyThePinnedKey, keyStep } from './key-step.js';
 import { MATRIX, needTool, runCli, systemdSplit, tempDir, writeTemp } from './helpers.js';
 
@@ -25,11 +25,6 @@ const FRAGMENT = '/etc/kubernetes/kubelet.conf.d/50-crinit-runtime.conf';
 /** The combinations `crinit list` shows MCR renderable on. */
 const MCR_DISTROS = MATRIX.filter((r) => r.runtime === 'mcr' && r.supported).map((r) => r.distro);
 
-const argvOf = (d: CloudConfig, id: string): string[] => {
-  const line = d.runcmd.find((l) => l[1] === id);
-  expect(line, id).toBeDefined();
-  return line!.slice(line!.indexOf('--') + 1);
-};
 
 describe('mcr: the subscriber gives the key; crinit ships no guess', () => {
   it('crinit list shows MCR renderable on Ubuntu 22.04, 24.04 and RHEL 9 only, each needing mcr.keyFingerprint', () => {
@@ -71,7 +66,7 @@ describe('mcr on its distros', () => {
       const d = doc(`${distro}/mcr`, WITH_KEY);
       const os = distro.startsWith('ubuntu') ? 'ubuntu' : 'rhel';
       // The key: fetched from the repository's path and installed only with the subscriber's fingerprint.
-      expect(argvOf(d, 'fetch-key-mcr').slice(2, 4)).toEqual([`https://repos.mirantis.com/${os}/gpg`, FPR]);
+      expect(stepArgv(d, 'fetch-key-mcr').slice(2, 4)).toEqual([`https://repos.mirantis.com/${os}/gpg`, FPR]);
       if (os === 'ubuntu') {
         const codename = distro === 'ubuntu-22.04' ? 'jammy' : 'noble';
         expect(fetchedKeySource(d, 'mcr')).toBe(`deb [signed-by=/etc/apt/keyrings/crinit-mcr.asc] https://repos.mirantis.com/ubuntu ${codename} stable-25.0`);
@@ -79,11 +74,11 @@ describe('mcr on its distros', () => {
         expect(yumRepo(d, 'mcr')).toMatchObject({ baseurl: 'https://repos.mirantis.com/rhel/$releasever/$basearch/stable-25.0', gpgcheck: '1' });
       }
       // The packages come from the channel (the version line), unpinned, and are held.
-      const install = argvOf(d, 'install-packages');
+      const install = stepArgv(d, 'install-packages');
       for (const p of ['docker-ee', 'docker-ee-cli', 'cri-dockerd-ee', 'containerd.io']) expect(install).toContain(p);
       expect(install.join(' ')).not.toMatch(/docker-ee[=-][0-9]/);
-      expect(argvOf(d, 'hold-packages').join(' ')).toMatch(/docker-ee docker-ee-cli cri-dockerd-ee containerd\.io/);
-      expect(argvOf(d, 'remove-conflicting-packages').join(' ')).toMatch(/runc.*docker-ce docker-ce-cli/);
+      expect(stepArgv(d, 'hold-packages').join(' ')).toMatch(/docker-ee docker-ee-cli cri-dockerd-ee containerd\.io/);
+      expect(stepArgv(d, 'remove-conflicting-packages').join(' ')).toMatch(/runc.*docker-ce docker-ce-cli/);
       // daemon.json carries the cgroup driver; never a flag as well.
       expect(JSON.parse(fileContent(d, '/etc/docker/daemon.json'))['exec-opts']).toEqual(['native.cgroupdriver=systemd']);
       expect(JSON.stringify(d)).not.toContain('--exec-opt');
@@ -92,14 +87,14 @@ describe('mcr on its distros', () => {
       expect(ids.indexOf('install-config-files')).toBeLessThan(ids.indexOf('read-cri-socket'));
       expect(ids.indexOf('read-cri-socket')).toBeLessThan(ids.indexOf('systemd-daemon-reload'));
       expect(ids.indexOf('restart-cri-docker')).toBeLessThan(ids.indexOf('wait-for-cri-socket'));
-      expect(argvOf(d, 'read-cri-socket')).toEqual([SCRIPT, 'wire', '/', 'cri-docker.socket', 'cri-docker.service', DROPIN, CRICTL, FRAGMENT]);
+      expect(stepArgv(d, 'read-cri-socket')).toEqual([SCRIPT, 'wire', '/', 'cri-docker.socket', 'cri-docker.service', DROPIN, CRICTL, FRAGMENT]);
     });
   }
 
   it('mcr.channel and mcr.repository replace the defaults; a release version picks its own channel', () => {
     const d = doc('ubuntu-24.04/mcr', [...WITH_KEY, 'mcr.channel=stable-29.2.1/fips', 'mcr.repository=https://mcr.mirror.example.com/mirantis']);
     expect(fetchedKeySource(d, 'mcr')).toBe('deb [signed-by=/etc/apt/keyrings/crinit-mcr.asc] https://mcr.mirror.example.com/mirantis/ubuntu noble stable-29.2.1/fips');
-    expect(argvOf(d, 'fetch-key-mcr')[2]).toBe('https://mcr.mirror.example.com/mirantis/ubuntu/gpg');
+    expect(stepArgv(d, 'fetch-key-mcr')[2]).toBe('https://mcr.mirror.example.com/mirantis/ubuntu/gpg');
     expect(yumRepo(doc('rhel-9/mcr', [...WITH_KEY, 'runtime.version=25.0.14']), 'mcr').baseurl).toBe('https://repos.mirantis.com/rhel/$releasever/$basearch/stable-25.0.14');
   });
 
@@ -149,7 +144,7 @@ describe('the socket step, run for real against stand-in units', () => {
     const root = standInRoot(d, SOCKET_UNIT, SERVICE_UNIT);
     mkdirSync(join(root, '/usr/lib/systemd/system/cri-docker.socket.d'), { recursive: true });
     writeFileSync(join(root, '/usr/lib/systemd/system/cri-docker.socket.d/50-mcr.conf'), '[Socket]\nListenStream=\nListenStream=/run/mcr/cri-dockerd-ee.sock\n');
-    const wire = argvOf(d, 'read-cri-socket');
+    const wire = stepArgv(d, 'read-cri-socket');
     const r = run(wire, root);
     expect(r.status, r.stderr).toBe(0);
     const endpoint = 'unix:///run/mcr/cri-dockerd-ee.sock';
@@ -187,12 +182,12 @@ describe('the socket step, run for real against stand-in units', () => {
     needTool(ctx, 'python3');
     const d = doc('rhel-9/mcr', WITH_KEY);
     const root = standInRoot(d, SOCKET_UNIT, SERVICE_UNIT);
-    expect(run(argvOf(d, 'read-cri-socket'), root).status).toBe(0);
+    expect(run(stepArgv(d, 'read-cri-socket'), root).status).toBe(0);
     expect((parseYaml(readFileSync(join(root, FRAGMENT), 'utf8')) as Record<string, string>).containerRuntimeEndpoint).toBe('unix:///run/cri-dockerd.sock');
     mkdirSync(join(root, 'run'), { recursive: true });
     const bind = spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', join(root, 'run/cri-dockerd.sock')]);
     expect(bind.status).toBe(0);
-    expect(run(argvOf(d, 'wait-for-cri-socket'), root).status).toBe(0);
+    expect(run(stepArgv(d, 'wait-for-cri-socket'), root).status).toBe(0);
   });
 
   it('fails, naming what it could not read, and leaves the files as they were: no socket, two sockets, a path it will not write', (ctx) => {
@@ -206,14 +201,14 @@ describe('the socket step, run for real against stand-in units', () => {
     ];
     for (const [unit, message] of cases) {
       const root = standInRoot(d, unit, SERVICE_UNIT);
-      const r = run(argvOf(d, 'read-cri-socket'), root);
+      const r = run(stepArgv(d, 'read-cri-socket'), root);
       expect(r.status, unit).not.toBe(0);
       expect(r.stderr).toContain(message);
       expect(readFileSync(join(root, FRAGMENT), 'utf8')).toBe(fileContent(d, FRAGMENT));
       expect(readFileSync(join(root, DROPIN), 'utf8')).toContain('@CRINIT_CRI_EXECSTART@');
     }
     const noExec = standInRoot(d, SOCKET_UNIT, '[Service]\nType=notify\n');
-    const r = run(argvOf(d, 'read-cri-socket'), noExec);
+    const r = run(stepArgv(d, 'read-cri-socket'), noExec);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('cri-docker.service has no ExecStart= of its own');
     expect(existsSync(join(noExec, `${CRICTL}.crinit-tmp`))).toBe(false);

@@ -17,15 +17,25 @@ export function runValidate(arg: string, opts: { set: string[] }): void {
   if (process.exitCode === EXIT.ok) process.stdout.write(`ok: ${arg} (${result.chain})\n`);
 }
 
-/** The action of `crinit manifest`. */
-export function runManifest(arg: string, opts: { set: string[]; json?: boolean }): void {
-  const result = compileArg(arg, opts.set);
+/**
+ * compiledOrExit compiles the profile a command names and reports its diagnostics; undefined,
+ * with the exit code set, when it does not compile.
+ */
+function compiledOrExit(arg: string, set: readonly string[]): ReturnType<typeof compileArg> | undefined {
+  const result = compileArg(arg, set);
   report([...result.diagnostics]);
   const code = exitCodeFor(result.diagnostics);
-  if (code !== EXIT.ok || !result.plan) {
+  if (code !== EXIT.ok || !result.plan || !result.profile) {
     process.exitCode = code === EXIT.ok ? EXIT.internal : code;
-    return;
+    return undefined;
   }
+  return result;
+}
+
+/** The action of `crinit manifest`. */
+export function runManifest(arg: string, opts: { set: string[]; json?: boolean }): void {
+  const result = compiledOrExit(arg, opts.set);
+  if (!result?.plan) return;
   const entries = manifest(result.plan);
   const fromRepos = new Set(entries.flatMap((e) => (e.packages ?? []).map((p) => p.split(' ')[0]!)));
   const distroPackages = result.plan.packages.filter((p) => !fromRepos.has(p.name)).map((p) => (p.version ? `${p.name} ${p.version.raw}` : p.name));
@@ -34,13 +44,8 @@ export function runManifest(arg: string, opts: { set: string[]; json?: boolean }
 
 /** The action of `crinit runtimeclasses`: a YAML stream, one document per handler. */
 export function runRuntimeClasses(arg: string, opts: { set: string[] }): void {
-  const result = compileArg(arg, opts.set);
-  report([...result.diagnostics]);
-  const code = exitCodeFor(result.diagnostics);
-  if (code !== EXIT.ok || !result.profile) {
-    process.exitCode = code === EXIT.ok ? EXIT.internal : code;
-    return;
-  }
+  const result = compiledOrExit(arg, opts.set);
+  if (!result?.profile) return;
   const classes = runtimeClasses(result.profile);
   if (classes.length === 0) process.stderr.write(`${arg} has no runtime.handlers: there is no RuntimeClass to print\n`);
   process.stdout.write(classes.map((c) => stringify(c)).join('---\n'));
