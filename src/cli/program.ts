@@ -1,0 +1,41 @@
+/**
+ * @fileoverview The command line's parser: every command's definition (src/cli/commands.ts) on
+ * one commander program, and how its outcome becomes the exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { CRINIT_VERSION } from '../version.generated.js';
+import { CODES } from '../diagnostics.js';
+import { registerExport, registerList, registerManifest, registerRender, registerRuntimeClasses, registerServe, registerValidate } from './commands.js';
+import { EXIT } from './io.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('crinit')
+    .description('Compile a node profile into first-boot configuration for a Kubernetes node.')
+    .version(CRINIT_VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerRender(program);
+  registerExport(program);
+  registerValidate(program);
+  registerServe(program);
+  registerManifest(program);
+  registerRuntimeClasses(program);
+  registerList(program);
+  return program;
+}
+
+/** runProgram parses argv and runs the command; a usage error or a crash sets the exit code. */
+export async function runProgram(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv as string[]);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.stderr.write(`error ${CODES.internal}: ${(e as Error).message}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}
