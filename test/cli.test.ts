@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
 import { CLI, DISTROS, IGNITION_DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
@@ -191,6 +192,20 @@ describe('crinit list', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^PROFILE +DEFAULT SOURCE/);
     expect(r.stderr).not.toContain('EPIPE');
+  });
+
+  it('reads a profile from standard input for -, and reports positions in it as -:line:col', () => {
+    const text = 'extends: debian-12/containerd\nruntime: {cgroupDriver: systemd}\n';
+    const r = runCli(['render', '-'], { input: text });
+    expect(r.status, r.stderr).toBe(0);
+    // The same output as from a file, but for the profile's name.
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', text);
+    const fromFile = runCli(['render', 'node.yaml'], { cwd: dir }).stdout;
+    expect(JSON.stringify(parseYaml(r.stdout))).toBe(JSON.stringify(parseYaml(fromFile)).replaceAll('node.yaml', '-'));
+    const bad = runCli(['validate', '-'], { input: 'extends: debian-12/containerd\nruntime: {cgroupDrivr: systemd}\n' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('-:2:11: error E-SCHEMA-UNKNOWN-KEY');
   });
 
   it('prints a table with every profile', () => {

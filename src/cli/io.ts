@@ -4,12 +4,16 @@
  *
  * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readSync, statSync } from 'node:fs';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
+/** The name a profile or inventory read from standard input goes by: `crinit render -`. */
+export const STDIN = '-';
+
 export function readText(path: string): string | undefined {
+  if (path === STDIN) return readStdin();
   try {
     // Regular files only (a FIFO or /dev/zero would stall or exhaust the process), of a size a
     // profile or an inventory can have; anything else cannot be read.
@@ -19,6 +23,36 @@ export function readText(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Standard input to its end, if it stays within MAX_INPUT_BYTES. */
+function readStdin(): string | undefined {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(1 << 16);
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(0, buf, 0, buf.length, null);
+      } catch (e) {
+        // A non-blocking stdin with nothing yet: wait for it, as a blocking read would.
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          continue;
+        }
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_INPUT_BYTES) return undefined;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The largest file crinit reads (a profile, an inventory, a snippet, a part). */
