@@ -206,6 +206,10 @@ describe('crinit list', () => {
     const bad = runCli(['validate', '-'], { input: 'extends: debian-12/containerd\nruntime: {cgroupDrivr: systemd}\n' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('-:2:11: error E-SCHEMA-UNKNOWN-KEY');
+    // An inventory too; its profiles are found from the current directory.
+    const inv = runCli(['render', '--inventory', '-', '-o', 'out'], { cwd: dir, input: 'nodes:\n  - {name: a1, profile: node.yaml}\n' });
+    expect(inv.status, inv.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'a1.user-data'), 'utf8')).toBe(fromFile);
   });
 
   it('prints a table with every profile', () => {
