@@ -32,7 +32,7 @@ export const handlers: Rule = {
       ctx.err('/runtime/handlers', `${module.product} takes no extra runtime handlers: ${module.handlersRefused}`, 'remove runtime.handlers, or use containerd (extends: DISTRO/containerd)', CODES.unsupported);
       return;
     }
-    const available = (Object.keys(ctx.data.handlerPackaging ?? {}) as HandlerKind[]).sort();
+    const available = (Object.keys(installed) as HandlerKind[]).sort();
     const defaults = names.filter((n) => written[n]!.default === true);
     if (defaults.length > 1) {
       for (const n of defaults) ctx.err(joinPointer(['runtime', 'handlers', n, 'default']), `more than one handler is the default: ${defaults.join(', ')}`, 'keep default: true on one handler', CODES.conflict);
@@ -50,7 +50,6 @@ export const handlers: Rule = {
         ctx.err(ptr, `the handler ${name} names no kind`, `add kind: ${Object.keys(HANDLER_KINDS).join(', ')}`, CODES.incomplete);
         continue;
       }
-      const pk = ctx.data.handlerPackaging?.[kind];
       if (!module?.handlerKinds?.includes(kind)) {
         ctx.err(
           w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr,
@@ -60,6 +59,7 @@ export const handlers: Rule = {
         );
         continue;
       }
+      const pk = installed[kind];
       if (!pk) {
         ctx.err(
           w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr,
