@@ -212,6 +212,18 @@ describe('crinit list', () => {
     expect(readFileSync(join(dir, 'out', 'a1.user-data'), 'utf8')).toBe(fromFile);
   });
 
+  it('the package ships its license and the profile schema, exported for editors (crinit/profile.schema.json)', () => {
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    expect(pack.status, pack.stderr).toBe(0);
+    const files = (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'profiles/profile.schema.json', 'dist/cli.js', 'dist/index.js']));
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; exports: Record<string, unknown> };
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^Apache License\s+Version 2\.0, January 2004/);
+    expect(pkg.license).toBe('Apache-2.0');
+    const schema = JSON.parse(readFileSync(join(ROOT, pkg.exports['./profile.schema.json'] as string), 'utf8')) as { $id: string; properties: Record<string, unknown> };
+    expect(schema.properties).toHaveProperty('runtime');
+  });
+
   it('prints a table with every profile', () => {
     const r = runCli(['list']);
     expect(r.status).toBe(0);
