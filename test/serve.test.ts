@@ -93,10 +93,12 @@ describe('crinit serve', () => {
     const bodies = new Set<string>();
     let slowest = 0;
     let signalled = false;
-    // A bounded load on loopback: 5 clients, until the reload (in a worker thread) has landed and
-    // each client has made 60 requests, and never more than 3,000 requests in all.
+    // A bounded load on loopback: 5 clients, until a response shows the reload (in a worker
+    // thread) has landed and each client has made 60 requests, and never more than 3,000 requests
+    // in all. (Stopping at the log line instead let every client stop before its first request
+    // after the swap.)
     const client = async () => {
-      for (let i = 0; i < 600 && (i < 60 || !log().includes('reloaded nodes.yaml')); i++) {
+      for (let i = 0; i < 600 && (i < 60 || !bodies.has('10.0.0.99')); i++) {
         const t = performance.now();
         const r = await fetch(url);
         statuses.push(r.status);
