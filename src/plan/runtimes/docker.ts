@@ -21,6 +21,20 @@ export function criDockerdArtifact(profile: Profile): { url: string; upstream: s
 }
 
 /**
+ * dockerd's daemon.json, for every runtime that is a dockerd (Docker Engine, Mirantis Container
+ * Runtime): the cgroup driver, given there only (never also as a flag), and Docker Hub's mirrors,
+ * the only registry dockerd mirrors. Docker built into an Ignition image keeps dockerd's own
+ * default driver (systemd on cgroup v2, the only driver the rules allow there): its unit may pass
+ * the option as a flag.
+ */
+export function daemonJson(profile: Profile, at: At): PlanFile {
+  const rt = profile.runtime;
+  const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
+  const execOpt = rt.source === 'builtin' ? '' : `native.cgroupdriver=${rt.cgroupDriver}`;
+  return file(profile.docker!.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt, mirrors }, at('/runtime/cgroupDriver'));
+}
+
+/**
  * Docker Engine with cri-dockerd. dockerd takes its cgroup driver from daemon.json only (dockerd
  * refuses an option given both there and as a flag); cri-dockerd runs from crinit's own units,
  * since only a release tarball exists for every distro, and a drop-in carries the values from
@@ -30,12 +44,9 @@ function parts(profile: Profile, header: Header, at: At, srcPtr: string): Runtim
   const docker = profile.docker!;
   const cri = profile.criDockerd!;
   const rt = profile.runtime;
-  const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
   const artifact = criDockerdArtifact(profile);
   const files: PlanFile[] = [
-    // Docker built into an Ignition image keeps dockerd's own default driver (systemd on cgroup
-    // v2, the only driver normalize allows there): its unit may pass the option as a flag.
-    file(docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt: rt.source === 'builtin' ? '' : `native.cgroupdriver=${rt.cgroupDriver}`, mirrors }, at('/runtime/cgroupDriver')),
+    daemonJson(profile, at),
     file(`${UNIT_DIR}/${cri.socketUnit}`, 'docker/cri-docker.socket.hbs', { ...header, socket: cri.socket, service: cri.service }, at('/criDockerd/socketUnit')),
     file(`${UNIT_DIR}/${cri.service}`, 'docker/cri-docker.service.hbs', { ...header, binary: cri.binary, socketUnit: cri.socketUnit, dockerService: docker.service }, at('/criDockerd/service')),
     file(

@@ -9,21 +9,21 @@ import { CRI_WIRE_NAME, RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
 import type { Profile } from '../../profile/types.js';
 import { file, type At, type Header } from '../nodes.js';
 import type { PlanFile } from '../types.js';
+import { daemonJson } from './docker.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
 /** The word that stands for the socket until crinit-cri-socket reads it on the node. */
-export const CRI_SOCKET_WORD = '@CRINIT_CRI_SOCKET@';
+const CRI_SOCKET_WORD = '@CRINIT_CRI_SOCKET@';
 
 function parts(profile: Profile, header: Header, at: At): RuntimeParts {
   const docker = profile.docker!;
   const mcr = profile.mcr!;
   const rt = profile.runtime;
-  const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
   const dropin = `${UNIT_DIR}/${mcr.criDockerdService}.d/${RUNTIME_DROPIN}`;
   const script = `${profile.distro.binDir}/${CRI_WIRE_NAME}`;
   const socketOrigin = at('/mcr/criDockerdSocketUnit');
   const files: PlanFile[] = [
-    file(docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt: `native.cgroupdriver=${rt.cgroupDriver}`, mirrors }, at('/runtime/cgroupDriver')),
+    daemonJson(profile, at),
     file(script, 'mcr/crinit-cri-socket.sh.hbs', {}, socketOrigin, { mode: 0o755 }),
   ];
   // After the packages: the step that completes it runs once the package's unit is there.
