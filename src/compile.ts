@@ -17,7 +17,10 @@ import { checkCollisions } from './plan/collisions.js';
 import { checkOffline } from './offline.js';
 import type { NodePlan, RenderedPlan } from './plan/types.js';
 import { mergeLayers, replacementDiagnostics } from './profile/merge.js';
-import { applyRules } from './rules/index.js';
+import { applyRules, LOCAL_RULES, ruleContext, runRules } from './rules/index.js';
+import { userFiles } from './plan/contributors/user.js';
+import type { Locator } from './profile/normalize.js';
+import type { SourceLayer } from './profile/source.js';
 import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
@@ -81,14 +84,24 @@ function profileName(profile: CompileOptions['profile']): string {
   return commentText(typeof profile === 'string' ? profile : posix.basename(profile.path));
 }
 
+/** The checking half of a pass: resolved, merged, ruled and planned, with what each stage made. */
+interface Checked {
+  readonly diagnostics: Diagnostic[];
+  readonly chain: string;
+  readonly sentinels: ReadonlyMap<string, string>;
+  readonly entry?: SourceLayer;
+  readonly data?: WrittenProfile;
+  readonly profile?: Profile;
+  readonly locator?: Locator;
+  readonly plan?: NodePlan;
+}
+
 /**
- * run is one pass of the pipeline with the given per-node variable handling. With checkOnly it
- * stops once every check on the profile's values has run (rules, plan, collisions), before
- * rendering: what a fleet runs per node.
+ * check runs every check on the profile's values (resolve, schema, merge, rules, plan,
+ * collisions) and stops at the first stage with an error.
  */
-function run(options: CompileOptions, variables: VariableOptions, checkOnly = false): Run {
+function check(options: CompileOptions, variables: VariableOptions): Checked {
   const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
-  const name = profileName(options.profile);
   const resolved = resolveProfile(entry, {
     ...(options.readFile ? { readFile: options.readFile } : {}),
     ...(options.set ? { set: options.set } : {}),
@@ -102,11 +115,24 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
   const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
   const norm = applyRules(data as WrittenProfile, origins, chain, entryLayer);
   const diagnostics = [...resolved.diagnostics, ...replacementDiagnostics(replaced, chain), ...norm.diagnostics];
-  if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, chain, sentinels };
+  const seen = { chain, sentinels, data: data as WrittenProfile, locator: norm.locator, ...(entryLayer ? { entry: entryLayer } : {}) };
+  if (!norm.profile || hasErrors(diagnostics)) return { diagnostics, ...seen };
 
-  const plan: NodePlan = buildPlan(norm.profile, name, norm.locator);
+  const plan: NodePlan = buildPlan(norm.profile, profileName(options.profile), norm.locator);
   diagnostics.push(...checkCollisions(plan, norm.locator));
-  if (hasErrors(diagnostics) || checkOnly) return { diagnostics, chain, profile: norm.profile, sentinels };
+  return { diagnostics, ...seen, profile: norm.profile, plan };
+}
+
+/**
+ * run is one pass of the pipeline with the given per-node variable handling. With checkOnly it
+ * stops once every check on the profile's values has run (rules, plan, collisions), before
+ * rendering: what a fleet runs per node.
+ */
+function run(options: CompileOptions, variables: VariableOptions, checkOnly = false): Run {
+  const checked = check(options, variables);
+  const { diagnostics, chain, sentinels, profile, plan } = checked;
+  if (!profile || !plan || hasErrors(diagnostics) || checkOnly) return { diagnostics, chain, sentinels, ...(profile ? { profile } : {}) };
+  const norm = { profile, locator: checked.locator! };
   const rendered = renderPlan(plan);
   const backend = BACKENDS[norm.profile.distro.backend];
   const document = options.document ?? (options.butane ? FORMATS.butane.document : undefined);
@@ -169,6 +195,79 @@ export function checkValues(options: CompileOptions, values: Readonly<Record<str
     return [internalError(e)];
   }
 }
+
+/** Whether a value holds one of the sentinel words anywhere. */
+function holdsSentinel(value: unknown, words: readonly string[]): boolean {
+  if (typeof value === 'string') return words.some((w) => value.includes(w));
+  if (Array.isArray(value)) return value.some((v) => holdsSentinel(v, words));
+  if (value && typeof value === 'object') return Object.values(value).some((v) => holdsSentinel(v, words));
+  return false;
+}
+
+/**
+ * localCheck prepares the per-node check for a profile whose per-node values all stand under
+ * keys of LOCAL_RULES (a node's own files, say): the profile is checked once with sentinel words,
+ * and each node then re-runs only what its values can change. Resolving (each layer's schema
+ * verdict), the keyed merge, the rules of those keys and the collision check of their plan nodes
+ * run with the node's values; every other rule and plan node reads none of them, so their verdict
+ * is the one the sentinel pass gave. Undefined when the full check is needed.
+ */
+function localCheck(options: CompileOptions, names: readonly string[]): ((values: Readonly<Record<string, string>>) => readonly Diagnostic[]) | undefined {
+  const base = check(options, { templateNames: names });
+  if (!base.data || !base.plan || hasErrors(base.diagnostics)) return undefined;
+  const words = [...base.sentinels.keys()];
+  const varying = Object.keys(base.data).filter((k) => holdsSentinel((base.data as Record<string, unknown>)[k], words));
+  if (!varying.every((k) => LOCAL_RULES[k] !== undefined)) return undefined;
+  const rules = varying.flatMap((k) => LOCAL_RULES[k]!);
+  const plan = base.plan;
+  const crinitFiles = plan.files.filter((f) => f.entry === undefined);
+  const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
+  return (values) => {
+    const resolved = resolveProfile(entry, {
+      ...(options.readFile ? { readFile: options.readFile } : {}),
+      ...(options.set ? { set: options.set } : {}),
+      variables: { values },
+    });
+    if (hasErrors(resolved.diagnostics)) return resolved.diagnostics;
+    const { data, origins, replaced } = mergeLayers(resolved.layers);
+    const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
+    const started = ruleContext(data as WrittenProfile, origins, resolved.chain, entryLayer);
+    const diagnostics = [...resolved.diagnostics, ...replacementDiagnostics(replaced, resolved.chain), ...started.diagnostics];
+    if (!started.ctx || hasErrors(diagnostics)) return diagnostics;
+    runRules(started.ctx, rules);
+    if (hasErrors(diagnostics)) return diagnostics;
+    const L = started.locator;
+    const files = userFiles({ profile: { files: (data as WrittenProfile).files ?? [] }, at: (pointer) => L.origin(pointer) });
+    diagnostics.push(...checkCollisions({ ...plan, files: [...crinitFiles, ...files] }, L));
+    return diagnostics;
+  };
+}
+
+/**
+ * prepareValueCheck gives what checkValues gives, for one profile and many sets of values: a
+ * fleet's nodes. Where every per-node value stands under a key of LOCAL_RULES, only what those
+ * values can change is checked again per node (localCheck); otherwise each call is checkValues.
+ * test/value-check.test.ts holds the two to the same diagnostics.
+ */
+export function prepareValueCheck(options: CompileOptions): ValueCheck {
+  const byNames = new Map<string, ((values: Readonly<Record<string, string>>) => readonly Diagnostic[]) | undefined>();
+  const local = (names: readonly string[]) => {
+    const key = [...names].sort().join(',');
+    if (!byNames.has(key)) byNames.set(key, localCheck(options, [...names].sort()));
+    return byNames.get(key);
+  };
+  const check = (values: Readonly<Record<string, string>>): readonly Diagnostic[] => {
+    try {
+      return (local(Object.keys(values)) ?? ((v) => run(options, { values: v }, true).diagnostics))(values);
+    } catch (e) {
+      return [internalError(e)];
+    }
+  };
+  return Object.assign(check, { isLocal: (names: readonly string[]) => local(names) !== undefined });
+}
+
+/** A prepared per-node check; isLocal tells whether values of these names take the local check. */
+export type ValueCheck = ((values: Readonly<Record<string, string>>) => readonly Diagnostic[]) & { readonly isLocal: (names: readonly string[]) => boolean };
 
 /** internalError reports an exception from the pipeline: a crinit bug, never the user's input. */
 function internalError(e: unknown): Diagnostic {

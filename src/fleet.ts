@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { parse as parseCsvText } from 'csv-parse/sync';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { checkValues, isSimpleValue, prepareTemplate, type CompileOptions } from './compile.js';
+import { isSimpleValue, prepareTemplate, prepareValueCheck, type CompileOptions } from './compile.js';
 import { CODES, hasErrors, type Diagnostic, type Position } from './diagnostics.js';
 import { isBuiltinName } from './profile/resolve.js';
 import { notUtf8At } from './profile/formats.js';
@@ -288,6 +288,7 @@ export function renderFleet(
     // Every node's values pass the checks the profile's own values pass (the same ones as
     // `render --var`): once per distinct set of the values the profile uses.
     const checked = new Map<string, readonly Diagnostic[]>();
+    const checkValues = prepareValueCheck(compileOptions);
     const sent = new Map<string, Promise<readonly Diagnostic[]>>();
     for (const m of members) {
       const missing = prepared.used.filter((v) => m.vars[v] === undefined);
@@ -305,7 +306,7 @@ export function renderFleet(
         elsewhere.push(job.then((found) => refusalsOf(file, m, used, found)));
       } else {
         let found = checked.get(key);
-        if (!found) checked.set(key, (found = prepared.used.length > 0 ? checkValues(compileOptions, values) : []));
+        if (!found) checked.set(key, (found = prepared.used.length > 0 ? checkValues(values) : []));
         const refused = refusalsOf(file, m, prepared.used, found);
         if (refused.length > 0) {
           diagnostics.push(...refused);

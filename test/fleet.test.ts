@@ -3,9 +3,10 @@
  * that node's values gives; a bad inventory is refused with line:col and nothing is written.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempDir, writeTemp } from './helpers.js';
+import { CLI, needTool, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
 
 const PROFILE = readFileSync(join(ROOT, 'examples/terraform/node.yaml'), 'utf8');
 
@@ -143,6 +144,21 @@ describe('crinit render --inventory', () => {
     expect(readdirSync(join(dir, 'out', 'b.user-data'))).toEqual(['keep']);
     // No staging directory is left behind.
     expect(readdirSync(dir).filter((n) => n.includes('.crinit-'))).toEqual([]);
+  });
+
+  it('on a terminal, the progress line is redrawn at most ten times a second, and ends on the last node', (ctx) => {
+    needTool(ctx, 'script', 'bsdutils');
+    const dir = tempDir();
+    const lines = Array.from({ length: 2000 }, (_, i) => `  - {name: n${i}, profile: debian-12/containerd}`);
+    writeFileSync(join(dir, 'nodes.yaml'), `nodes:\n${lines.join('\n')}\n`);
+    // script(1) gives crinit a terminal for stderr.
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${CLI} render --inventory nodes.yaml -o out`, '/dev/null'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const draws = r.stdout.split('\r[').length - 1;
+    // One draw per node before; a run of 2,000 nodes would need over 100 s to reach 1,000 draws.
+    expect(draws).toBeGreaterThan(0);
+    expect(draws).toBeLessThan(1000);
+    expect(r.stdout).toContain('2000/2000');
   });
 
   it('usage: a profile and --inventory together, or --inventory without -o', () => {

@@ -98,6 +98,7 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
   // directory only when every node rendered (all or none).
   let tree: StagedTree | undefined;
   let written = 0;
+  let drawn = 0;
   // Each node's values are checked on a second thread while this one fills and stages outputs.
   const checks = checker();
   let fleet: ReturnType<typeof renderInventory>;
@@ -107,7 +108,11 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
       text,
       { readFile: readText, set: opts.set },
       (done, total, name) => {
+        // Redrawn at most ten times a second, and once at the end.
         if (!tty) return;
+        const now = Date.now();
+        if (done < total && now - drawn < 100) return;
+        drawn = now;
         const width = 30;
         const fill = Math.round((done / total) * width);
         process.stderr.write(`\r[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${done}/${total} ${name.slice(0, 30).padEnd(30)}`);

@@ -34,6 +34,23 @@ export interface OriginMap {
   get(pointer: string): ValueOrigin | undefined;
 }
 
+/** Every pointer of a cached merge's origins and every pointer above one, worked out once per merge. */
+const basePointers = new WeakMap<ReadonlyMap<string, ValueOrigin>, ReadonlySet<string>>();
+function pointersOf(base: ReadonlyMap<string, ValueOrigin>): ReadonlySet<string> {
+  let all = basePointers.get(base);
+  if (!all) {
+    const set = new Set<string>();
+    for (const k of base.keys()) {
+      for (let p = k; !set.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+        set.add(p);
+        if (p === '') break;
+      }
+    }
+    basePointers.set(base, (all = set));
+  }
+  return all;
+}
+
 /**
  * The origins of one merge: its own entries over those of the cached built-in merge it starts
  * from, which it never copies or changes (a forgotten base entry is only hidden).
@@ -55,7 +72,8 @@ class Origins implements OriginMap {
   forget(at: string): void {
     const under = (k: string): boolean => k === at || k.startsWith(at + '/');
     for (const k of [...this.own.keys()]) if (under(k)) this.own.delete(k);
-    if (this.base) for (const k of this.base.keys()) if (under(k)) this.hidden.add(k);
+    // Most pointers a user layer sets (its own files, say) hold nothing of the base merge.
+    if (this.base && pointersOf(this.base).has(at)) for (const k of this.base.keys()) if (under(k)) this.hidden.add(k);
   }
 
   /** The entries, for a merge to keep (only a merge without a base is cached). */

@@ -13,19 +13,28 @@ import { validateLayer } from './schema.js';
 import { builtinSourceLayer, joinPointer, locate, parseLayer, type SourceLayer } from './source.js';
 import { substituteVariables, type VariableOptions } from './variables.js';
 
+/** The names of the embedded profiles under profiles/KIND/ (sorted), worked out once per process. */
+const builtinNames = new Map<string, readonly string[]>();
+function namesUnder(kind: 'distros' | 'runtimes'): string[] {
+  let names = builtinNames.get(kind);
+  if (!names) {
+    const prefix = `profiles/${kind}/`;
+    names = Object.keys(ASSETS)
+      .filter((k) => k.startsWith(prefix) && k.endsWith('.yaml'))
+      .map((k) => k.slice(prefix.length, -'.yaml'.length))
+      .sort();
+    builtinNames.set(kind, names);
+  }
+  return [...names];
+}
+
 /** The built-in distros and runtimes, from profiles/ (sorted). */
 export function builtinDistros(): string[] {
-  return Object.keys(ASSETS)
-    .filter((k) => k.startsWith('profiles/distros/') && k.endsWith('.yaml'))
-    .map((k) => k.slice('profiles/distros/'.length, -'.yaml'.length))
-    .sort();
+  return namesUnder('distros');
 }
 
 export function builtinRuntimes(): string[] {
-  return Object.keys(ASSETS)
-    .filter((k) => k.startsWith('profiles/runtimes/') && k.endsWith('.yaml'))
-    .map((k) => k.slice('profiles/runtimes/'.length, -'.yaml'.length))
-    .sort();
+  return namesUnder('runtimes');
 }
 
 /** isBuiltinName tells "ubuntu-24.04/containerd" apart from a file path. */

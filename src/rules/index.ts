@@ -49,15 +49,17 @@ export const RULES: readonly Rule[] = [
 ];
 
 /**
- * applyRules runs the rules and returns the Profile, or only diagnostics when an error makes a
- * profile impossible to build.
+ * Top-level profile keys whose per-node values are checked by re-running only these rules (and
+ * re-keying only their plan nodes), in RULES order: no other rule or plan contributor reads the
+ * key, which test/value-check.test.ts enforces. capabilities reads every key's shape. A per-node value under any other key takes the full check.
  */
-export function applyRules(
-  data: WrittenProfile,
-  origins: OriginMap,
-  chain: string,
-  entry?: SourceLayer,
-): { profile?: Profile; locator: Locator; diagnostics: Diagnostic[] } {
+export const LOCAL_RULES: Readonly<Record<string, readonly Rule[]>> = { files: [capabilities, files] };
+
+/**
+ * ruleContext starts the rules' shared context over merged layers, or gives only diagnostics
+ * when the profile names no distro or runtime.
+ */
+export function ruleContext(data: WrittenProfile, origins: OriginMap, chain: string, entry?: SourceLayer): { ctx?: RuleContext; locator: Locator; diagnostics: Diagnostic[] } {
   const L = new Locator(origins, chain, entry);
   const diagnostics: Diagnostic[] = [];
   const err = (pointer: string, message: string, hint?: string, code: string = CODES.required, key?: string) => diagnostics.push(L.diag('error', code, pointer, message, hint, key));
@@ -95,10 +97,32 @@ export function applyRules(
     err,
     warn,
   };
-  for (const rule of RULES) {
+  return { ctx, locator: L, diagnostics };
+}
+
+/** runRules runs rules in order over a context, until one stops it; false when one did. */
+export function runRules(ctx: RuleContext, rules: readonly Rule[] = RULES): boolean {
+  for (const rule of rules) {
     rule.run(ctx);
-    if (ctx.stop) return { locator: L, diagnostics };
+    if (ctx.stop) return false;
   }
+  return true;
+}
+
+/**
+ * applyRules runs the rules and returns the Profile, or only diagnostics when an error makes a
+ * profile impossible to build.
+ */
+export function applyRules(
+  data: WrittenProfile,
+  origins: OriginMap,
+  chain: string,
+  entry?: SourceLayer,
+): { profile?: Profile; locator: Locator; diagnostics: Diagnostic[] } {
+  const { ctx, locator: L, diagnostics } = ruleContext(data, origins, chain, entry);
+  if (!ctx || !runRules(ctx)) return { locator: L, diagnostics };
+  const distro = ctx.distro;
+  const backend = ctx.backend;
 
   const { packaging, version, rt, parts } = ctx;
   if (diagnostics.some((d) => d.severity === 'error') || !packaging || !version || ctx.incomplete) return { locator: L, diagnostics };

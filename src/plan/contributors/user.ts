@@ -1,8 +1,10 @@
 /** @fileoverview The profile's own files, in merge order, each keyed by its files: entry. */
+import type { Profile } from '../../profile/types.js';
 import type { PlanFile } from '../types.js';
 import type { BuildContext } from './context.js';
 
-export function userFiles({ profile, at }: BuildContext): PlanFile[] {
+/** The profile's files as plan nodes; it reads nothing of the profile but files:. */
+export function userFiles({ profile, at }: Pick<BuildContext, 'at'> & { readonly profile: Pick<Profile, 'files'> }): PlanFile[] {
   return profile.files.map((f, i) => {
     const [owner, group] = (f.owner ?? 'root:root').split(':') as [string, string | undefined];
     return {
