@@ -5,7 +5,7 @@
 import { CODES } from './diagnostics.js';
 import { packageManager } from './os/package-managers.js';
 import { compile } from './compile.js';
-import { RUNTIME_CONTRIBUTORS } from './plan/runtimes/index.js';
+import { runtimeContributor } from './plan/runtimes/index.js';
 import { builtinDistros, builtinRuntimes } from './profile/resolve.js';
 import type { RuntimeSource } from './profile/types.js';
 
@@ -122,8 +122,8 @@ export function listMatrix(): MatrixRow[] {
           ...(needs ? { needs } : {}),
           package: p.runtimeSysext ? `${p.runtimeSysext.name} image` : (p.packaging.package ?? '(in the image)'),
           version: p.runtime.version.raw,
-          ...(RUNTIME_CONTRIBUTORS[p.runtime.name]?.facts?.(p) ?? {}),
-          ...(p.criDockerd ? { criDockerd: p.criDockerd.version } : {}),
+          ...runtimeContributor(p).facts(),
+          ...('criDockerd' in p.runtime ? { criDockerd: p.runtime.criDockerd.version } : {}),
           proof: (PROVEN_BY_BOOT[profile] ?? []).includes(source)
             ? ('boot' as const)
             : (PROVEN_BY_STAND_IN[profile] ?? []).includes(source)

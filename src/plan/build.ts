@@ -21,7 +21,7 @@ import { repositoryNodes } from './contributors/repositories.js';
 import { firstBootSteps } from './contributors/steps.js';
 import { userFiles } from './contributors/user.js';
 import { file, imageRegistry, mirrorFn } from './nodes.js';
-import { RUNTIME_CONTRIBUTORS } from './runtimes/index.js';
+import { runtimeContributor } from './runtimes/index.js';
 import type { NodePlan, PlanArtifact, PlanFile, PlanMask, PlanPackage, PlanService } from './types.js';
 export { imageRegistry, mirrorFn, registryServer } from './nodes.js';
 
@@ -53,7 +53,7 @@ export function buildPlan(original: Profile, name: string, L: Locator): NodePlan
   const repositories = repositoryNodes(ctx);
   const { packages, conflicts } = runtimePackages(ctx);
   const k8sPackages = kubernetesPackages(ctx);
-  const runtime = RUNTIME_CONTRIBUTORS[rt.name]!.parts(profile, ctx.header, at, srcPtr);
+  const runtime = runtimeContributor(profile).parts(ctx.header, at, srcPtr);
   const kubelet = kubeletNodes(ctx);
   const extensions = extensionNodes(ctx);
 

@@ -244,23 +244,44 @@ export interface VersionSpec {
   readonly minor?: number;
 }
 
+/**
+ * What each runtime's own section gives the plan, by runtime.name: one variant per runtime, so
+ * that a runtime's plan contributor reads its facts without asking whether they are there.
+ */
+export type RuntimeSection =
+  | { readonly name: 'containerd'; readonly containerd: ContainerdFacts }
+  | { readonly name: 'cri-o'; readonly crio: CrioFacts }
+  | { readonly name: 'docker'; readonly docker: DockerFacts; readonly criDockerd: CriDockerdFacts }
+  | { readonly name: 'mcr'; readonly docker: DockerFacts; readonly mcr: McrFacts };
+
+/** What every runtime has, whatever its name. */
+export interface RuntimeCommon {
+  readonly source: RuntimeSource;
+  readonly version: VersionSpec;
+  readonly cgroupDriver: CgroupDriver;
+  readonly sandboxImage: string;
+  readonly registryMirrors: readonly (readonly [host: string, urls: readonly string[]])[];
+  /** Extra handlers beside runc, in name order. */
+  readonly handlers: readonly RuntimeHandler[];
+  /** The handler kinds this runtime takes on this distro (what `crinit list` shows). */
+  readonly handlerKinds: readonly HandlerKind[];
+}
+
+/** The runtime of a normalized profile: a discriminated union on name. */
+export type ProfileRuntime = RuntimeCommon & RuntimeSection;
+
+/** The runtime named N. */
+export type RuntimeOf<N extends RuntimeName> = RuntimeCommon & Extract<RuntimeSection, { readonly name: N }>;
+
+/** A profile whose runtime is named N: what that runtime's plan contributor is given. */
+export type ProfileOf<N extends RuntimeName> = Profile & { readonly runtime: RuntimeOf<N> };
+
 /** The normalized profile: what the plan builder consumes. Pointers name where each part came from. */
 export interface Profile {
   readonly chain: string;
   readonly distro: Distro;
   readonly arch: Arch;
-  readonly runtime: {
-    readonly name: RuntimeName;
-    readonly source: RuntimeSource;
-    readonly version: VersionSpec;
-    readonly cgroupDriver: CgroupDriver;
-    readonly sandboxImage: string;
-    readonly registryMirrors: readonly (readonly [host: string, urls: readonly string[]])[];
-    /** Extra handlers beside runc, in name order. */
-    readonly handlers: readonly RuntimeHandler[];
-    /** The handler kinds this runtime takes on this distro (what `crinit list` shows). */
-    readonly handlerKinds: readonly HandlerKind[];
-  };
+  readonly runtime: ProfileRuntime;
   readonly packaging: SourcePackaging;
   /** The runtime's repository, then the Kubernetes one, as the plan adds them. */
   readonly repos: readonly Repo[];
@@ -283,17 +304,8 @@ export interface Profile {
   readonly proxy?: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] };
   /** URL or image prefixes and what replaces them, longest prefix first. */
   readonly mirrors: readonly (readonly [from: string, to: string])[];
-  /** Set when runtime.name is containerd. */
-  readonly containerd?: ContainerdFacts;
-  /** Set when runtime.name is docker. */
-  readonly docker?: DockerFacts;
-  /** Set when runtime.name is cri-o. */
-  readonly crio?: CrioFacts;
   /** Set when the runtime comes as a system extension image (Flatcar). */
   readonly runtimeSysext?: { readonly name: string; readonly url: string; readonly sha256: string; readonly file: string };
-  readonly criDockerd?: CriDockerdFacts;
-  /** Set when runtime.name is mcr. */
-  readonly mcr?: McrFacts;
   readonly kernel: { readonly modules: readonly string[]; readonly sysctls: readonly (readonly [string, string])[] };
   readonly kubelet: { readonly configFragmentPath: string };
   readonly files: readonly UserFile[];

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { PackageManagerEntry } from '../os/package-managers.js';
 import type { FirstBootSystem } from '../os/first-boot.js';
 import type { Locator } from '../profile/normalize.js';
-import type { BackendName, HandlerKind, Profile, Repo, RuntimeHandler, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from '../profile/types.js';
+import type { BackendName, HandlerKind, Profile, Repo, RuntimeHandler, RuntimeSection, RuntimeSource, SourcePackaging, VersionSpec, WrittenProfile } from '../profile/types.js';
 
 /** The runtime as the rules see it: the written section with its defaults. */
 export interface RuntimeDraft {
@@ -43,6 +43,8 @@ export interface RuleContext {
   handlerKinds: HandlerKind[];
   /** The parts of the Profile the rules produce, merged into it at the end. */
   parts: { -readonly [K in keyof Profile]?: Profile[K] };
+  /** The runtime's own section, as its rules module checked it. */
+  section?: RuntimeSection;
   /** Set by a rule that found the combination unsupported: the rules after it do not run. */
   stop: boolean;
   /** Set by a rule that leaves the profile unbuildable without an error of its own (none so far). */

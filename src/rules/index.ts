@@ -124,15 +124,15 @@ export function applyRules(
   const distro = ctx.distro;
   const backend = ctx.backend;
 
-  const { packaging, version, rt, parts } = ctx;
-  if (diagnostics.some((d) => d.severity === 'error') || !packaging || !version || ctx.incomplete) return { locator: L, diagnostics };
+  const { packaging, version, rt, parts, section } = ctx;
+  if (diagnostics.some((d) => d.severity === 'error') || !packaging || !version || !section || ctx.incomplete) return { locator: L, diagnostics };
   const profile: Profile = {
     ...(parts as Required<Pick<Profile, 'mirrors' | 'kernel' | 'kubelet' | 'files'>>),
     chain,
     arch: ctx.arch,
     distro: { ...(distro as Distro), backend, binDir: distro.binDir ?? DEFAULT_BIN_DIR },
     runtime: {
-      name: rt.name as Profile['runtime']['name'],
+      ...section,
       source: rt.source,
       version,
       cgroupDriver: rt.cgroupDriver,

@@ -106,11 +106,15 @@ export const runtimeSection: Rule = {
   run(ctx) {
     const module = RUNTIME_RULES[ctx.rt.name];
     const section = module?.section(ctx);
+    if (section === 'refused') {
+      ctx.incomplete = true;
+      return;
+    }
     if (!section) {
       ctx.incomplete = true;
       ctx.err('', `the ${ctx.rt.name} runtime layer is incomplete`, `extend a built-in DISTRO/${ctx.rt.name} profile`, CODES.incomplete);
       return;
     }
-    Object.assign(ctx.parts, section);
+    ctx.section = section;
   },
 };

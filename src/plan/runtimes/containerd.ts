@@ -4,7 +4,7 @@
  * a unit that reads its config from elsewhere.
  */
 import { RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
-import type { Profile } from '../../profile/types.js';
+import type { ProfileOf } from '../../profile/types.js';
 import { joinPointer } from '../../profile/source.js';
 import { file, registryServer, type At, type Header } from '../nodes.js';
 import type { PlanFile } from '../types.js';
@@ -36,8 +36,8 @@ const CHECK_HANDLERS = [
   'done',
 ].join('\n');
 
-function parts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
-  const ctrd = profile.containerd!;
+function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr: string): RuntimeParts {
+  const ctrd = profile.runtime.containerd;
   const rt = profile.runtime;
   const mirrors = rt.registryMirrors.map(([host, urls]) => ({ host, server: registryServer(host), urls }));
   const files = mirrors.map((m) =>
@@ -110,7 +110,7 @@ function parts(profile: Profile, header: Header, at: At, srcPtr: string): Runtim
 }
 
 
-export const containerd: RuntimeContributor = {
+export const containerd: RuntimeContributor<'containerd'> = {
   name: 'containerd',
   parts,
   facts: (p) => ({ configVersion: containerdConfigVersion(p.runtime.version.major, p.packaging.configVersion) }),

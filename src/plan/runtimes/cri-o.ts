@@ -1,7 +1,7 @@
 /**
  * @fileoverview CRI-O: its crio.conf.d drop-in and the registries.conf.d mirrors drop-in.
  */
-import type { Profile } from '../../profile/types.js';
+import type { ProfileOf } from '../../profile/types.js';
 import { file, type At, type Header } from '../nodes.js';
 import type { PlanFile } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
@@ -18,8 +18,8 @@ function registriesMirror(url: string): { location: string; insecure: boolean } 
  * drop-in for mirrors. The package does not start crio, so the first start reads both; a
  * restart (a start here) is used, not a reload, which needs a running service.
  */
-function parts(profile: Profile, header: Header, at: At): RuntimeParts {
-  const crio = profile.crio!;
+function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimeParts {
+  const crio = profile.runtime.crio;
   const rt = profile.runtime;
   const files: PlanFile[] = [
     file(
@@ -49,4 +49,4 @@ function parts(profile: Profile, header: Header, at: At): RuntimeParts {
   };
 }
 
-export const crio: RuntimeContributor = { name: 'cri-o', parts };
+export const crio: RuntimeContributor<'cri-o'> = { name: 'cri-o', parts };

@@ -3,14 +3,14 @@
  * Runtime): daemon.json, cri-dockerd's units and its verified release download.
  */
 import { RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
-import type { Profile } from '../../profile/types.js';
+import type { ProfileOf } from '../../profile/types.js';
 import { file, mirrorFn, type At, type Header } from '../nodes.js';
 import type { PlanFile } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
 /** The cri-dockerd release tarball for an architecture, and the binary inside it. */
-export function criDockerdArtifact(profile: Profile): { url: string; upstream: string; sha256: string; member: string } {
-  const cri = profile.criDockerd!;
+export function criDockerdArtifact(profile: ProfileOf<'docker'>): { url: string; upstream: string; sha256: string; member: string } {
+  const cri = profile.runtime.criDockerd;
   const upstream = cri.url.replace(/\{version\}/g, cri.version).replace(/\{arch\}/g, profile.arch);
   return {
     url: mirrorFn(profile.mirrors)(upstream),
@@ -27,11 +27,11 @@ export function criDockerdArtifact(profile: Profile): { url: string; upstream: s
  * default driver (systemd on cgroup v2, the only driver the rules allow there): its unit may pass
  * the option as a flag.
  */
-export function daemonJson(profile: Profile, at: At): PlanFile {
+export function daemonJson(profile: ProfileOf<'docker' | 'mcr'>, at: At): PlanFile {
   const rt = profile.runtime;
   const mirrors = rt.registryMirrors.find(([host]) => host === 'docker.io')?.[1] ?? [];
   const execOpt = rt.source === 'builtin' ? '' : `native.cgroupdriver=${rt.cgroupDriver}`;
-  return file(profile.docker!.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt, mirrors }, at('/runtime/cgroupDriver'));
+  return file(profile.runtime.docker.daemonJsonPath, 'docker/daemon.json.hbs', { execOpt, mirrors }, at('/runtime/cgroupDriver'));
 }
 
 /**
@@ -40,9 +40,9 @@ export function daemonJson(profile: Profile, at: At): PlanFile {
  * since only a release tarball exists for every distro, and a drop-in carries the values from
  * the profile (the pause image) so the units themselves never change.
  */
-function parts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts {
-  const docker = profile.docker!;
-  const cri = profile.criDockerd!;
+function parts(profile: ProfileOf<'docker'>, header: Header, at: At, srcPtr: string): RuntimeParts {
+  const docker = profile.runtime.docker;
+  const cri = profile.runtime.criDockerd;
   const rt = profile.runtime;
   const artifact = criDockerdArtifact(profile);
   const files: PlanFile[] = [
@@ -86,4 +86,4 @@ function parts(profile: Profile, header: Header, at: At, srcPtr: string): Runtim
 }
 
 
-export const docker: RuntimeContributor = { name: 'docker', parts };
+export const docker: RuntimeContributor<'docker'> = { name: 'docker', parts };

@@ -6,7 +6,7 @@
  * puts it in them, and the package's own command line in the pause-image drop-in.
  */
 import { CRI_WIRE_NAME, RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
-import type { Profile } from '../../profile/types.js';
+import type { ProfileOf } from '../../profile/types.js';
 import { file, type At, type Header } from '../nodes.js';
 import type { PlanFile } from '../types.js';
 import { daemonJson } from './docker.js';
@@ -15,9 +15,9 @@ import type { RuntimeContributor, RuntimeParts } from './types.js';
 /** The word that stands for the socket until crinit-cri-socket reads it on the node. */
 const CRI_SOCKET_WORD = '@CRINIT_CRI_SOCKET@';
 
-function parts(profile: Profile, header: Header, at: At): RuntimeParts {
-  const docker = profile.docker!;
-  const mcr = profile.mcr!;
+function parts(profile: ProfileOf<'mcr'>, header: Header, at: At): RuntimeParts {
+  const docker = profile.runtime.docker;
+  const mcr = profile.runtime.mcr;
   const rt = profile.runtime;
   const dropin = `${UNIT_DIR}/${mcr.criDockerdService}.d/${RUNTIME_DROPIN}`;
   const script = `${profile.distro.binDir}/${CRI_WIRE_NAME}`;
@@ -63,4 +63,4 @@ function parts(profile: Profile, header: Header, at: At): RuntimeParts {
   };
 }
 
-export const mcr: RuntimeContributor = { name: 'mcr', parts };
+export const mcr: RuntimeContributor<'mcr'> = { name: 'mcr', parts };

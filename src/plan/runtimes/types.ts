@@ -3,7 +3,7 @@
  * downloads, and the CRI endpoint kubelet and crictl use. The rest (kernel, packages, kubelet,
  * crictl, proxy) is shared, in src/plan/build.ts.
  */
-import type { Profile } from '../../profile/types.js';
+import type { ProfileOf, RuntimeName } from '../../profile/types.js';
 import type { At, Header } from '../nodes.js';
 import type { PlanArtifact, PlanDirectory, PlanFile, PlanService, PlanStep } from '../types.js';
 
@@ -30,9 +30,10 @@ export interface RuntimeParts {
   readonly artifacts: PlanArtifact[];
 }
 
-export interface RuntimeContributor {
-  readonly name: string;
-  parts(profile: Profile, header: Header, at: At, srcPtr: string): RuntimeParts;
+/** A runtime's plan contributor, given the profiles whose runtime it is (its variant of the union). */
+export interface RuntimeContributor<N extends RuntimeName = RuntimeName> {
+  readonly name: N;
+  parts(profile: ProfileOf<N>, header: Header, at: At, srcPtr: string): RuntimeParts;
   /** Facts `crinit list` shows for it (containerd's config.toml version). */
-  facts?(profile: Profile): Record<string, unknown>;
+  facts?(profile: ProfileOf<N>): Record<string, unknown>;
 }

@@ -3,7 +3,7 @@
  * and its release matrix against Kubernetes.
  */
 import { CODES } from '../../diagnostics.js';
-import type { Profile } from '../../profile/types.js';
+import type { ContainerdFacts } from '../../profile/types.js';
 import type { RuntimeRules } from './types.js';
 
 export const containerd: RuntimeRules = {
@@ -42,6 +42,6 @@ export const containerd: RuntimeRules = {
   section(ctx) {
     const c = ctx.data.containerd;
     if (!(c?.configPath && c.certsDir && c.socket && c.service && c.crictlConfigPath)) return undefined;
-    return { containerd: c as NonNullable<Profile['containerd']> };
+    return { name: 'containerd', containerd: c as ContainerdFacts };
   },
 };

@@ -4,7 +4,7 @@
  */
 import { CODES } from '../../diagnostics.js';
 import { joinPointer } from '../../profile/source.js';
-import type { Profile } from '../../profile/types.js';
+import type { CrioFacts } from '../../profile/types.js';
 import type { RuntimeRules } from './types.js';
 
 export const crio: RuntimeRules = {
@@ -27,6 +27,6 @@ export const crio: RuntimeRules = {
       ctx.err(joinPointer(['runtime', 'registryMirrors', '_default']), 'CRI-O has no mirror for every registry (_default)', 'name each registry host to mirror, e.g. docker.io', CODES.unsupported);
     }
     if (!(crio?.service && crio.socket && crio.dropinPath && crio.registriesPath && crio.crictlConfigPath)) return undefined;
-    return { crio: crio as NonNullable<Profile['crio']> };
+    return { name: 'cri-o', crio: crio as CrioFacts };
   },
 };

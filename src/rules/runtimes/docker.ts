@@ -6,7 +6,7 @@
  */
 import { CODES } from '../../diagnostics.js';
 import { joinPointer } from '../../profile/source.js';
-import type { Profile } from '../../profile/types.js';
+import type { CriDockerdFacts, DockerFacts, RuntimeSection } from '../../profile/types.js';
 import type { RuleContext } from '../context.js';
 import type { RuntimeRules } from './types.js';
 
@@ -14,7 +14,7 @@ import type { RuntimeRules } from './types.js';
  * dockerd's section, checked: what every runtime that is a dockerd shares (Docker Engine, and
  * Mirantis Container Runtime in ./mcr.ts). Undefined when the section is incomplete.
  */
-export function dockerdChecks(ctx: RuleContext, product: string): NonNullable<Profile['docker']> | undefined {
+export function dockerdChecks(ctx: RuleContext, product: string): DockerFacts | undefined {
   const { rt, data } = ctx;
   const docker = data.docker;
   // Docker built into an Ignition distro's image: its cgroup driver is dockerd's default, systemd
@@ -35,11 +35,11 @@ export function dockerdChecks(ctx: RuleContext, product: string): NonNullable<Pr
     }
   }
   if (!(docker?.service && docker.socket && docker.daemonJsonPath && docker.crictlConfigPath)) return undefined;
-  return docker as NonNullable<Profile['docker']>;
+  return docker as DockerFacts;
 }
 
 /** Docker Engine's sections: dockerd's, and the cri-dockerd release crinit installs in front of it. */
-function dockerSection(ctx: RuleContext): Partial<Profile> | undefined {
+function dockerSection(ctx: RuleContext): RuntimeSection | undefined {
   const { data } = ctx;
   const cri = data.criDockerd ? { ...data.criDockerd, ...(ctx.packaging?.criDockerdBinary ? { binary: ctx.packaging.criDockerdBinary } : {}) } : undefined;
   if (cri && !cri.sha256?.[ctx.arch]) {
@@ -48,7 +48,7 @@ function dockerSection(ctx: RuleContext): Partial<Profile> | undefined {
   const docker = dockerdChecks(ctx, 'Docker Engine');
   const complete = !!(docker && cri?.version && cri.url && cri.binary && cri.service && cri.socketUnit && cri.socket);
   if (!complete) return undefined;
-  return { docker, criDockerd: cri as NonNullable<Profile['criDockerd']> };
+  return { name: 'docker', docker: docker!, criDockerd: cri as CriDockerdFacts };
 }
 
 export const docker: RuntimeRules = {

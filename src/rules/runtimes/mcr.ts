@@ -5,7 +5,7 @@
  * whose fingerprint the subscriber has from Mirantis. crinit ships no guess of that key.
  */
 import { CODES } from '../../diagnostics.js';
-import type { McrFacts, Profile, Repo } from '../../profile/types.js';
+import type { McrFacts, Repo } from '../../profile/types.js';
 import type { RuleContext } from '../context.js';
 import { dockerdChecks } from './docker.js';
 import type { RuntimeRules } from './types.js';
@@ -82,11 +82,11 @@ export const mcr: RuntimeRules = {
       yum: { baseurl: `${root}/$releasever/$basearch/${f.channel}` },
     };
   },
-  section(ctx): Partial<Profile> | undefined {
+  section(ctx) {
     const docker = dockerdChecks(ctx, PRODUCT);
     const f = facts(ctx);
     if (!docker || (!f && ctx.data.mcr?.keyFingerprint)) return undefined;
     // Without the fingerprint, facts() has refused the profile already: nothing is built.
-    return { docker, ...(f ? { mcr: f } : {}) };
+    return f ? { name: 'mcr', docker, mcr: f } : 'refused';
   },
 };

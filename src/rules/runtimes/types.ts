@@ -3,7 +3,7 @@
  * section of the profile, and what it needs with Kubernetes. One module per runtime, registered
  * in ./index.ts; the shared rules ask it instead of comparing runtime names.
  */
-import type { HandlerKind, Profile, Repo, VersionSpec } from '../../profile/types.js';
+import type { HandlerKind, Repo, RuntimeSection, VersionSpec } from '../../profile/types.js';
 import type { RuleContext } from '../context.js';
 
 export interface RuntimeRules {
@@ -32,6 +32,9 @@ export interface RuntimeRules {
   readonly handlersRefused?: string;
   /** The handler kinds its plan contributor configures. */
   readonly handlerKinds?: readonly HandlerKind[];
-  /** Its section of the profile, checked: the Profile keys it fills, or undefined when incomplete. */
-  section(ctx: RuleContext): Partial<Profile> | undefined;
+  /**
+   * Its section of the profile, checked: its variant of the runtime union; undefined when the
+   * section is incomplete, 'refused' when its own error already says why there is none.
+   */
+  section(ctx: RuleContext): RuntimeSection | 'refused' | undefined;
 }
