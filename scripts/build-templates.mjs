@@ -10,7 +10,7 @@ import Handlebars from 'handlebars';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'templates');
-const HELPERS = ['toml', 'json', 'shell', 'systemd', 'systemdEnv', 'apt', 'comment', 'envAssign'];
+const HELPERS = ['toml', 'json', 'shell', 'systemd', 'systemdEnv', 'apt', 'comment', 'envAssign', 'note'];
 const knownHelpers = Object.fromEntries(HELPERS.map((h) => [h, true]));
 
 function walk(d) {

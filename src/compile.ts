@@ -46,6 +46,11 @@ export interface CompileOptions {
    * when nothing was refused (what `crinit list` asks of each combination).
    */
   readonly checkOnly?: boolean;
+  /**
+   * Write each generated file with its notes: what it is for and why it says what it says. By
+   * default a file carries a one-line header only, so that user-data stays small.
+   */
+  readonly annotate?: boolean;
   /** Values for the profile's per-node variables (`${name}` placeholders). */
   readonly variables?: Readonly<Record<string, string>>;
   /** Refuse the output if it would fetch anything from a public host (after mirrors:). */
@@ -133,7 +138,7 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
   const { diagnostics, chain, sentinels, profile, plan } = checked;
   if (!profile || !plan || hasErrors(diagnostics) || checkOnly) return { diagnostics, chain, sentinels, ...(profile ? { profile } : {}) };
   const norm = { profile, locator: checked.locator! };
-  const rendered = renderPlan(plan);
+  const rendered = renderPlan(plan, options.annotate === true);
   const backend = BACKENDS[norm.profile.distro.backend];
   const document = options.document ?? (options.butane ? FORMATS.butane.document : undefined);
   const wanted = document ? formatOfDocument(document) : undefined;

@@ -74,6 +74,7 @@ export const CODES = {
   part: 'E-DELIVERY-PART',
   variable: 'E-VARIABLE',
   inventory: 'E-INVENTORY',
+  write: 'E-WRITE',
   cgroupAdvice: 'W-RULE-CGROUP',
   eolRuntime: 'W-RULE-EOL',
   internal: 'E-INTERNAL',

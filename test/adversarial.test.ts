@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { fileContent, parseModules, parseSysctl, type CloudConfig } from './cloud-config.js';
+import { fileContent, parseModules, parseSysctl, readCloudConfig, type CloudConfig } from './cloud-config.js';
 import { needPyYaml, pyYamlLoad } from './pyyaml.js';
 import { nasty, spliced } from './fuzz.js';
 
@@ -26,7 +26,7 @@ function compileProfile(extra: Record<string, unknown>): ReturnType<typeof compi
 
 function doc(output: string): CloudConfig {
   accepted.push(output);
-  return parseYaml(output, { version: '1.1' }) as CloudConfig;
+  return readCloudConfig(output);
 }
 
 function expectRefused(r: ReturnType<typeof compile>, field: RegExp): void {

@@ -46,12 +46,20 @@ describe('crinit render', () => {
     expect(readdirSync(dir)).toEqual(['user-data']);
   });
 
-  it('-o into an unwritable place is an internal (I/O) error, exit 3, nothing left', () => {
+  it('-o into a missing directory is the user\'s write error: exit 1, E-WRITE in words, nothing left', () => {
     const dir = tempDir();
-    const r = runCli(['render', 'ubuntu-24.04/containerd', '-o', join(dir, 'missing-dir', 'user-data')]);
-    expect(r.status).toBe(3);
-    expect(r.stderr).toContain('cannot write');
+    const target = join(dir, 'missing-dir', 'user-data');
+    const r = runCli(['render', 'ubuntu-24.04/containerd', '-o', target]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error E-WRITE: cannot write ${target}: its directory does not exist (ENOENT)\n  hint: choose a path in a directory that exists and that you can write to; nothing was written\n`);
+    expect(r.stderr).not.toContain('E-INTERNAL');
     expect(readdirSync(dir)).toEqual([]);
+    // A fleet's output directory under a file is the same kind of error.
+    writeFileSync(join(dir, 'file'), 'x');
+    writeFileSync(join(dir, 'nodes.yaml'), 'nodes:\n  - {name: a, profile: debian-12/containerd}\n');
+    const f = runCli(['render', '--inventory', join(dir, 'nodes.yaml'), '-o', join(dir, 'file', 'out')]);
+    expect(f.status).toBe(1);
+    expect(f.stderr).toMatch(/^error E-WRITE: cannot write to .*file\/out: a part of the path is not a directory \(ENOTDIR\)/);
   });
 
   it('renders a user profile that extends another file and a built-in, with warnings on stderr', () => {
@@ -69,7 +77,7 @@ describe('crinit render', () => {
   it('a missing profile file is invalid input, exit 1', () => {
     const r = runCli(['render', 'does-not-exist.yaml']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('cannot read the profile file "does-not-exist.yaml"');
+    expect(r.stderr).toContain('the profile file "does-not-exist.yaml" does not exist');
   });
 
   it('usage errors exit 2', () => {
@@ -248,5 +256,56 @@ describe('built-in profile files', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('SystemdCgroup = false');
     expect(existsSync(join(dir, 'ubuntu-24.04', 'containerd'))).toBe(true);
+  });
+});
+
+describe('help', () => {
+  it("`crinit --help` is the program's own help, answered without loading the parser", () => {
+    const fast = runCli(['--help']);
+    // The parser's own answer, for comparison: through the program module itself.
+    const slow = spawnSync(process.execPath, ['-e', `import(${JSON.stringify(join(ROOT, 'dist/cli/program.js'))}).then((m) => m.runProgram(['node', 'crinit', '--help']))`], { encoding: 'utf8' });
+    expect(fast.status).toBe(0);
+    expect(slow.status).toBe(0);
+    expect(fast.stdout).toBe(slow.stdout);
+    expect(fast.stdout).toContain('Examples:');
+    expect(runCli(['-h']).stdout).toBe(fast.stdout);
+  });
+
+  it('every command has examples, and render names every format it writes', () => {
+    const top = runCli(['--help']).stdout;
+    const commands = [...top.matchAll(/^ {2}([a-z]+) \[?/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['render', 'validate', 'list', 'serve', 'export', 'manifest', 'runtimeclasses']));
+    for (const c of commands) {
+      const r = runCli([c, '--help']);
+      expect(r.status, c).toBe(0);
+      expect(r.stdout, c).toMatch(/Examples:\n {2}\$ crinit /);
+    }
+    const render = runCli(['render', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(render).toContain('Ignition JSON or Butane');
+    expect(render).toContain('<name>.ign');
+    expect(render).toContain('--annotate');
+  });
+});
+
+describe('names and paths', () => {
+  it('suggests the built-in name nearest to a misspelt one', () => {
+    const d = runCli(['render', 'ubuntu-24.4/containerd']);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toContain('error E-RESOLVE-UNKNOWN: unknown distro "ubuntu-24.4" in "ubuntu-24.4/containerd"');
+    expect(d.stderr).toContain('hint: did you mean "ubuntu-24.04/containerd"?');
+    const r = runCli(['render', 'debian-12/containrd']);
+    expect(r.stderr).toContain('hint: did you mean "debian-12/containerd"?');
+    // Nothing near: no guess, the list.
+    const none = runCli(['render', 'windows/containerd']);
+    expect(none.stderr).not.toContain('did you mean');
+    expect(none.stderr).toContain('the distros: ');
+  });
+
+  it('DIR/NAME under an existing directory is a missing file, not an unknown distro', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'examples'));
+    const r = runCli(['render', 'examples/x'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('error E-LOAD-NOT-FOUND: the profile file "examples/x" does not exist\n  hint: check the path, or pass a built-in name such as ubuntu-24.04/containerd (see `crinit list`)\n');
   });
 });

@@ -21,6 +21,16 @@ export interface CloudConfig {
 }
 
 /**
+ * readCloudConfig reads a cloud-config as cloud-init does, with write_files' defaults filled in
+ * where an entry leaves them out: owner root:root and permissions 0644 (cc_write_files).
+ */
+export function readCloudConfig(text: string): CloudConfig {
+  const doc = parseYaml(text, { version: '1.1' }) as CloudConfig;
+  doc.write_files = (doc.write_files ?? []).map((f: Partial<WriteFile>) => ({ ...f, owner: f.owner ?? 'root:root', permissions: f.permissions ?? '0644' }) as WriteFile);
+  return doc;
+}
+
+/**
  * A dnf repository crinit writes: /etc/yum.repos.d/crinit-ID.repo, read by Python's configparser
  * (the INI reading dnf's own config follows), its one section as key/value strings. cloud-init's
  * yum_repos module is never used (22.x runs it only on the distros of its own list).
@@ -53,14 +63,14 @@ export function inlineKeySource(doc: CloudConfig, id: string): { line: string; k
 export function render(profile: string, set: string[] = []): { text: string; doc: CloudConfig } {
   const r = compile({ profile, set });
   if (!r.output) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
-  return { text: r.output, doc: parseYaml(r.output, { version: '1.1' }) as CloudConfig };
+  return { text: r.output, doc: readCloudConfig(r.output) };
 }
 
 /** doc renders a profile and reads the cloud-config back; the test fails, with the messages, if it does not render. */
 export function doc(profile: string, set: string[] = []): CloudConfig {
   const r = compile({ profile, set });
   expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
-  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+  return readCloudConfig(r.output!);
 }
 
 export function fileContent(doc: CloudConfig, path: string): string {

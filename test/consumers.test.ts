@@ -41,9 +41,10 @@ interface Written {
 /** Every file an output puts on the node, read back as the backend writes it; units separately. */
 function written(output: string): { files: Written[]; units: { name: string; contents?: string; dropins: Written[] }[] } {
   if (output.startsWith('#cloud-config')) {
-    const doc = parseYaml(output, { version: '1.1' }) as { write_files: { path: string; content: string; encoding?: string; permissions: string }[] };
+    const doc = parseYaml(output, { version: '1.1' }) as { write_files: { path: string; content: string; encoding?: string; permissions?: string }[] };
     const files = doc.write_files.map((f) => ({
-      mode: parseInt(f.permissions, 8),
+      // cloud-init's default when an entry names no permissions.
+      mode: parseInt(f.permissions ?? '0644', 8),
       // Files staged until their package is in are read where they finally land.
       path: f.path.replace(/^\/var\/lib\/crinit\/staged/, ''),
       contents: f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content,

@@ -2,11 +2,14 @@
  * The library API, the NodePlan's origins, determinism, and the pinned signing keys.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { DISTROS, ROOT, needTool, runCli, tempDir, writeTemp } from './helpers.js';
+import { compile } from '../dist/index.js';
+import { doc } from './cloud-config.js';
+import { keyStep } from './key-step.js';
+import { DISTROS, MATRIX, ROOT, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 describe("import { compile } from 'crinit'", () => {
   it('resolves through the package exports and returns output and diagnostics', async () => {
@@ -119,20 +122,49 @@ describe('determinism', () => {
 });
 
 describe('repository signing keys', () => {
-  it('every armored key in profiles/base.yaml has exactly the fingerprint the profile pins (gpg)', (ctx) => {
+  it("Docker's keys, as Docker serves them, have the pinned fingerprints (gpg) and pass crinit's own key fetcher", async (ctx) => {
     needTool(ctx, 'gpg', 'gnupg');
-    const base = parseYaml(readFileSync(join(ROOT, 'profiles/base.yaml'), 'utf8')) as { keys: Record<string, { fingerprint: string; armored?: string; url?: string }> };
-    // Keys pinned by fingerprint only are checked on the machine (test/crio.test.ts runs that step).
-    const names = Object.keys(base.keys).filter((n) => base.keys[n]!.armored !== undefined);
-    expect(names.length).toBeGreaterThanOrEqual(2);
-    for (const n of Object.keys(base.keys)) expect(base.keys[n]!.armored ?? base.keys[n]!.url, n).toBeDefined();
+    needTool(ctx, 'python3');
     const home = tempDir('crinit-gpg-');
-    for (const name of names) {
-      const key = base.keys[name]!;
-      const r = spawnSync('gpg', ['--homedir', home, '--batch', '--with-colons', '--show-keys', '-'], { input: key.armored, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const fprs = r.stdout.split('\n').filter((l) => l.startsWith('fpr:')).map((l) => l.split(':')[9]);
-      expect(fprs[0], name).toBe(key.fingerprint);
+    for (const [name, profile, dest] of [
+      ['docker-deb', 'ubuntu-24.04/containerd', '/etc/apt/keyrings/crinit-docker.asc'],
+      ['docker-rpm', 'rhel-9/containerd', '/etc/pki/rpm-gpg/crinit-docker.asc'],
+    ] as const) {
+      const d = doc(profile);
+      const step = d.runcmd.find((l) => l[1] === 'fetch-key-docker')!;
+      const [url, fingerprint, to] = step.slice(-3);
+      expect(url).toMatch(/^https:\/\/download\.docker\.com\/linux\/(ubuntu|rhel)\/gpg$/);
+      expect(to).toBe(dest);
+      const armored = readFileSync(join(ROOT, `test/fixtures/keys/${name}.asc`), 'utf8');
+      const shown = spawnSync('gpg', ['--homedir', home, '--batch', '--with-colons', '--show-keys', '-'], { input: armored, encoding: 'utf8' });
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(shown.stdout.split('\n').filter((l) => l.startsWith('pub:'))).toHaveLength(1);
+      expect(shown.stdout.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9], name).toBe(fingerprint);
+      // The output's own fetcher, served the key over HTTP, installs it byte for byte.
+      const ks = await keyStep(d, 'docker');
+      try {
+        writeFileSync(join(ks.dir, 'one.asc'), armored);
+        const target = join(ks.dir, 'installed', name);
+        const r = await ks.run(`${ks.base}/one.asc`, fingerprint!, target);
+        expect(r.status, r.stderr).toBe(0);
+        expect(readFileSync(target, 'utf8')).toBe(armored);
+      } finally {
+        ks.close();
+      }
+    }
+  });
+
+  it('every built-in key is pinned by a fingerprint and fetched from https, none embedded', () => {
+    for (const row of MATRIX) {
+      if (!row.supported) continue;
+      // MCR's key is the subscriber's: the fingerprint is all it needs to render.
+      const needs = row.sources.find((s) => s.source === row.defaultSource)?.needs;
+      const r = compile({ profile: row.profile, set: needs?.includes('mcr.keyFingerprint') ? [`mcr.keyFingerprint=${'AB'.repeat(20)}`] : [] });
+      if (r.output === undefined) continue; // a sysext runtime renders once the profile gives its sums
+      for (const key of (r.plan?.repos ?? []).map((p) => p.key)) {
+        expect(key.fingerprint, row.profile).toMatch(/^[0-9A-F]{40}$/);
+        expect('url' in key && key.url, `${row.profile}: ${key.name}`).toMatch(/^https:\/\//);
+      }
     }
   });
 });

@@ -131,7 +131,8 @@ describe('every download is verified', () => {
             if (written) expect(written.content).toMatch(/BEGIN PGP PUBLIC KEY BLOCK/);
             else expect((c.runcmd as string[][]).some((l) => l[1]!.startsWith('fetch-key-') && l.at(-1) === keyring), keyring).toBe(true);
           };
-          for (const f of c.write_files.filter((x) => /\/etc\/apt\/sources\.list\.d\/crinit-[a-z0-9-]+\.list$/.test(x.path))) {
+          // A source whose key is fetched is staged, and placed once the key is in.
+          for (const f of c.write_files.filter((x) => /^(\/var\/lib\/crinit\/staged)?\/etc\/apt\/sources\.list\.d\/crinit-[a-z0-9-]+\.list$/.test(x.path))) {
             const keyring = /^deb \[signed-by=(\/etc\/apt\/keyrings\/crinit-[a-z0-9-]+\.asc)\] /m.exec(f.content)?.[1];
             expect(keyring, f.path).toBeDefined();
             keyReady(keyring!);
@@ -145,9 +146,10 @@ describe('every download is verified', () => {
         }
       }
     }
-    // cri-dockerd on every distro and arch, CRI-O's key on the four CRI-O distros and MCR's on
-    // its three, both archs each.
-    expect(checked).toBe(DISTROS.length * 2 + 4 * 2 + 3 * 2);
+    // cri-dockerd on every distro and arch, CRI-O's key on the four CRI-O distros, MCR's on its
+    // three, and Docker's for containerd and Docker Engine on the five distros whose packages
+    // come from Docker's repository, both archs each.
+    expect(checked).toBe(DISTROS.length * 2 + 4 * 2 + 3 * 2 + 5 * 2 * 2);
   });
 });
 

@@ -163,6 +163,7 @@ describe('mirrors, manifest and --offline', () => {
     const m = JSON.parse(r.stdout) as { artifacts: Record<string, unknown>[]; distroPackages: string[] };
     expect(m.artifacts).toEqual([
       { kind: 'repository', url: 'https://download.docker.com/linux/rhel/9/$basearch/stable', upstream: 'https://download.docker.com/linux/rhel/9/$basearch/stable', fingerprint: '060A61C51B558A7F742B77AAC52FEB6B621E9F35', packages: ['docker-ce 3:29.*', 'docker-ce-cli 3:29.*', 'containerd.io'] },
+      { kind: 'key', url: 'https://download.docker.com/linux/rhel/gpg', upstream: 'https://download.docker.com/linux/rhel/gpg', fingerprint: '060A61C51B558A7F742B77AAC52FEB6B621E9F35' },
       { kind: 'repository', url: 'https://pkgs.k8s.io/core:/stable:/v1.35/rpm/', upstream: 'https://pkgs.k8s.io/core:/stable:/v1.35/rpm/', fingerprint: 'DE15B14486CD377B9E876E1A234654DA9A296436', packages: ['kubelet 1.35.2.*', 'cri-tools 1.35.*'] },
       { kind: 'key', url: 'https://pkgs.k8s.io/core:/stable:/v1.35/deb/Release.key', upstream: 'https://pkgs.k8s.io/core:/stable:/v1.35/deb/Release.key', fingerprint: 'DE15B14486CD377B9E876E1A234654DA9A296436' },
       { kind: 'download', url: 'https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.24/cri-dockerd-0.3.24.amd64.tgz', upstream: 'https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.24/cri-dockerd-0.3.24.amd64.tgz', sha256: 'dd4b7f514c248a3aaca398f467430a4c58aae9a77ea8b96a2f5b5d6fba0948d1', version: '0.3.24' },

@@ -5,9 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { DISTROS } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DISTROS, ROOT } from './helpers.js';
 import { needPyYaml, pyYamlLoad } from './pyyaml.js';
-import { fileContent, inlineKeySource, parseModules, parseSysctl, render, yumRepo } from './cloud-config.js';
+import { doc, fileContent, inlineKeySource, parseModules, parseSysctl, render, yumRepo } from './cloud-config.js';
 
 type Toml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -115,16 +117,29 @@ describe('variants parse back', () => {
     expect(other.server).toBe('https://registry.example.com:5000');
   });
 
-  it('apt repositories trust the armored key crinit writes beside them and keep the image sources; dnf .repo files a pinned local key', () => {
+  it("apt repositories trust one key: fetched and checked before the source is placed, or given in the profile and written beside it; dnf .repo files a pinned local key", () => {
     // No cloud-init module turns a key into a keyring: Debian's cloud images have no gpg for it.
     const deb = render('debian-13/containerd').doc;
     expect(deb.apt!.preserve_sources_list).toBe(true);
-    const src = inlineKeySource(deb, 'docker');
+    const staged = '/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-docker.list';
+    expect(fileContent(deb, staged).split('\n').filter((l) => l.startsWith('deb '))).toEqual(['deb [signed-by=/etc/apt/keyrings/crinit-docker.asc] https://download.docker.com/linux/debian trixie stable']);
+    expect(deb.write_files.map((f) => f.path)).not.toContain('/etc/apt/keyrings/crinit-docker.asc');
+    // The key is fetched, checked against the fingerprint, and only then is the source placed.
+    const steps = deb.runcmd.map((l) => l[1]);
+    const fetch = deb.runcmd.find((l) => l[1] === 'fetch-key-docker')!;
+    expect(fetch.slice(-3)).toEqual(['https://download.docker.com/linux/debian/gpg', '9DC858229FC7DD38854AE2D88D81803C0EBFCD88', '/etc/apt/keyrings/crinit-docker.asc']);
+    expect(steps.indexOf('fetch-key-docker')).toBeLessThan(steps.indexOf('add-repository-docker'));
+    expect(steps.indexOf('add-repository-docker')).toBeLessThan(steps.indexOf('refresh-package-index'));
+    expect(deb.runcmd.find((l) => l[1] === 'add-repository-docker')!.slice(-2)).toEqual([staged, '/etc/apt/sources.list.d/crinit-docker.list']);
+    // A key the profile carries is written beside its source in the init stage instead.
+    const armored = readFileSync(join(ROOT, 'test/fixtures/keys/docker-deb.asc'), 'utf8');
+    const own = doc('debian-13/containerd', [`keys.docker-deb=${JSON.stringify({ fingerprint: '9DC858229FC7DD38854AE2D88D81803C0EBFCD88', armored })}`]);
+    const src = inlineKeySource(own, 'docker');
     expect(src.line).toBe('deb [signed-by=/etc/apt/keyrings/crinit-docker.asc] https://download.docker.com/linux/debian trixie stable');
-    expect(src.key).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n[\s\S]+-----END PGP PUBLIC KEY BLOCK-----\n$/);
-    // Written in the init stage, so the key is there before anything reads the source.
-    const paths = deb.write_files.map((f) => f.path);
+    expect(src.key).toBe(armored);
+    const paths = own.write_files.map((f) => f.path);
     expect(paths.indexOf('/etc/apt/keyrings/crinit-docker.asc')).toBeLessThan(paths.indexOf('/etc/apt/sources.list.d/crinit-docker.list'));
+    expect(own.runcmd.map((l) => l[1])).not.toContain('fetch-key-docker');
     const rpm = render('rhel-9/containerd').doc;
     expect(yumRepo(rpm, 'docker')).toEqual({
       name: "Docker's RHEL repository (download.docker.com); Rocky and Alma use it too",
@@ -133,7 +148,7 @@ describe('variants parse back', () => {
       gpgcheck: '1',
       gpgkey: 'file:///etc/pki/rpm-gpg/crinit-docker.asc',
     });
-    expect(fileContent(rpm, '/etc/pki/rpm-gpg/crinit-docker.asc')).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(rpm.runcmd.find((l) => l[1] === 'fetch-key-docker')!.slice(-3)).toEqual(['https://download.docker.com/linux/rhel/gpg', '060A61C51B558A7F742B77AAC52FEB6B621E9F35', '/etc/pki/rpm-gpg/crinit-docker.asc']);
   });
 
   it('PyYAML, the parser cloud-init uses, reads every output exactly as yaml does', (ctx) => {

@@ -12,13 +12,18 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Help text that ends a command's --help: each example command, then what it does. */
+export function examples(lines: readonly (readonly [command: string, what: string])[]): string {
+  return ['', 'Examples:', ...lines.flatMap(([c, w]) => [`  $ ${c}`, `      ${w}`])].join('\n');
+}
+
 /** Adds `crinit render`. */
 export function registerRender(program: Command): void {
   program
     .command('render')
-    .description('render cloud-init user-data for a profile (a built-in DISTRO/RUNTIME or a profile file)')
-    .argument('[profile]', 'e.g. ubuntu-24.04/containerd, or node.yaml (not with --inventory)')
-    .option('--inventory <file>', 'render every node of a YAML or CSV inventory into -o DIR, one <name>.user-data each')
+    .description("render a profile's first-boot configuration: cloud-init user-data, or Ignition JSON or Butane for fcos and flatcar")
+    .argument('[profile]', 'e.g. ubuntu-24.04/containerd, node.yaml, or - for standard input (not with --inventory)')
+    .option('--inventory <file>', 'render every node of a YAML or CSV inventory (- for standard input) into -o DIR: <name>.user-data, or <name>.ign for fcos and flatcar')
     .option('-o, --output <file>', 'write to FILE atomically instead of stdout')
     .option('--set <key=value>', 'override a profile key, e.g. --set runtime.cgroupDriver=systemd (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
@@ -34,6 +39,18 @@ export function registerRender(program: Command): void {
     .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
     .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
     .option('--offline', 'fail, listing them, if any public host is left in the output after mirrors: (air-gapped sites)')
+    .option('--annotate', 'write each generated file with its notes (what it is for, and why), not only its one-line header')
+    .addHelpText(
+      'after',
+      examples([
+        ['crinit render ubuntu-24.04/containerd -o user-data', 'a built-in profile, written atomically'],
+        ['crinit render node.yaml --set runtime.cgroupDriver=systemd', 'a profile file, one key overridden'],
+        ['cat node.yaml | crinit render - --platform aws', 'from standard input, gzipped if it must be to fit EC2'],
+        ['crinit render flatcar/containerd --format butane', 'Butane instead of Ignition JSON'],
+        ['crinit render node.yaml --format tftpl --tf-var hostname', "a Terraform templatefile() template with ${hostname} live"],
+        ['crinit render --inventory nodes.csv -o out/', 'one <name>.user-data or <name>.ign per machine, all or none'],
+      ]),
+    )
     .action(async (...args: unknown[]) => {
       const { runRender } = await import('./render-run.js');
       await (runRender as (...a: unknown[]) => unknown)(...args);
@@ -50,6 +67,7 @@ export function registerExport(program: Command): void {
     .requiredOption('-o, --output <dir>', 'the matchbox data directory to write (-data-path)')
     .requiredOption('--matchbox-url <url>', "matchbox's HTTP address as the machines reach it, e.g. http://matchbox.example.com:8080")
     .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
+    .addHelpText('after', examples([['crinit export matchbox --inventory nodes.yaml -o /var/lib/matchbox --matchbox-url http://matchbox:8080', "matchbox's profiles, groups and Ignition configs, one group per MAC"]]))
     .action(async (...args: unknown[]) => {
       const { runExport } = await import('./inventory-run.js');
       await (runExport as (...a: unknown[]) => unknown)(...args);
@@ -65,6 +83,7 @@ export function registerServe(program: Command): void {
     .option('--listen <host:port>', 'the address to listen on', '127.0.0.1:8080')
     .option('--set <key=value>', 'override a profile key for every machine (repeatable)', collect, [])
     .option('--public-url <url>', "the server's address as the machines reach it (behind a proxy or NAT), used in iPXE scripts instead of the request's Host")
+    .addHelpText('after', examples([['crinit serve --inventory nodes.yaml --listen 0.0.0.0:8080', 'NoCloud data at /nocloud/MAC/user-data, iPXE at /boot.ipxe; kill -HUP reloads the inventory']]))
     .action(async (...args: unknown[]) => {
       const { runServe } = await import('./inventory-run.js');
       await (runServe as (...a: unknown[]) => unknown)(...args);
@@ -78,6 +97,7 @@ export function registerValidate(program: Command): void {
     .description('check a profile (and everything it extends) without writing output')
     .argument('<profile>', 'a profile file, or a built-in DISTRO/RUNTIME')
     .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
+    .addHelpText('after', examples([['crinit validate node.yaml', 'every check render runs; exit 0 when the profile renders']]))
     .action(async (...args: unknown[]) => {
       const { runValidate } = await import('./describe-run.js');
       await (runValidate as (...a: unknown[]) => unknown)(...args);
@@ -92,6 +112,7 @@ export function registerManifest(program: Command): void {
     .argument('<profile>', 'e.g. ubuntu-24.04/containerd, or node.yaml')
     .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
     .option('--json', 'print JSON')
+    .addHelpText('after', examples([['crinit manifest node.yaml --json', 'each repository, key, download and image, with its sha256 or fingerprint']]))
     .action(async (...args: unknown[]) => {
       const { runManifest } = await import('./describe-run.js');
       await (runManifest as (...a: unknown[]) => unknown)(...args);
@@ -105,6 +126,7 @@ export function registerRuntimeClasses(program: Command): void {
     .description("print the RuntimeClass objects of a profile's runtime.handlers, for kubectl apply -f -")
     .argument('<profile>', 'e.g. node.yaml, or ubuntu-24.04/containerd with --set runtime.handlers=…')
     .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
+    .addHelpText('after', examples([['crinit runtimeclasses node.yaml | kubectl apply -f -', 'one RuntimeClass per handler, selecting the nodes that have it']]))
     .action(async (...args: unknown[]) => {
       const { runRuntimeClasses } = await import('./describe-run.js');
       await (runRuntimeClasses as (...a: unknown[]) => unknown)(...args);
@@ -117,6 +139,7 @@ export function registerList(program: Command): void {
     .command('list')
     .description('show the distro × runtime matrix and what each combination supports')
     .option('--json', 'print JSON')
+    .addHelpText('after', examples([['crinit list', 'the matrix'], ['crinit list --json', 'the same, for scripts']]))
     .action(async (...args: unknown[]) => {
       const { runList } = await import('./describe-run.js');
       await (runList as (...a: unknown[]) => unknown)(...args);

@@ -2,7 +2,8 @@
  * @fileoverview What every command shares: reading the files a user names (regular files of a
  * bounded size only), printing diagnostics, and the exit codes. Light: --version loads it.
  *
- * Exit codes: 0 ok, 1 invalid input, 2 usage, 3 internal error (a crinit bug or an I/O failure).
+ * Exit codes: 0 ok, 1 invalid input or an output that cannot be written, 2 usage, 3 internal
+ * error (a crinit bug).
  */
 import { readFileSync, readSync, statSync } from 'node:fs';
 import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
@@ -73,8 +74,26 @@ export function cannotReadInventory(inventory: string): Diagnostic {
   return { severity: 'error', code: CODES.inventory, message: `cannot read the inventory ${JSON.stringify(inventory)}`, hint: 'pass the path of a YAML or CSV inventory' };
 }
 
-/** cannotWrite reports an output that could not be written (`target`: "to DIR" or the file) and sets exit 3. */
+/** What a failed write's errno means, in words. */
+const WRITE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'its directory does not exist',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space is left on the device',
+  EDQUOT: 'the disk quota is used up',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * cannotWrite reports an output that could not be written (`target`: "to DIR" or the file): the
+ * user's environment, not a crinit bug, so exit 1 with what went wrong in words (E-WRITE).
+ */
 export function cannotWrite(target: string, e: unknown): void {
-  process.stderr.write(`error ${CODES.internal}: cannot write ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-  process.exitCode = EXIT.internal;
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = (code && WRITE_ERRORS[code]) ?? code ?? (e as Error).message;
+  process.stderr.write(`error ${CODES.write}: cannot write ${target}: ${why}${code && WRITE_ERRORS[code] ? ` (${code})` : ''}\n  hint: choose a path in a directory that exists and that you can write to; nothing was written\n`);
+  process.exitCode = EXIT.invalid;
 }

@@ -5,8 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { CRINIT_VERSION } from '../version.generated.js';
 import { CODES } from '../diagnostics.js';
-import { registerExport, registerList, registerManifest, registerRender, registerRuntimeClasses, registerServe, registerValidate } from './commands.js';
+import { examples, registerExport, registerList, registerManifest, registerRender, registerRuntimeClasses, registerServe, registerValidate } from './commands.js';
 import { EXIT } from './io.js';
+
+/** The width help text is wrapped to. */
+export const HELP_WIDTH = 80;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -15,7 +18,20 @@ export function buildProgram(): Command {
     .description('Compile a node profile into first-boot configuration for a Kubernetes node.')
     .version(CRINIT_VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // One width on every terminal, so that `crinit --help` can be answered from the text the
+    // build wrote (dist/cli/help.txt) without loading this parser.
+    .configureHelp({ helpWidth: HELP_WIDTH })
+    .addHelpText(
+      'after',
+      examples([
+        ['crinit list', 'what each distro and runtime supports'],
+        ['crinit render ubuntu-24.04/containerd > user-data', 'a built-in profile'],
+        ['crinit render node.yaml -o user-data', 'a profile file that extends a built-in one'],
+        ['crinit validate node.yaml', 'every check, nothing written'],
+        ['crinit render --inventory nodes.yaml -o out/', 'one output per machine of a fleet'],
+      ]) + "\n\nRun `crinit help COMMAND` for a command's options and examples.",
+    );
   registerRender(program);
   registerExport(program);
   registerValidate(program);

@@ -29,6 +29,7 @@ interface RenderOptions {
   tfVar: string[];
   inventory?: string;
   offline?: boolean;
+  annotate?: boolean;
 }
 
 /**
@@ -83,8 +84,8 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
   const diagnostics: Diagnostic[] = [];
   const usage = (message: string, hint: string) => diagnostics.push({ severity: 'error', code: CODES.inventory, message, hint });
   if (!opts.output) usage('--inventory needs -o DIR, the directory for the outputs', 'add -o nodes/');
-  if ((opts.format !== undefined && FORMATS[opts.format].inventoryExtension === undefined) || opts.gzip || opts.base64 || opts.var.length || opts.tfVar.length || opts.part.length) {
-    usage('--inventory renders plain cloud-config or Ignition per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --var, --tf-var and --part');
+  if ((opts.format !== undefined && FORMATS[opts.format].inventoryExtension === undefined) || opts.gzip || opts.base64 || opts.annotate || opts.var.length || opts.tfVar.length || opts.part.length) {
+    usage('--inventory renders plain cloud-config or Ignition per node; per-node values come from the inventory', 'drop --format, --gzip, --base64, --annotate, --var, --tf-var and --part');
   }
   const text = readText(inventory);
   if (text === undefined) diagnostics.push(cannotReadInventory(inventory));
@@ -213,6 +214,7 @@ export async function runRender(arg: string | undefined, opts: RenderOptions): P
     ? { diagnostics: [] as Diagnostic[], chain: arg }
     : compileArg(arg, opts.set, {
         ...(opts.offline ? { offline: true } : {}),
+        ...(opts.annotate ? { annotate: true } : {}),
         ...(fmt?.wrap === 'template' ? { terraformTemplate: { variables: opts.tfVar } } : { variables: vars.values }),
         ...(fmt?.document ? { document: fmt.document } : {}),
       });

@@ -205,4 +205,7 @@ export interface NodePlan<F = PlanFile> {
   readonly machinery: readonly PlanMachinery[];
 }
 
-export type RenderedPlan = NodePlan<RenderedFile>;
+export type RenderedPlan = NodePlan<RenderedFile> & {
+  /** Rendered with each template's notes (--annotate): backends render their own files so too. */
+  readonly annotate?: boolean;
+};

@@ -9,7 +9,7 @@ import { parse as parseYamlValue } from 'yaml';
 import { ASSETS } from '../assets.generated.js';
 import { BUILTIN_DATA } from '../builtin-data.generated.js';
 import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
-import { validateLayer } from './schema.js';
+import { closest, validateLayer } from './schema.js';
 import { builtinSourceLayer, joinPointer, locate, parseLayer, type SourceLayer } from './source.js';
 import { substituteVariables, type VariableOptions } from './variables.js';
 
@@ -88,15 +88,17 @@ function builtinLayers(ref: string): SourceLayer[] | BuiltinRefError {
   const distros = builtinDistros();
   const runtimes = builtinRuntimes();
   if (!distros.includes(distro)) {
+    const guess = closest(distro, distros);
     return {
       message: `unknown distro ${JSON.stringify(distro)} in ${JSON.stringify(ref)}`,
-      hint: `use one of: ${distros.join(', ')} (see \`crinit list\`)`,
+      hint: `${guess ? `did you mean ${JSON.stringify(`${guess}/${runtimes.includes(runtime) ? runtime : (closest(runtime, runtimes) ?? runtime)}`)}? ` : ''}the distros: ${distros.join(', ')} (see \`crinit list\`)`,
     };
   }
   if (!runtimes.includes(runtime)) {
+    const guess = closest(runtime, runtimes);
     return {
       message: `unknown runtime ${JSON.stringify(runtime)} in ${JSON.stringify(ref)}`,
-      hint: `use one of: ${runtimes.join(', ')} (see \`crinit list\`)`,
+      hint: `${guess ? `did you mean ${JSON.stringify(`${distro}/${guess}`)}? ` : ''}the runtimes: ${runtimes.join(', ')} (see \`crinit list\`)`,
     };
   }
   return [builtinLayer('base', 'base'), builtinLayer('distros', distro), builtinLayer('runtimes', runtime)];

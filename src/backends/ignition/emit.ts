@@ -140,7 +140,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   const runId = `ignition-${createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
   const context = { profile: plan.name, stepBin, runId, resumeMarker: RESUME_MARKER };
   files.push(
-    { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines })) },
+    { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines }, plan.annotate)) },
   );
   const runtimeService = plan.services[0]?.unit ?? '';
   units.set(firstbootUnit, {
@@ -151,7 +151,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       script: firstbootScript,
       // Layering must finish before zincati stages an OS update (rpm-ostree runs one transaction at a time).
       beforeZincati: packageManager(distro.packageManager).layers && plan.steps.some((x) => x.action.kind === 'install-packages'),
-    }),
+    }, plan.annotate),
   });
   for (const s of plan.services) if (s.enable) unit(s.unit).enabled = true;
   for (const m of plan.masks) unit(m.unit).mask = true;

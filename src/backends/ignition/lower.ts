@@ -118,7 +118,7 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       const path = archiveDownloadPath(a.url);
       const name = unpackUnitName(a.dest);
       const work = `/run/${name.replace(/\.service$/, '')}`;
-      const contents = renderTemplate('crinit-unpack.service.hbs', { archive: path, sha256: a.sha256, member: a.member, dest: a.dest, neededBy: a.neededBy, arch: a.arch, work, unpacked: `${work}/${a.member}`, check: UNPACK_CHECK, stamp: `${path}.installed` });
+      const contents = renderTemplate('crinit-unpack.service.hbs', { archive: path, sha256: a.sha256, member: a.member, dest: a.dest, neededBy: a.neededBy, arch: a.arch, work, unpacked: `${work}/${a.member}`, check: UNPACK_CHECK, stamp: `${path}.installed` }, plan.annotate);
       return { kind: 'download', path, url: a.url, sha256: a.sha256, unit: { name, contents } };
     }
     case 'restart-service':
