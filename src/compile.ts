@@ -25,6 +25,7 @@ import { resolveProfile, type ProfileEntry } from './profile/resolve.js';
 import type { Profile, WrittenProfile } from './profile/types.js';
 import { renderPlan } from './render/render.js';
 import { commentText } from './profile/formats.js';
+import { closest } from './profile/schema.js';
 
 export type { BackendName as Backend } from './profile/types.js';
 import type { BackendName } from './profile/types.js';
@@ -274,6 +275,47 @@ export function prepareValueCheck(options: CompileOptions): ValueCheck {
 /** A prepared per-node check; isLocal tells whether values of these names take the local check. */
 export type ValueCheck = ((values: Readonly<Record<string, string>>) => readonly Diagnostic[]) & { readonly isLocal: (names: readonly string[]) => boolean };
 
+/** What each compile() option must be, for callers without the types (plain JavaScript). */
+const OPTION_CHECKS: Readonly<Record<keyof CompileOptions, { readonly ok: (v: unknown) => boolean; readonly want: string }>> = {
+  profile: {
+    ok: (v) => (typeof v === 'string' && v.length > 0) || (typeof v === 'object' && v !== null && typeof (v as { path?: unknown }).path === 'string' && typeof (v as { text?: unknown }).text === 'string'),
+    want: 'a built-in DISTRO/RUNTIME name, or { path, text } of a profile file',
+  },
+  set: { ok: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), want: 'an array of "key.path=value" strings' },
+  readFile: { ok: (v) => typeof v === 'function', want: 'a function (path) => string | undefined' },
+  butane: { ok: (v) => typeof v === 'boolean', want: 'true or false' },
+  document: { ok: (v) => typeof v === 'string' && Object.values(FORMATS).some((f) => f.document === v), want: `one of ${[...new Set(Object.values(FORMATS).map((f) => f.document))].join(', ')}` },
+  checkOnly: { ok: (v) => typeof v === 'boolean', want: 'true or false' },
+  annotate: { ok: (v) => typeof v === 'boolean', want: 'true or false' },
+  variables: { ok: (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string'), want: 'an object of name: string value' },
+  offline: { ok: (v) => typeof v === 'boolean', want: 'true or false' },
+  terraformTemplate: {
+    ok: (v) => typeof v === 'object' && v !== null && ((v as { variables?: unknown }).variables === undefined || (Array.isArray((v as { variables: unknown }).variables) && ((v as { variables: unknown[] }).variables).every((x) => typeof x === 'string'))),
+    want: '{ variables?: string[] }',
+  },
+};
+
+/** checkCompileOptions refuses options compile() cannot take: not an object, an unknown name, a wrong type. */
+function checkCompileOptions(options: unknown): Diagnostic[] {
+  const err = (message: string, hint: string): Diagnostic => ({ severity: 'error', code: CODES.options, message, hint });
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    return [err('compile() takes an options object', "call compile({ profile: 'ubuntu-24.04/containerd' })")];
+  }
+  const out: Diagnostic[] = [];
+  const known = Object.keys(OPTION_CHECKS);
+  for (const [key, value] of Object.entries(options)) {
+    const check = OPTION_CHECKS[key as keyof CompileOptions];
+    if (!check) {
+      const guess = closest(key, known);
+      out.push(err(`compile() has no option ${JSON.stringify(key)}`, `${guess ? `did you mean ${JSON.stringify(guess)}? ` : ''}its options: ${known.join(', ')}`));
+    } else if (value !== undefined && !check.ok(value)) {
+      out.push(err(`compile()'s option ${key} must be ${check.want}`, key === 'profile' ? `pass profile as ${check.want}` : `pass ${key} as ${check.want}, or leave it out`));
+    }
+  }
+  if ((options as { profile?: unknown }).profile === undefined) out.push(err('compile() needs the option profile', `profile: ${OPTION_CHECKS.profile.want}`));
+  return out;
+}
+
 /** internalError reports an exception from the pipeline: a crinit bug, never the user's input. */
 function internalError(e: unknown): Diagnostic {
   return { severity: 'error', code: CODES.internal, message: `internal error: ${(e as Error).message}`, hint: 'this is a crinit bug; please report it with the profile' };
@@ -299,6 +341,9 @@ function strip({ sentinels: _s, ...result }: Run): CompileResult {
  * Terraform would render the template with them, so the two paths give the same bytes.
  */
 export function compile(options: CompileOptions): CompileResult {
+  // Called from plain JavaScript, the options may be anything: refused with a diagnostic, never a throw.
+  const refused = checkCompileOptions(options as unknown);
+  if (refused.length > 0) return { chain: '', diagnostics: refused };
   const name = profileName(options.profile);
   try {
     if (options.terraformTemplate) {

@@ -75,6 +75,7 @@ export const CODES = {
   variable: 'E-VARIABLE',
   inventory: 'E-INVENTORY',
   write: 'E-WRITE',
+  options: 'E-OPTIONS',
   cgroupAdvice: 'W-RULE-CGROUP',
   eolRuntime: 'W-RULE-EOL',
   internal: 'E-INTERNAL',
@@ -118,6 +119,29 @@ export function redact(text: string): string {
     i = end > start ? end - 1 : start;
   }
   return out + text.slice(copied);
+}
+
+/** A diagnostic as `--json` gives it: what a machine reads, secrets redacted as in the text form. */
+export interface DiagnosticJson {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly hint: string | null;
+}
+
+export function diagnosticJson(d: Diagnostic): DiagnosticJson {
+  return {
+    file: d.file ?? null,
+    line: d.position?.line ?? null,
+    column: d.position?.col ?? null,
+    code: d.code,
+    severity: d.severity,
+    message: redact(d.message),
+    hint: d.hint !== undefined ? redact(d.hint) : null,
+  };
 }
 
 /** How much of a long source line a report shows, around the column. */

@@ -228,6 +228,7 @@ export function manifest(plan: RenderedPlan): ManifestEntry[] {
     url: a.url,
     upstream: a.upstream,
     ...(a.sha256 ? { sha256: a.sha256 } : {}),
+    ...(a.sha512 ? { sha512: a.sha512 } : {}),
     ...(a.fingerprint ? { fingerprint: a.fingerprint } : {}),
     ...(a.version ? { version: a.version } : {}),
     ...(a.packages ? { packages: a.packages } : {}),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
-import { CLI, DISTROS, IGNITION_DISTROS, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
+import { CLI, DISTROS, IGNITION_DISTROS, ROOT, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 describe('crinit render', () => {
   it('prints user-data on stdout, nothing on stderr, exit 0', () => {
@@ -198,7 +198,7 @@ describe('crinit list', () => {
   it('stops quietly when its reader closes the pipe early (crinit list | head -1)', () => {
     const r = spawnSync('sh', ['-c', `node ${JSON.stringify(CLI)} list | head -1`], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^PROFILE +DEFAULT SOURCE/);
+    expect(r.stdout).toMatch(/^PROFILE +SOURCE +INSTALLS/);
     expect(r.stderr).not.toContain('EPIPE');
   });
 
@@ -232,13 +232,21 @@ describe('crinit list', () => {
     expect(schema.properties).toHaveProperty('runtime');
   });
 
-  it('prints a table with every profile', () => {
+  it('prints a table with every profile within 120 columns, and every source with --wide', () => {
     const r = runCli(['list']);
     expect(r.status).toBe(0);
     for (const d of [...DISTROS, ...IGNITION_DISTROS]) expect(r.stdout).toContain(`${d}/containerd`);
-    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +sysext \(give its sha256\) +-$/m);
-    expect(r.stdout).toMatch(/^fcos\/containerd +builtin .* ignition +pkgs\.k8s\.io +-$/m);
-    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io +crun$/m);
+    expect(r.stdout.split('\n').filter((l) => l.length > 120)).toEqual([]);
+    expect(r.stdout).toMatch(/^flatcar\/containerd +builtin +in image 2\.1 +stand-in +sysext +-$/m);
+    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream +containerd\.io 2\.3 +validated +packages +crun,runsc$/m);
+    expect(r.stdout).toMatch(/^ubuntu-24\.04\/mcr +upstream +docker-ee 25\.0 \(give mcr\.keyFingerprint\) +validated/m);
+    expect(r.stdout).toContain('crinit list --wide');
+    const w = runCli(['list', '--wide']);
+    expect(w.status).toBe(0);
+    expect(w.stdout).toMatch(/^PROFILE +DEFAULT SOURCE +UPSTREAM +DISTRO +BUILTIN +BACKENDS +KUBERNETES 1\.36 +HANDLERS$/m);
+    expect(w.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +sysext \(give its sha256\) +-$/m);
+    expect(w.stdout).toMatch(/^fcos\/containerd +builtin .* ignition +pkgs\.k8s\.io +-$/m);
+    expect(w.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io +crun,runsc$/m);
     expect(r.stdout).toContain('Kubernetes 1.36 packages refused (kubernetes.version):\n  debian-13: ');
     expect(r.stdout).toContain('Unsupported (- above):');
     // A cloud-init distro is not listed as lacking a runtime in its image, nor the reverse.
@@ -307,5 +315,99 @@ describe('names and paths', () => {
     const r = runCli(['render', 'examples/x'], { cwd: dir });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('error E-LOAD-NOT-FOUND: the profile file "examples/x" does not exist\n  hint: check the path, or pass a built-in name such as ubuntu-24.04/containerd (see `crinit list`)\n');
+  });
+});
+
+describe('diagnostics for machines, and --strict', () => {
+  const WARNS = 'extends: ubuntu-24.04/containerd\nruntime:\n  cgroupDriver: cgroupfs\n';
+
+  it('validate --json: the verdict and every diagnostic on stdout, exit codes as without it', () => {
+    const ok = runCli(['validate', 'ubuntu-24.04/containerd', '--json']);
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ ok: true, profile: 'ubuntu-24.04/containerd', chain: 'base > ubuntu-24.04 > containerd', diagnostics: [] });
+    const dir = tempDir();
+    const bad = writeTemp(dir, 'bad.yaml', 'extends: ubuntu-24.04/containerd\nruntime:\n  cgroupDriver: sometimes\n');
+    const r = runCli(['validate', bad, '--json']);
+    expect(r.status).toBe(1);
+    const v = JSON.parse(r.stdout) as { ok: boolean; diagnostics: Record<string, unknown>[] };
+    expect(v.ok).toBe(false);
+    expect(v.diagnostics[0]).toEqual({ file: bad, line: 3, column: 17, code: 'E-SCHEMA', severity: 'error', message: expect.any(String), hint: expect.any(String) });
+    expect(r.stderr).toBe('');
+  });
+
+  it('--strict fails on a warning and writes nothing; render --json puts the diagnostics on stderr as JSON', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'w.yaml', WARNS);
+    expect(runCli(['render', file]).status).toBe(0);
+    const strict = runCli(['render', file, '--strict', '--json', '-o', join(dir, 'out')]);
+    expect(strict.status).toBe(1);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(strict.stdout).toBe('');
+    const report = JSON.parse(strict.stderr) as { diagnostics: { code: string; severity: string; line: number }[] };
+    expect(report.diagnostics).toEqual([expect.objectContaining({ code: 'W-RULE-CGROUP', severity: 'warning', line: 3 })]);
+    expect(runCli(['validate', file]).status).toBe(0);
+    expect(runCli(['validate', file, '--strict']).status).toBe(1);
+  });
+
+  it("validate takes render's options and checks what render would write", () => {
+    // --format: Butane is for the Ignition distros.
+    const f = runCli(['validate', 'ubuntu-24.04/containerd', '--format', 'butane']);
+    expect(f.status).toBe(1);
+    expect(f.stderr).toContain('--format butane');
+    // --offline: the default profile fetches from public hosts.
+    const o = runCli(['validate', 'ubuntu-24.04/containerd', '--offline']);
+    expect(o.status).toBe(1);
+    expect(o.stderr).toContain('E-OFFLINE');
+    // --var: a declared variable with a value.
+    const dir = tempDir();
+    const file = writeTemp(dir, 'v.yaml', 'extends: ubuntu-24.04/containerd\nterraform:\n  variables: [role]\nfiles:\n  - path: /etc/role\n    content: "${role}"\n');
+    expect(runCli(['validate', file]).status).toBe(1);
+    expect(runCli(['validate', file, '--var', 'role=worker']).status).toBe(0);
+    // Nothing is ever written by validate.
+    expect(runCli(['validate', 'ubuntu-24.04/containerd', '--platform', 'aws']).stdout).toBe('ok: ubuntu-24.04/containerd (base > ubuntu-24.04 > containerd)\n');
+  });
+
+  it('refuses to write gzip to a terminal, and writes it to a file or a pipe', (ctx) => {
+    needTool(ctx, 'script', 'bsdutils');
+    const dir = tempDir();
+    const tty = spawnSync('script', ['-qec', `${process.execPath} ${CLI} render ubuntu-24.04/containerd --gzip`, '/dev/null'], { cwd: dir, encoding: 'utf8' });
+    expect(tty.status).toBe(2);
+    expect(tty.stdout).toContain('error: --gzip writes binary data, and standard output is a terminal');
+    const piped = runCli(['render', 'ubuntu-24.04/containerd', '--gzip']);
+    expect(piped.status).toBe(0);
+    expect(runCli(['render', 'ubuntu-24.04/containerd', '--gzip', '-o', join(dir, 'ud.gz')]).status).toBe(0);
+    expect(readFileSync(join(dir, 'ud.gz')).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  });
+});
+
+describe('crinit completion', () => {
+  it('bash: completes commands, options, option values and built-in profiles', (ctx) => {
+    needTool(ctx, 'bash');
+    const script = runCli(['completion', 'bash']);
+    expect(script.status).toBe(0);
+    const dir = tempDir();
+    const file = writeTemp(dir, 'crinit.bash', script.stdout);
+    expect(spawnSync('bash', ['-n', file]).status).toBe(0);
+    const complete = (...words: string[]) =>
+      spawnSync('bash', ['-c', `source ${JSON.stringify(file)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _crinit; printf '%s\\n' "\${COMPREPLY[@]}"`], { cwd: dir, encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(complete('crinit', 'ren')).toEqual(['render']);
+    expect(complete('crinit', 'comp')).toEqual(['completion']);
+    expect(complete('crinit', 'render', 'ubuntu-24.04/c')).toEqual(['ubuntu-24.04/containerd', 'ubuntu-24.04/cri-o']);
+    expect(complete('crinit', 'render', '--ann')).toEqual(['--annotate']);
+    expect(complete('crinit', 'validate', '--str')).toEqual(['--strict']);
+    expect(complete('crinit', 'render', '--format', 'b')).toEqual(['butane']);
+    expect(complete('crinit', 'list', '--w')).toEqual(['--wide']);
+  });
+
+  it('zsh: a script zsh reads, for the same commands; another shell is a usage error', (ctx) => {
+    needTool(ctx, 'zsh');
+    const script = runCli(['completion', 'zsh']);
+    expect(script.status).toBe(0);
+    expect(script.stdout.startsWith('#compdef crinit\n')).toBe(true);
+    expect(spawnSync('zsh', ['-n', writeTemp(tempDir(), '_crinit', script.stdout)]).status).toBe(0);
+    for (const c of ['render', 'validate', 'list', 'serve', 'export', 'manifest', 'runtimeclasses']) expect(script.stdout).toContain(` ${c}) opts=(`);
+    const fish = runCli(['completion', 'fish']);
+    expect(fish.status).toBe(2);
+    expect(fish.stderr).toContain('no completion for "fish"');
   });
 });

@@ -186,7 +186,9 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
     for (const c of cases) {
       for (const driver of ['systemd', 'cgroupfs']) {
         for (const dflt of [false, true]) {
-          const handlers = JSON.stringify({ crun: { default: dflt }, 'crun-b': { kind: 'crun' } });
+          // gVisor's runsc too, downloaded (its sums made up: only the config is read here).
+          const runsc = { kind: 'runsc', version: '20261012.0', sha512: { amd64: { runsc: 'a'.repeat(128), 'containerd-shim-runsc-v1': 'b'.repeat(128) } } };
+          const handlers = JSON.stringify({ crun: { default: dflt }, 'crun-b': { kind: 'crun' }, gvisor: runsc });
           const set = [...c.set, `runtime.cgroupDriver=${driver}`, `runtime.handlers=${handlers}`];
           const label = `${c.profile} ${set.join(' ')}`;
           const r = compile({ profile: c.profile, set });
@@ -194,6 +196,9 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
           const files = written(r.output!).files;
           const dir = tempDir('crinit-handlers-');
           const config = files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
+          // runsc's own options: systemd-cgroup exactly when containerd passes systemd slices.
+          const runscToml = parseToml(files.find((f) => f.path === '/etc/containerd/runsc.toml')!.contents) as { runsc_config: Record<string, string> };
+          expect(runscToml.runsc_config, label).toEqual(driver === 'systemd' ? { 'systemd-cgroup': 'true' } : {});
           const dropin = files.find((f) => f.path === '/etc/containerd/conf.d/10-crinit-handlers.toml');
           const version = (parseToml(config) as { version: number }).version;
           // containerd 2.x takes the handlers from crinit's drop-in; 1.x configs carry them.
@@ -214,6 +219,8 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
               expect(runtimes[name]?.runtime_type, `${label} (${reader}) ${name}`).toBe('io.containerd.runc.v2');
               expect(runtimes[name]?.options, `${label} (${reader}) ${name}`).toMatchObject({ BinaryName: '/usr/bin/crun', SystemdCgroup: driver === 'systemd' });
             }
+            expect(runtimes.gvisor?.runtime_type, `${label} (${reader}) gvisor`).toBe('io.containerd.runsc.v1');
+            expect(runtimes.gvisor?.options, `${label} (${reader}) gvisor`).toEqual({ TypeUrl: 'io.containerd.runsc.v1.options', ConfigPath: '/etc/containerd/runsc.toml' });
             expect(runtimes.runc?.options?.SystemdCgroup, `${label} (${reader}) runc`).toBe(driver === 'systemd');
             expect(readDump(dump).sandbox, `${label} (${reader}) sandbox image`).toBe('registry.k8s.io/pause:3.10.2');
             expect(defaultOf(dump), `${label} (${reader}) default`).toBe(dflt ? 'crun' : 'runc');

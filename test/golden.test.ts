@@ -28,6 +28,16 @@ const CASES: { name: string; profile: string; set?: string[] }[] = [
       'runtime.registryMirrors={"docker.io": ["https://mirror.example.com", "http://10.0.0.5:5000"], "registry.k8s.io": ["https://k8s-mirror.example.com"]}',
     ],
   },
+  // A sandboxed node: gVisor's runsc beside runc, downloaded from its release and checked by the
+  // sha512 of each file (made-up sums), with crun too; Kubernetes 1.36 labels the node for both.
+  {
+    name: 'ubuntu-24.04-containerd-gvisor',
+    profile: 'ubuntu-24.04/containerd',
+    set: [
+      'kubernetes.version=1.36',
+      `runtime.handlers={"gvisor": {"kind": "runsc", "version": "20261012.0", "sha512": {"amd64": {"runsc": "${'1a'.repeat(64)}", "containerd-shim-runsc-v1": "${'2b'.repeat(64)}"}}}, "crun": {}}`,
+    ],
+  },
   // A whole node behind a proxy, from internal mirrors: Kubernetes 1.35 on both families.
   ...['ubuntu-24.04', 'rhel-9'].map((d) => ({
     name: `${d}-containerd-kubernetes-proxy-mirrors`,

@@ -17,9 +17,11 @@ const WITH_CRUN = MATRIX.filter((r) => r.handlers.includes('crun')).map((r) => r
 
 
 describe('runtime.handlers on containerd', () => {
-  it('crinit list: crun on containerd wherever the distro packages it; no handler on CRI-O, Docker, MCR, Amazon Linux or the Ignition distros', () => {
+  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd; no handler on CRI-O, Docker, MCR or the Ignition distros', () => {
     expect(WITH_CRUN.sort()).toEqual(['debian-12/containerd', 'debian-13/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
-    expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun$/m);
+    expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc$/m);
+    // gVisor's runsc is downloaded, so every cloud-init distro's containerd takes it.
+    expect(MATRIX.filter((r) => r.handlers.includes('runsc')).map((r) => r.profile).sort()).toEqual([...WITH_CRUN, 'amazonlinux-2023/containerd'].sort());
   });
 
   for (const profile of WITH_CRUN) {
@@ -83,7 +85,8 @@ describe('runtime.handlers on containerd', () => {
       expect(r.output).toBeUndefined();
       return r.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ code: d.code, line: d.position?.line, col: d.position?.col, message: d.message, file: d.file }));
     };
-    expect(at('ubuntu-24.04/containerd', '    sandboxed: {kind: runsc}\n')).toEqual([{ code: 'E-RULE-UNSUPPORTED', line: 4, col: 23, file: 'n.yaml', message: "crinit does not configure gVisor's runsc for containerd yet" }]);
+    expect(at('ubuntu-24.04/containerd', '    sandboxed: {kind: runsc}\n')).toEqual([{ code: 'E-RULE-INCOMPLETE', line: 4, col: 16, file: 'n.yaml', message: "gVisor's runsc is downloaded from its project's releases, and the handler names no release (version)" }]);
+    expect(at('ubuntu-24.04/docker', '    sandboxed: {kind: runsc}\n')[0]).toMatchObject({ code: 'E-RULE-UNSUPPORTED' });
     expect(at('ubuntu-24.04/containerd', '    kata: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not configure Kata Containers for containerd yet' });
     expect(at('amazonlinux-2023/containerd', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not install crun on amazonlinux-2023' });
     expect(at('fcos/containerd', '    crun: {}\n')[0]).toMatchObject({ message: 'crinit does not install crun on fcos' });
@@ -101,5 +104,98 @@ describe('runtime.handlers on containerd', () => {
     expect(fileContent(d, '/var/lib/crinit/staged/etc/containerd/config.toml')).not.toContain('imports');
     expect(d.write_files.some((f) => f.path.includes('conf.d/10-crinit-handlers'))).toBe(false);
     expect(d.runcmd.some((l) => l[1] === 'check-runtime-handlers')).toBe(false);
+  });
+});
+
+/** A gVisor handler with made-up sums (only crinit's side is checked with them). */
+const RUNSC_SUMS = { runsc: '1a'.repeat(64), 'containerd-shim-runsc-v1': '2b'.repeat(64) };
+const GVISOR = `runtime.handlers=${JSON.stringify({ gvisor: { kind: 'runsc', version: '20261012.0', sha512: { amd64: RUNSC_SUMS } } })}`;
+
+describe("gVisor's runsc on containerd", () => {
+  it('downloads runsc and its shim from the release the profile names, each checked against its sha512, before containerd restarts', (ctx) => {
+    needTool(ctx, 'cloud-init');
+    needTool(ctx, 'shellcheck');
+    for (const row of MATRIX.filter((x) => x.runtime === 'containerd' && x.handlers.includes('runsc'))) {
+      const r = compile({ profile: row.profile, set: ['runtime.source=' + row.defaultSource, GVISOR] });
+      expect(r.output, `${row.profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
+      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
+      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
+      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const ids = d.runcmd.map((l) => l[1]);
+      for (const [file, sum] of Object.entries(RUNSC_SUMS)) {
+        const argv = stepArgv(d, `install-gvisor-${file}`);
+        expect(argv.slice(-4), row.profile).toEqual([`https://storage.googleapis.com/gvisor/releases/release/20261012.0/x86_64/${file}`, sum, 'amd64', `/usr/local/bin/${file}`]);
+        expect(ids.indexOf(`install-gvisor-${file}`)).toBeLessThan(ids.indexOf('restart-containerd'));
+        const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${argv[2]}\n`, encoding: 'utf8' });
+        expect(sc.status, sc.stdout).toBe(0);
+      }
+      expect(stepArgv(d, 'check-runtime-handlers').slice(-2)).toEqual(['gvisor', '/usr/local/bin/runsc']);
+      // runsc reads systemd's cgroup paths only with systemd-cgroup, which the systemd driver needs.
+      expect(fileContent(d, '/etc/containerd/runsc.toml')).toMatch(/^\[runsc_config\]\n {2}systemd-cgroup = "true"\n$/m);
+    }
+  });
+
+  it('the download step installs a file only when its sha512 is the pinned one (run for real against a local server)', async (ctx) => {
+    needTool(ctx, 'sha512sum', 'coreutils');
+    needTool(ctx, 'curl');
+    const { createServer } = await import('node:http');
+    const { createHash } = await import('node:crypto');
+    const { existsSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const body = Buffer.from('#!/bin/sh\necho runsc\n');
+    const server = createServer((_req, res) => res.end(body));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/runsc`;
+      const d = doc('ubuntu-24.04/containerd', [GVISOR]);
+      const script = stepArgv(d, 'install-gvisor-runsc')[2]!;
+      const dir = tempDir();
+      const run = (sum: string, dest: string) =>
+        new Promise<number | null>((resolve) => {
+          import('node:child_process').then(({ spawn }) => spawn('sh', ['-c', script, 'sh', url, sum, 'amd64', dest], { stdio: 'ignore' }).on('exit', resolve));
+        });
+      const good = join(dir, 'bin', 'runsc');
+      expect(await run(createHash('sha512').update(body).digest('hex'), good)).toBe(0);
+      expect(readFileSync(good)).toEqual(body);
+      expect(statSync(good).mode & 0o777).toBe(0o755);
+      const bad = join(dir, 'bin', 'other');
+      expect(await run('0'.repeat(128), bad)).not.toBe(0);
+      expect(existsSync(bad)).toBe(false);
+      // Another architecture than the profile's is refused before anything is fetched.
+      const arm = await new Promise<number | null>((resolve) => {
+        import('node:child_process').then(({ spawn }) => spawn('sh', ['-c', script, 'sh', url, '0'.repeat(128), 'arm64', join(dir, 'x')], { stdio: 'ignore' }).on('exit', resolve));
+      });
+      expect(arm).not.toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses runsc without its release or a file\'s sum, at the handler, naming what to give', () => {
+    const dir = tempDir();
+    const file = writeTemp(dir, 'n.yaml', `extends: ubuntu-24.04/containerd\nruntime:\n  handlers:\n    gvisor:\n      kind: runsc\n      version: "20261012.0"\n      sha512:\n        amd64: {runsc: "${'1a'.repeat(64)}"}\n`);
+    const r = runCli(['render', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}:8:9: error E-RULE-INCOMPLETE: gVisor's runsc is downloaded from its project's releases, and the handler gives no sha512 for containerd-shim-runsc-v1 on amd64`);
+    expect(r.stderr).toContain('crinit never installs an unchecked download');
+    const noVersion = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"gvisor": {"kind": "runsc"}}']);
+    expect(noVersion.status).toBe(1);
+    expect(noVersion.stderr).toContain('the handler names no release (version)');
+    // Not on the Ignition distros: nothing there installs it.
+    const fcos = runCli(['render', 'fcos/containerd', '--set', GVISOR]);
+    expect(fcos.status).toBe(1);
+    expect(fcos.stderr).toContain("crinit does not install gVisor's runsc on fcos");
+  });
+
+  it('crinit manifest lists each file with its sha512, and runtimeclasses the handler', () => {
+    const m = runCli(['manifest', '--json', 'ubuntu-24.04/containerd', '--set', GVISOR]);
+    expect(m.status, m.stderr).toBe(0);
+    const downloads = (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string; sha512?: string }[] }).artifacts.filter((a) => a.kind === 'download');
+    expect(downloads).toEqual(Object.entries(RUNSC_SUMS).map(([f, sum]) => expect.objectContaining({ url: `https://storage.googleapis.com/gvisor/releases/release/20261012.0/x86_64/${f}`, sha512: sum })));
+    const rc = runCli(['runtimeclasses', 'ubuntu-24.04/containerd', '--set', GVISOR, '--set', 'kubernetes.version=1.36']);
+    expect(rc.status, rc.stderr).toBe(0);
+    expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
+      expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name: 'gvisor' }), handler: 'gvisor', scheduling: { nodeSelector: { 'runtime.crinit.dev/gvisor': 'true' } } }),
+    ]);
   });
 });

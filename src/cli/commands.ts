@@ -17,18 +17,14 @@ export function examples(lines: readonly (readonly [command: string, what: strin
   return ['', 'Examples:', ...lines.flatMap(([c, w]) => [`  $ ${c}`, `      ${w}`])].join('\n');
 }
 
-/** Adds `crinit render`. */
-export function registerRender(program: Command): void {
-  program
-    .command('render')
-    .description("render a profile's first-boot configuration: cloud-init user-data, or Ignition JSON or Butane for fcos and flatcar")
-    .argument('[profile]', 'e.g. ubuntu-24.04/containerd, node.yaml, or - for standard input (not with --inventory)')
-    .option('--inventory <file>', 'render every node of a YAML or CSV inventory (- for standard input) into -o DIR: <name>.user-data, or <name>.ign for fcos and flatcar')
-    .option('-o, --output <file>', 'write to FILE atomically instead of stdout')
+/**
+ * The options `render` and `validate` share: what shapes the output and its checks, and how the
+ * verdict is reported. validate takes them all, so that it checks exactly what render would write.
+ */
+function checkOptions(cmd: Command): Command {
+  return cmd
     .option('--set <key=value>', 'override a profile key, e.g. --set runtime.cgroupDriver=systemd (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'fit the size limit of a platform, gzipping when it takes gzip').choices(Object.keys(PLATFORM_LIMITS)).default('none'))
-    .option('--gzip', 'gzip the output (deterministic: no time stamp, no file name)')
-    .option('--base64', 'base64-encode the (possibly gzipped) output')
     .addOption(
       new Option(
         '--format <format>',
@@ -39,16 +35,32 @@ export function registerRender(program: Command): void {
     .option('--var <name=value>', 'a value for a per-node variable (${name} in the profile; repeatable)', collect, [])
     .option('--tf-var <name>', 'with --format tftpl: keep ${name} a live Terraform interpolation (repeatable)', collect, [])
     .option('--offline', 'fail, listing them, if any public host is left in the output after mirrors: (air-gapped sites)')
-    .option('--annotate', 'write each generated file with its notes (what it is for, and why), not only its one-line header')
+    .option('--json', 'report diagnostics as JSON (file, line, column, code, severity, message, hint)')
+    .option('--strict', 'treat warnings as errors: exit 1, and write nothing');
+}
+
+/** Adds `crinit render`. */
+export function registerRender(program: Command): void {
+  const render = program
+    .command('render')
+    .description("render a profile's first-boot configuration: cloud-init user-data, or Ignition JSON or Butane for fcos and flatcar")
+    .argument('[profile]', 'e.g. ubuntu-24.04/containerd, node.yaml, or - for standard input (not with --inventory)')
+    .option('--inventory <file>', 'render every node of a YAML or CSV inventory (- for standard input) into -o DIR: <name>.user-data, or <name>.ign for fcos and flatcar')
+    .option('-o, --output <file>', 'write to FILE atomically instead of stdout')
+    .option('--gzip', 'gzip the output (deterministic: no time stamp, no file name); refused on a terminal')
+    .option('--base64', 'base64-encode the (possibly gzipped) output')
+    .option('--annotate', 'write each generated file with its notes (what it is for, and why), not only its one-line header');
+  checkOptions(render)
     .addHelpText(
       'after',
       examples([
         ['crinit render ubuntu-24.04/containerd -o user-data', 'a built-in profile, written atomically'],
         ['crinit render node.yaml --set runtime.cgroupDriver=systemd', 'a profile file, one key overridden'],
-        ['cat node.yaml | crinit render - --platform aws', 'from standard input, gzipped if it must be to fit EC2'],
+        ['cat node.yaml | crinit render - --platform aws -o user-data', 'from standard input, gzipped if it must be to fit EC2'],
         ['crinit render flatcar/containerd --format butane', 'Butane instead of Ignition JSON'],
-        ['crinit render node.yaml --format tftpl --tf-var hostname', "a Terraform templatefile() template with ${hostname} live"],
+        ['crinit render node.yaml --format tftpl --tf-var hostname', 'a Terraform templatefile() template with ${hostname} live'],
         ['crinit render --inventory nodes.csv -o out/', 'one <name>.user-data or <name>.ign per machine, all or none'],
+        ['crinit render node.yaml --strict --json 2> diagnostics.json', 'for CI: any warning fails, diagnostics as JSON'],
       ]),
     )
     .action(async (...args: unknown[]) => {
@@ -92,15 +104,22 @@ export function registerServe(program: Command): void {
 
 /** Adds `crinit validate`. */
 export function registerValidate(program: Command): void {
-  program
+  const validate = program
     .command('validate')
-    .description('check a profile (and everything it extends) without writing output')
-    .argument('<profile>', 'a profile file, or a built-in DISTRO/RUNTIME')
-    .option('--set <key=value>', 'override a profile key (repeatable)', collect, [])
-    .addHelpText('after', examples([['crinit validate node.yaml', 'every check render runs; exit 0 when the profile renders']]))
-    .action(async (...args: unknown[]) => {
-      const { runValidate } = await import('./describe-run.js');
-      await (runValidate as (...a: unknown[]) => unknown)(...args);
+    .description('check a profile (and everything it extends) as render would, with the same options, without writing output')
+    .argument('<profile>', 'a profile file, - for standard input, or a built-in DISTRO/RUNTIME');
+  checkOptions(validate)
+    .addHelpText(
+      'after',
+      examples([
+        ['crinit validate node.yaml', 'every check render runs; exit 0 when the profile renders'],
+        ['crinit validate node.yaml --platform aws --strict', 'it fits EC2, and there is no warning either'],
+        ['crinit validate node.yaml --json', 'the verdict and every diagnostic as JSON on stdout'],
+      ]),
+    )
+    .action(async (arg: string, opts: Record<string, unknown>) => {
+      const { runRender } = await import('./render-run.js');
+      await runRender(arg, { ...(opts as unknown as Parameters<typeof runRender>[1]), validateOnly: true });
     });
 }
 
@@ -138,8 +157,9 @@ export function registerList(program: Command): void {
   program
     .command('list')
     .description('show the distro × runtime matrix and what each combination supports')
+    .option('--wide', 'every source of each combination, with config versions and what each needs (wider than 120 columns)')
     .option('--json', 'print JSON')
-    .addHelpText('after', examples([['crinit list', 'the matrix'], ['crinit list --json', 'the same, for scripts']]))
+    .addHelpText('after', examples([['crinit list', 'the matrix, within 120 columns'], ['crinit list --wide', 'every source of each combination'], ['crinit list --json', 'all of it, for scripts']]))
     .action(async (...args: unknown[]) => {
       const { runList } = await import('./describe-run.js');
       await (runList as (...a: unknown[]) => unknown)(...args);

@@ -1,6 +1,6 @@
 /**
- * @fileoverview The commands that describe rather than render: `crinit validate`, `crinit
- * manifest`, `crinit runtimeclasses` and `crinit list`.
+ * @fileoverview The commands that describe rather than render: `crinit manifest`, `crinit
+ * runtimeclasses` and `crinit list`. (`crinit validate` is render without output: render-run.ts.)
  */
 import { LIST_KUBERNETES, listMatrix } from '../list.js';
 import { stringify } from 'yaml';
@@ -8,14 +8,6 @@ import { formatManifest, manifest } from '../offline.js';
 import { runtimeClasses } from '../runtimeclasses.js';
 import { EXIT, exitCodeFor, report } from './io.js';
 import { compileArg } from './compile-arg.js';
-
-/** The action of `crinit validate`. */
-export function runValidate(arg: string, opts: { set: string[] }): void {
-  const result = compileArg(arg, opts.set);
-  report(result.diagnostics);
-  process.exitCode = exitCodeFor(result.diagnostics);
-  if (process.exitCode === EXIT.ok) process.stdout.write(`ok: ${arg} (${result.chain})\n`);
-}
 
 /**
  * compiledOrExit compiles the profile a command names and reports its diagnostics; undefined,
@@ -52,10 +44,44 @@ export function runRuntimeClasses(arg: string, opts: { set: string[] }): void {
 }
 
 /** The action of `crinit list`. */
-export function runList(opts: { json?: boolean }): void {
+/** The width `crinit list` fits without --wide, and wraps its notes to. */
+const LIST_WIDTH = 120;
+
+/** Wraps prose to LIST_WIDTH, continuation lines indented under the first. */
+function wrap(text: string, indent: string): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > LIST_WIDTH) {
+      out.push(line);
+      line = `${indent}    ${word}`;
+    } else line = line ? `${line} ${word}` : `${indent}${word}`;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+export function runList(opts: { json?: boolean; wide?: boolean }): void {
   const rows = listMatrix();
   if (opts.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  const kubernetes = (r: (typeof rows)[number]): string => (!r.supported ? '-' : r.kubernetes.via === 'sysext' ? 'sysext' : r.kubernetes.supported ? 'packages' : 'refused');
+  if (!opts.wide) {
+    // One line per combination, what its default source installs: within LIST_WIDTH columns.
+    const lines = [['PROFILE', 'SOURCE', 'INSTALLS', 'PROOF', `K8S ${LIST_KUBERNETES}`, 'HANDLERS']];
+    for (const r of rows) {
+      const src = r.sources.find((x) => x.source === r.defaultSource);
+      const ok = r.supported && src?.supported;
+      const what = !ok ? '-' : r.defaultSource === 'builtin' ? `in image ${src!.version}` : `${src!.package}${src!.sysext ? '' : ` ${src!.version}`}${src!.needs ? ` (${src!.needs})` : ''}`;
+      const proof = !ok ? '-' : src!.proof === 'boot' ? 'booted' : src!.proof === 'stand-in boot' ? 'stand-in' : 'validated';
+      lines.push([r.profile, ok ? r.defaultSource : '-', what, proof, kubernetes(r), r.handlers.join(',') || '-']);
+    }
+    const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+    for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+    process.stdout.write('\nEvery source, with config versions and what each needs: crinit list --wide (or --json).\n');
+    listNotes(rows);
     return;
   }
   const lines = [['PROFILE', 'DEFAULT SOURCE', 'UPSTREAM', 'DISTRO', 'BUILTIN', 'BACKENDS', `KUBERNETES ${LIST_KUBERNETES}`, 'HANDLERS']];
@@ -72,14 +98,19 @@ export function runList(opts: { json?: boolean }): void {
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  listNotes(rows);
+}
+
+/** Why each - above is one, wrapped to LIST_WIDTH. */
+function listNotes(rows: ReturnType<typeof listMatrix>): void {
   // Only the sources a distro could have: builtin is an image's, the others a package's.
   const notes = rows.flatMap((r) =>
     !r.supported
-      ? [`  ${r.profile}: ${r.reason}`]
-      : r.sources.filter((s) => !s.supported && (s.source === 'builtin') === r.backends.includes('ignition')).map((s) => `  ${r.profile} ${s.source}: ${s.reason}`),
+      ? [`${r.profile}: ${r.reason}`]
+      : r.sources.filter((s) => !s.supported && (s.source === 'builtin') === r.backends.includes('ignition')).map((s) => `${r.profile} ${s.source}: ${s.reason}`),
   );
-  if (notes.length) process.stdout.write(`\nUnsupported (- above):\n${notes.join('\n')}\n`);
+  if (notes.length) process.stdout.write(`\nUnsupported (- above):\n${notes.flatMap((n) => wrap(n, '  ')).join('\n')}\n`);
   // One line per distro: the reason is the distro's, whatever the runtime.
-  const k8sNotes = [...new Map(rows.filter((r) => r.supported && !r.kubernetes.supported).map((r) => [r.distro, `  ${r.distro}: ${r.kubernetes.reason}`])).values()];
-  if (k8sNotes.length) process.stdout.write(`\nKubernetes ${LIST_KUBERNETES} packages refused (kubernetes.version):\n${k8sNotes.join('\n')}\n`);
+  const k8sNotes = [...new Map(rows.filter((r) => r.supported && !r.kubernetes.supported).map((r) => [r.distro, `${r.distro}: ${r.kubernetes.reason}`])).values()];
+  if (k8sNotes.length) process.stdout.write(`\nKubernetes ${LIST_KUBERNETES} packages refused (kubernetes.version):\n${k8sNotes.flatMap((n) => wrap(n, '  ')).join('\n')}\n`);
 }

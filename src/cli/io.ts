@@ -6,7 +6,7 @@
  * error (a crinit bug).
  */
 import { readFileSync, readSync, statSync } from 'node:fs';
-import { CODES, formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { CODES, diagnosticJson, formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 3 } as const;
 
@@ -59,13 +59,18 @@ function readStdin(): string | undefined {
 /** The largest file crinit reads (a profile, an inventory, a snippet, a part). */
 const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
-/** exitCodeFor is pure: internal errors win over input errors. */
-export function exitCodeFor(diagnostics: readonly Diagnostic[]): number {
+/** exitCodeFor is pure: internal errors win over input errors; with strict, a warning fails too. */
+export function exitCodeFor(diagnostics: readonly Diagnostic[], strict = false): number {
   if (diagnostics.some((d) => d.severity === 'error' && d.code === CODES.internal)) return EXIT.internal;
-  return hasErrors(diagnostics) ? EXIT.invalid : EXIT.ok;
+  return hasErrors(diagnostics) || (strict && diagnostics.length > 0) ? EXIT.invalid : EXIT.ok;
 }
 
-export function report(diagnostics: readonly Diagnostic[]): void {
+/** How a command reports: text lines on stderr, or with --json one JSON document on stderr. */
+export function report(diagnostics: readonly Diagnostic[], json = false): void {
+  if (json) {
+    process.stderr.write(`${JSON.stringify({ diagnostics: diagnostics.map(diagnosticJson) })}\n`);
+    return;
+  }
   for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
 }
 

@@ -39,6 +39,26 @@ export function buildProgram(): Command {
   registerManifest(program);
   registerRuntimeClasses(program);
   registerList(program);
+  program
+    .command('completion')
+    .description('print a shell completion script for crinit: its commands, options and built-in profiles')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText(
+      'after',
+      examples([
+        ['crinit completion bash | sudo tee /etc/bash_completion.d/crinit', 'bash, for every user'],
+        ['crinit completion zsh > "${fpath[1]}/_crinit"', 'zsh, into a directory of $fpath'],
+      ]),
+    )
+    .action(async (shell: string) => {
+      if (shell !== 'bash' && shell !== 'zsh') {
+        process.stderr.write(`error: no completion for ${JSON.stringify(shell)}\n  hint: crinit completion bash, or crinit completion zsh\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(shell, program));
+    });
   return program;
 }
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { stageTree, writeFileAtomically, type StagedTree } from '../atomic.js';
 import { BACKENDS } from '../backends/registry.js';
 import { deliver, isMimeType, mimeMultipart, type MimePart, type Platform } from '../delivery.js';
-import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { CODES, diagnosticJson, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { outputFileName, renderInventory, type CheckElsewhere } from '../fleet.js';
 import type { CompileOptions } from '../compile.js';
 import { Worker } from 'node:worker_threads';
@@ -30,6 +30,10 @@ interface RenderOptions {
   inventory?: string;
   offline?: boolean;
   annotate?: boolean;
+  json?: boolean;
+  strict?: boolean;
+  /** `crinit validate`: every check render runs, nothing written; says ok (or the JSON verdict) instead. */
+  validateOnly?: boolean;
 }
 
 /**
@@ -134,8 +138,8 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
   await checks.close();
   if (refusals.length > 0) fleet = { ...fleet, diagnostics: [...fleet.diagnostics, ...refusals] };
   if (tty && written > 0) process.stderr.write('\n');
-  report(fleet.diagnostics);
-  const code = exitCodeFor(fleet.diagnostics);
+  report(fleet.diagnostics, opts.json === true);
+  const code = exitCodeFor(fleet.diagnostics, opts.strict === true);
   if (code !== EXIT.ok) {
     tree?.abort();
     process.exitCode = code;
@@ -200,6 +204,12 @@ export async function runRender(arg: string | undefined, opts: RenderOptions): P
     await writeInventory(opts.inventory, opts);
     return;
   }
+  // Compressed bytes on a terminal are of no use to anyone and can upset it.
+  if (opts.gzip && !opts.base64 && !opts.output && !opts.validateOnly && process.stdout.isTTY) {
+    process.stderr.write('error: --gzip writes binary data, and standard output is a terminal\n  hint: add -o FILE, pipe the output (| base64), or add --base64\n');
+    process.exitCode = EXIT.usage;
+    return;
+  }
   const vars = parseVars(opts.var);
   const diagnostics: Diagnostic[] = [...vars.diagnostics];
   const fmt = opts.format !== undefined ? FORMATS[opts.format] : undefined;
@@ -256,10 +266,24 @@ export async function runRender(arg: string | undefined, opts: RenderOptions): P
     diagnostics.push(...delivered.diagnostics);
     bytes = delivered.bytes;
   }
-  report(diagnostics);
-  const code = exitCodeFor(diagnostics);
+  const code = exitCodeFor(diagnostics, opts.strict === true);
+  if (opts.validateOnly) {
+    // validate's verdict: on stdout, as JSON with --json.
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: code === EXIT.ok && bytes !== undefined, profile: arg, chain: result.chain, diagnostics: diagnostics.map(diagnosticJson) })}\n`);
+    else report(diagnostics);
+    process.exitCode = code !== EXIT.ok ? code : bytes === undefined ? EXIT.internal : EXIT.ok;
+    if (!opts.json && process.exitCode === EXIT.ok) process.stdout.write(`ok: ${arg} (${result.chain})\n`);
+    return;
+  }
+  report(diagnostics, opts.json === true);
   if (code !== EXIT.ok || bytes === undefined) {
     process.exitCode = code === EXIT.ok ? EXIT.internal : code;
+    return;
+  }
+  // --platform may have gzipped it to fit: still no binary on a terminal.
+  if (!opts.output && process.stdout.isTTY && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    process.stderr.write('error: the output is gzip-compressed (to fit the platform), and standard output is a terminal\n  hint: add -o FILE, pipe the output, or add --base64\n');
+    process.exitCode = EXIT.usage;
     return;
   }
   if (opts.output) {

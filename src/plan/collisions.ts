@@ -34,7 +34,7 @@ export function plannedPaths(plan: NodePlan<Keyed>): PlannedPath[] {
   for (const s of plan.steps) {
     const a = s.action;
     if (a.kind === 'fetch-key') out.push({ path: a.dest, what: `the key the ${s.id} step installs`, origin: s.origin });
-    if (a.kind === 'install-archive') out.push({ path: a.dest, what: `the binary the ${s.id} step installs`, origin: s.origin });
+    if (a.kind === 'install-archive' || a.kind === 'install-binary') out.push({ path: a.dest, what: `the binary the ${s.id} step installs`, origin: s.origin });
   }
   return out;
 }

@@ -69,6 +69,7 @@ export interface PlanArtifact extends Sourced {
   readonly url: string;
   readonly upstream: string;
   readonly sha256?: string;
+  readonly sha512?: string;
   readonly fingerprint?: string;
   readonly version?: string;
   /** A repository's packages, with their version pins. */
@@ -151,6 +152,8 @@ export type StepAction =
   | { readonly kind: 'fetch-key'; readonly url: string; readonly fingerprint: string; readonly dest: string }
   /** Download a release tarball, check its sha256 before anything else, install one member. */
   | { readonly kind: 'install-archive'; readonly url: string; readonly sha256: string; readonly arch: string; readonly member: string; readonly dest: string; readonly neededBy: string }
+  /** One released file, checked against its sha512 before it is installed (mode 0755) at dest. */
+  | { readonly kind: 'install-binary'; readonly url: string; readonly sha512: string; readonly arch: string; readonly dest: string; readonly neededBy: string }
   | { readonly kind: 'restart-service'; readonly unit: string }
   | { readonly kind: 'wait-for-socket'; readonly path: string }
   | { readonly kind: 'run-command'; readonly argv: readonly string[] }

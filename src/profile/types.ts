@@ -25,10 +25,10 @@ export interface WrittenProfile {
     cgroupDriver?: CgroupDriver;
     sandboxImage?: string;
     registryMirrors?: Record<string, string[]>;
-    handlers?: Record<string, { kind?: HandlerKind; default?: boolean }>;
+    handlers?: Record<string, { kind?: HandlerKind; default?: boolean; version?: string; sha512?: Partial<Record<Arch, Record<string, string>>> }>;
   };
   /** How each runtime-handler kind is installed on the distro (built-in distro layers). */
-  handlerPackaging?: Partial<Record<HandlerKind, { package?: string; binary?: string }>>;
+  handlerPackaging?: Partial<Record<HandlerKind, HandlerPackage>>;
   containerd?: Partial<ContainerdFacts>;
   docker?: Partial<DockerFacts>;
   crio?: Partial<CrioFacts>;
@@ -158,6 +158,14 @@ export interface SourcePackaging {
 
 export type RuntimeName = 'containerd' | 'cri-o' | 'docker' | 'mcr';
 
+/** How a handler kind is installed on a distro: a package, or its project's release files. */
+export interface HandlerPackage {
+  package?: string;
+  binary?: string;
+  /** The release files, each checked against the sha512 the profile gives; {version}, {arch}, {file} in url. */
+  download?: { url: string; files: string[]; arch?: Partial<Record<Arch, string>> };
+}
+
 /** The kinds of extra runtime handler (runtime.handlers). */
 export type HandlerKind = 'crun' | 'runsc' | 'kata' | 'nvidia';
 
@@ -170,6 +178,8 @@ export interface RuntimeHandler {
   readonly package?: string;
   /** Pods without a RuntimeClass run on it. */
   readonly default: boolean;
+  /** The release files crinit downloads, each checked against its sha512, and where each goes. */
+  readonly downloads?: readonly { readonly url: string; readonly sha512: string; readonly dest: string }[];
 }
 export type Arch = 'amd64' | 'arm64';
 

@@ -5,8 +5,8 @@
  */
 import { CODES } from '../diagnostics.js';
 import { joinPointer } from '../profile/source.js';
-import type { HandlerKind, RuntimeHandler } from '../profile/types.js';
-import type { Rule } from './context.js';
+import type { HandlerKind, HandlerPackage, RuntimeHandler } from '../profile/types.js';
+import type { Rule, RuleContext } from './context.js';
 import { RUNTIME_RULES } from './runtimes/index.js';
 
 /** The kinds, and what each is called in messages. */
@@ -18,6 +18,35 @@ export const HANDLER_KINDS: Readonly<Record<HandlerKind, string>> = {
 };
 
 const isKind = (name: string): name is HandlerKind => Object.hasOwn(HANDLER_KINDS, name);
+
+/**
+ * The release files of a kind its project publishes as files (gVisor's runsc): the profile names
+ * the release (version) and each file's sha512 for the machine's architecture, or the handler is
+ * refused, naming what is missing. Nothing is fetched unchecked. Each file goes beside the binary.
+ */
+function releaseFiles(ctx: RuleContext, name: string, kind: HandlerKind, pk: HandlerPackage): RuntimeHandler['downloads'] | undefined {
+  const ptr = joinPointer(['runtime', 'handlers', name]);
+  const w = ctx.data.runtime!.handlers![name]!;
+  const dl = pk.download!;
+  const sums = w.sha512?.[ctx.arch] ?? {};
+  const missing = dl.files.filter((f) => sums[f] === undefined);
+  if (w.version === undefined || missing.length > 0) {
+    ctx.err(
+      w.version === undefined ? ptr : joinPointer(['runtime', 'handlers', name, 'sha512']),
+      `${HANDLER_KINDS[kind]} is downloaded from its project's releases, and ${w.version === undefined ? 'the handler names no release (version)' : `the handler gives no sha512 for ${missing.join(', ')} on ${ctx.arch}`}`,
+      `give runtime.handlers.${name}.version (the release) and .sha512.${ctx.arch}: {${dl.files.join(': …, ')}: …}, each from the release's FILE.sha512; crinit never installs an unchecked download`,
+      CODES.incomplete,
+    );
+    return undefined;
+  }
+  const arch = dl.arch?.[ctx.arch] ?? ctx.arch;
+  const dir = pk.binary!.slice(0, pk.binary!.lastIndexOf('/'));
+  return dl.files.map((file) => ({
+    url: dl.url.replaceAll('{version}', w.version!).replaceAll('{arch}', arch).replaceAll('{file}', file),
+    sha512: sums[file]!,
+    dest: `${dir}/${file}`,
+  }));
+}
 
 export const handlers: Rule = {
   name: 'runtime handlers',
@@ -73,7 +102,9 @@ export const handlers: Rule = {
         ctx.err(joinPointer(['handlerPackaging', kind]), `handlerPackaging.${kind} names no binary`, `add handlerPackaging.${kind}.binary: the path the package installs it at, e.g. /usr/bin/${kind}`, CODES.incomplete);
         continue;
       }
-      out.push({ name, kind, binary: pk.binary, ...(pk.package ? { package: pk.package } : {}), default: w.default === true });
+      const downloads = pk.download ? releaseFiles(ctx, name, kind, pk) : [];
+      if (downloads === undefined) continue;
+      out.push({ name, kind, binary: pk.binary, ...(pk.package ? { package: pk.package } : {}), default: w.default === true, ...(downloads.length > 0 ? { downloads } : {}) });
     }
     ctx.handlers = out;
   },

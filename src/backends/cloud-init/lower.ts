@@ -22,6 +22,22 @@ export const STAGING_DIR = `${STATE_DIR}/staged`;
  * installs one member. The architecture is the profile's; a machine of another one stops here
  * rather than run a binary it cannot execute.
  */
+/**
+ * installBinary downloads one released file, checks its sha512 before it is used, and installs
+ * it (mode 0755): gVisor's runsc and its shim. The machine's architecture must be the profile's.
+ */
+const INSTALL_BINARY = [
+  'set -eu',
+  'url=$1; sum=$2; arch=$3; dest=$4',
+  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
+  'if [ "$have" != "$arch" ]; then echo "crinit: this machine is $have, but the profile says arch: $arch" >&2; exit 1; fi',
+  'tmp=$(mktemp -d)',
+  'trap \'rm -rf "$tmp"\' EXIT',
+  'curl -fsSL --retry 5 --retry-delay 5 -o "$tmp/file" "$url"',
+  'echo "$sum  $tmp/file" | sha512sum -c --quiet -',
+  'install -D -m 0755 "$tmp/file" "$dest"',
+].join('; ');
+
 const INSTALL_ARCHIVE = [
   'set -eu',
   'url=$1; sum=$2; arch=$3; member=$4; dest=$5',
@@ -86,7 +102,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
         if (!f) throw new Error(`internal: step ${step.id} places unknown file ${path}`);
         return {
           id: a.paths.length === 1 ? step.id : `${step.id}-${i + 1}`,
-          argv: ['install', '-D', '-m', octalMode(f.mode), '-o', f.owner, '-g', f.group, stagedPath(path), path],
+          // runcmd runs as root: a root:root file needs no -o/-g (install gives it the caller's).
+          argv: ['install', '-D', '-m', octalMode(f.mode), ...(f.owner === 'root' && f.group === 'root' ? [] : ['-o', f.owner, '-g', f.group]), stagedPath(path), path],
         };
       });
     case 'hold-packages':
@@ -112,6 +129,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['python3', `${distro.binDir}/${FETCH_KEY_NAME}`, a.url, a.fingerprint, a.dest], retries: 5, delay: 15 }];
     case 'install-archive':
       return [{ id: step.id, argv: ['sh', '-c', INSTALL_ARCHIVE, 'sh', a.url, a.sha256, a.arch, a.member, a.dest], retries: 3, delay: 15 }];
+    case 'install-binary':
+      return [{ id: step.id, argv: ['sh', '-c', INSTALL_BINARY, 'sh', a.url, a.sha512, a.arch, a.dest], retries: 3, delay: 15 }];
     case 'restart-service':
       return [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }];
     case 'disable-swap':

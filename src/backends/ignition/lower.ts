@@ -121,6 +121,10 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       const contents = renderTemplate('crinit-unpack.service.hbs', { archive: path, sha256: a.sha256, member: a.member, dest: a.dest, neededBy: a.neededBy, arch: a.arch, work, unpacked: `${work}/${a.member}`, check: UNPACK_CHECK, stamp: `${path}.installed` }, plan.annotate);
       return { kind: 'download', path, url: a.url, sha256: a.sha256, unit: { name, contents } };
     }
+    case 'install-binary':
+      // No Ignition distro's layer installs a handler this way (handlerPackaging), so no profile
+      // reaches here; were one to, it is refused, never dropped.
+      return { kind: 'refused', reason: `step ${step.id} installs ${a.dest} from a release download, which the Ignition backend does not do yet` };
     case 'restart-service':
       return { kind: 'firstboot', lines: [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }] };
     case 'wait-for-socket':

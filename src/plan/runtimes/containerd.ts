@@ -4,10 +4,10 @@
  * a unit that reads its config from elsewhere.
  */
 import { RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
-import type { ProfileOf } from '../../profile/types.js';
+import type { HandlerKind, ProfileOf } from '../../profile/types.js';
 import { joinPointer } from '../../profile/source.js';
-import { file, registryServer, type At, type Header } from '../nodes.js';
-import type { PlanFile } from '../types.js';
+import { file, mirrorFn, registryServer, type At, type Header } from '../nodes.js';
+import type { PlanArtifact, PlanFile, PlanStep } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
 /**
@@ -23,6 +23,17 @@ export function containerdConfigVersion(major: number, configured?: 2 | 3): 2 | 
  * (crictl info, from the running containerd, where crictl is installed; else containerd's
  * merged configuration).
  */
+/**
+ * How containerd runs each handler kind it takes: the shim (runtime_type) and its options. runc's
+ * v2 shim runs another OCI runtime binary (BinaryName) with the cgroup driver; gVisor's shim
+ * (containerd-shim-runsc-v1, beside runsc) reads its options from a file (ConfigPath) —
+ * google/gvisor g3doc/user_guide/containerd/configuration.md.
+ */
+export const HANDLER_SHIMS: Readonly<Partial<Record<HandlerKind, { runtimeType: string; runcShim?: true; runsc?: true }>>> = {
+  crun: { runtimeType: 'io.containerd.runc.v2', runcShim: true },
+  runsc: { runtimeType: 'io.containerd.runsc.v1', runsc: true },
+};
+
 const CHECK_HANDLERS = [
   'set -eu',
   'while [ "$#" -ge 2 ]; do',
@@ -44,8 +55,11 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
     file(`${ctrd.certsDir}/${m.host}/hosts.toml`, 'containerd/hosts.toml.hbs', { ...header, ...m }, at(joinPointer(['runtime', 'registryMirrors', m.host]))),
   );
   const v3 = containerdConfigVersion(rt.version.major, profile.packaging.configVersion) === 3;
-  // Extra handlers: each a runc v2 shim with its own binary (crun), for RuntimeClasses.
-  const handlers = rt.handlers.map((h) => ({ name: h.name, kind: h.kind, binary: h.binary, runtimeType: 'io.containerd.runc.v2' }));
+  // Extra handlers, for RuntimeClasses: a runc v2 shim with its own binary (crun), or gVisor's own
+  // shim reading its options file (runsc).
+  const runscConfig = `${ctrd.configPath.replace(/\/[^/]*$/, '')}/runsc.toml`;
+  // The rules let through only the kinds containerd's rules module lists, each one in the table.
+  const handlers = rt.handlers.map((h) => ({ name: h.name, kind: h.kind, binary: h.binary, ...HANDLER_SHIMS[h.kind]!, ...(HANDLER_SHIMS[h.kind]!.runsc ? { configPath: runscConfig } : {}) }));
   const defaultHandler = rt.handlers.find((h) => h.default)?.name;
   // containerd 2.x merges an imported file into config.toml table by table, so the handlers go in
   // a drop-in of crinit's own, beside any other tool's. 1.x replaces a whole plugin
@@ -71,6 +85,21 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
       { phase: 'after-packages' },
     ),
   ];
+  // gVisor's shim options: runsc takes cgroup paths in systemd's slice:prefix:name form, as
+  // containerd passes them with the systemd driver, only with systemd-cgroup set.
+  const runsc = handlers.some((h) => h.runsc);
+  const extraFiles: PlanFile[] = runsc ? [file(runscConfig, 'containerd/runsc.toml.hbs', { ...header, systemdCgroup: rt.cgroupDriver === 'systemd' }, at('/runtime/handlers'))] : [];
+  // Handlers its project publishes as files: each downloaded and checked before containerd restarts.
+  const installSteps: PlanStep[] = rt.handlers.flatMap((h) =>
+    (h.downloads ?? []).map((d) => ({
+      id: `install-${h.name}-${d.dest.slice(d.dest.lastIndexOf('/') + 1)}`,
+      action: { kind: 'install-binary' as const, url: mirrorFn(profile.mirrors)(d.url), sha512: d.sha512, arch: profile.arch, dest: d.dest, neededBy: ctrd.service },
+      origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])),
+    })),
+  );
+  const artifacts: PlanArtifact[] = rt.handlers.flatMap((h) =>
+    (h.downloads ?? []).map((d) => ({ kind: 'download' as const, url: mirrorFn(profile.mirrors)(d.url), upstream: d.url, sha512: d.sha512, origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])) })),
+  );
   if (handlersInDropin) {
     lateFiles.push(
       file(`${dropinDir}/10-crinit-handlers.toml`, 'containerd/handlers-v3.toml.hbs', { ...header, handlers, systemdCgroup: rt.cgroupDriver === 'systemd' }, at('/runtime/handlers'), { phase: 'after-packages' }),
@@ -89,7 +118,7 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
     );
   }
   return {
-    files,
+    files: [...files, ...extraFiles],
     lateFiles,
     directories: [{ path: ctrd.certsDir, mode: 0o755, origin: at('/containerd/certsDir') }],
     // A built-in runtime starts on the config Ignition wrote before systemd ran: no restart.
@@ -97,7 +126,7 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
       { unit: ctrd.service, enable: profile.packaging.enable ?? true, restart: rt.source !== 'builtin', socket: ctrd.socket, origin: at('/containerd/service') },
     ],
     proxyUnits: [ctrd.service],
-    installSteps: [],
+    installSteps,
     ...(handlers.length > 0
       ? { finalSteps: [{ id: 'check-runtime-handlers', action: { kind: 'run-command' as const, argv: ['sh', '-c', CHECK_HANDLERS, 'sh', ...rt.handlers.flatMap((h) => [h.name, h.binary])] }, origin: at('/runtime/handlers') }] }
       : {}),
@@ -105,7 +134,7 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
     manySockets: false,
     crictlConfigPath: ctrd.crictlConfigPath,
     crictlOrigin: '/containerd/crictlConfigPath',
-    artifacts: [],
+    artifacts,
   };
 }
 

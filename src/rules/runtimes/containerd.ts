@@ -13,7 +13,7 @@ export const containerd: RuntimeRules = {
   publisher: 'Docker',
   versionExample: '2.3',
   // A runc v2 shim with crun as its binary (containerd's runtime options, BinaryName).
-  handlerKinds: ['crun'],
+  handlerKinds: ['crun', 'runsc'],
   checkVersion(version, ctx) {
     if (version.major < 1 || version.major > 2) {
       ctx.err(ctx.versionPtr, `containerd ${version.major}.x is not known to this crinit (it writes config version 2 for 1.x and 3 for 2.x)`, 'use a 1.x or 2.x version such as "2.3"', CODES.badVersion);
