@@ -90,6 +90,16 @@ function profileName(profile: CompileOptions['profile']): string {
   return commentText(typeof profile === 'string' ? profile : posix.basename(profile.path));
 }
 
+/** The profile the options name, resolved with these per-node variables. */
+function resolve(options: CompileOptions, variables: VariableOptions): ReturnType<typeof resolveProfile> {
+  const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
+  return resolveProfile(entry, {
+    ...(options.readFile ? { readFile: options.readFile } : {}),
+    ...(options.set ? { set: options.set } : {}),
+    variables,
+  });
+}
+
 /** The checking half of a pass: resolved, merged, ruled and planned, with what each stage made. */
 interface Checked {
   readonly diagnostics: Diagnostic[];
@@ -107,12 +117,7 @@ interface Checked {
  * collisions) and stops at the first stage with an error.
  */
 function check(options: CompileOptions, variables: VariableOptions): Checked {
-  const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
-  const resolved = resolveProfile(entry, {
-    ...(options.readFile ? { readFile: options.readFile } : {}),
-    ...(options.set ? { set: options.set } : {}),
-    variables,
-  });
+  const resolved = resolve(options, variables);
   const chain = resolved.chain;
   const sentinels = resolved.sentinels;
   if (hasErrors(resolved.diagnostics)) return { diagnostics: resolved.diagnostics, chain, sentinels };
@@ -227,13 +232,8 @@ function localCheck(options: CompileOptions, names: readonly string[]): ((values
   const rules = varying.flatMap((k) => LOCAL_RULES[k]!);
   const plan = base.plan;
   const crinitFiles = plan.files.filter((f) => f.entry === undefined);
-  const entry: ProfileEntry = typeof options.profile === 'string' ? { builtin: options.profile } : options.profile;
   return (values) => {
-    const resolved = resolveProfile(entry, {
-      ...(options.readFile ? { readFile: options.readFile } : {}),
-      ...(options.set ? { set: options.set } : {}),
-      variables: { values },
-    });
+    const resolved = resolve(options, { values });
     if (hasErrors(resolved.diagnostics)) return resolved.diagnostics;
     const { data, origins, replaced } = mergeLayers(resolved.layers);
     const entryLayer = [...resolved.layers].reverse().find((l) => !l.fixedPosition);
