@@ -240,7 +240,7 @@ export function manifest(plan: RenderedPlan): ManifestEntry[] {
 export function formatManifest(entries: readonly ManifestEntry[], distroPackages: readonly string[]): string {
   const lines: string[] = [];
   for (const e of entries) {
-    const pin = e.sha256 ? `sha256 ${e.sha256}` : e.fingerprint ? `signed by ${e.fingerprint}` : e.registryMirrors ? `through ${e.registryMirrors.join(', ')}` : '';
+    const pin = e.sha256 ? `sha256 ${e.sha256}` : e.sha512 ? `sha512 ${e.sha512}` : e.fingerprint ? `signed by ${e.fingerprint}` : e.registryMirrors ? `through ${e.registryMirrors.join(', ')}` : '';
     lines.push(`${e.kind.padEnd(10)} ${redact(e.url)}${e.url !== e.upstream ? ` (upstream ${e.upstream})` : ''}`);
     if (pin) lines.push(`${''.padEnd(10)}   ${pin}`);
     if (e.version) lines.push(`${''.padEnd(10)}   version ${e.version}`);

@@ -192,6 +192,9 @@ describe("gVisor's runsc on containerd", () => {
     expect(m.status, m.stderr).toBe(0);
     const downloads = (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string; sha512?: string }[] }).artifacts.filter((a) => a.kind === 'download');
     expect(downloads).toEqual(Object.entries(RUNSC_SUMS).map(([f, sum]) => expect.objectContaining({ url: `https://storage.googleapis.com/gvisor/releases/release/20261012.0/x86_64/${f}`, sha512: sum })));
+    // The table for people names each file's pin too.
+    const table = runCli(['manifest', 'ubuntu-24.04/containerd', '--set', GVISOR]).stdout;
+    for (const sum of Object.values(RUNSC_SUMS)) expect(table).toContain(`sha512 ${sum}`);
     const rc = runCli(['runtimeclasses', 'ubuntu-24.04/containerd', '--set', GVISOR, '--set', 'kubernetes.version=1.36']);
     expect(rc.status, rc.stderr).toBe(0);
     expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
