@@ -20,6 +20,8 @@ const words = (list: readonly string[]): string => `'${list.join(' ')}'`;
 
 export function completionScript(shell: 'bash' | 'zsh', program: Command): string {
   const commands = commandsOf(program);
+  // What the first word completes to.
+  const top = [...commands.map((c) => c.name), 'completion', '--help', '--version'];
   const profiles = builtinDistros().flatMap((d) => builtinRuntimes().map((r) => `${d}/${r}`));
   const values: Record<string, readonly string[]> = { '--format': FORMAT_NAMES, '--platform': Object.keys(PLATFORM_LIMITS) };
   if (shell === 'bash') {
@@ -33,7 +35,7 @@ export function completionScript(shell: 'bash' | 'zsh', program: Command): strin
       '  prev=${COMP_WORDS[COMP_CWORD-1]}',
       '  cmd=${COMP_WORDS[1]}',
       '  if [ "$COMP_CWORD" -eq 1 ]; then',
-      `    COMPREPLY=($(compgen -W ${words([...commands.map((c) => c.name), 'completion', '--help', '--version'])} -- "$cur"))`,
+      `    COMPREPLY=($(compgen -W ${words(top)} -- "$cur"))`,
       '    return',
       '  fi',
       '  case $prev in',
@@ -61,7 +63,7 @@ export function completionScript(shell: 'bash' | 'zsh', program: Command): strin
     '_crinit() {',
     '  local -a opts',
     '  if (( CURRENT == 2 )); then',
-    `    compadd -- ${[...commands.map((c) => c.name), 'completion', '--help', '--version'].join(' ')}`,
+    `    compadd -- ${top.join(' ')}`,
     '    return',
     '  fi',
     '  case ${words[CURRENT-1]} in',

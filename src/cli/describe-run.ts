@@ -47,6 +47,12 @@ export function runRuntimeClasses(arg: string, opts: { set: string[] }): void {
 /** The width `crinit list` fits without --wide, and wraps its notes to. */
 const LIST_WIDTH = 120;
 
+/** Prints rows as columns, each as wide as its widest cell, two spaces apart. */
+function printTable(lines: readonly (readonly string[])[]): void {
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+}
+
 /** Wraps prose to LIST_WIDTH, continuation lines indented under the first. */
 function wrap(text: string, indent: string): string[] {
   const out: string[] = [];
@@ -78,8 +84,7 @@ export function runList(opts: { json?: boolean; wide?: boolean }): void {
       const proof = !ok ? '-' : src!.proof === 'boot' ? 'booted' : src!.proof === 'stand-in boot' ? 'stand-in' : 'validated';
       lines.push([r.profile, ok ? r.defaultSource : '-', what, proof, kubernetes(r), r.handlers.join(',') || '-']);
     }
-    const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-    for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+    printTable(lines);
     process.stdout.write('\nEvery source, with config versions and what each needs: crinit list --wide (or --json).\n');
     listNotes(rows);
     return;
@@ -96,8 +101,7 @@ export function runList(opts: { json?: boolean; wide?: boolean }): void {
     };
     lines.push([r.profile, r.defaultSource, cell('upstream'), cell('distro'), cell('builtin'), r.backends.join(',') || '-', !r.supported ? '-' : r.kubernetes.via === 'sysext' ? 'sysext (give its sha256)' : r.kubernetes.supported ? 'pkgs.k8s.io' : 'refused', r.handlers.join(',') || '-']);
   }
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  for (const l of lines) process.stdout.write(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  printTable(lines);
   listNotes(rows);
 }
 
