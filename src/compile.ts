@@ -10,8 +10,8 @@ import { BACKENDS } from './backends/registry.js';
 import type { DocumentName, Reporter } from './backends/shared.js';
 import { FORMATS, formatOfDocument } from './outputs/formats.js';
 import type { Contributor } from './delivery.js';
-import { fillTemplate, toTemplate } from './tftpl.js';
-import type { VariableOptions } from './profile/variables.js';
+import { templateFiller, toTemplate } from './tftpl.js';
+import { isSimpleValue, type VariableOptions } from './profile/variables.js';
 import { buildPlan } from './plan/build.js';
 import { checkCollisions } from './plan/collisions.js';
 import { checkOffline } from './offline.js';
@@ -187,7 +187,8 @@ export function prepareTemplate(options: CompileOptions, names: readonly string[
     const output = r.output;
     const planJson = JSON.stringify(r.plan);
     const used = [...r.sentinels].filter(([word]) => planJson.includes(word)).map(([, name]) => name).sort();
-    return { result: strip(r), fill: (values) => fillTemplate(output, r.sentinels, planJson, values), used };
+    const filler = templateFiller(output, r.sentinels, planJson);
+    return { result: strip(r), fill: (values) => filler?.(values), used };
   } catch (e) {
     return { used: [], result: { chain: '', diagnostics: [internalError(e)] } };
   }
@@ -320,14 +321,6 @@ function checkCompileOptions(options: unknown): Diagnostic[] {
 function internalError(e: unknown): Diagnostic {
   return { severity: 'error', code: CODES.internal, message: `internal error: ${(e as Error).message}`, hint: 'this is a crinit bug; please report it with the profile' };
 }
-
-/** isSimpleValue tells whether a per-node value can go into YAML, TOML and shell text as it is. */
-export function isSimpleValue(value: string): boolean {
-  return SIMPLE_VALUE.test(value);
-}
-
-/** Values that can be put into YAML, TOML and shell text as they are. */
-const SIMPLE_VALUE = /^[A-Za-z0-9._:/@+=,~-]*$/;
 
 function strip({ sentinels: _s, ...result }: Run): CompileResult {
   return result;

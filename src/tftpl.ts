@@ -13,15 +13,23 @@ function hidden(text: string, sentinels: ReadonlyMap<string, string>, planJson: 
 }
 
 /**
- * fillTemplate puts values where the sentinels stand: what Terraform does with the template, so
- * a direct render and a Terraform render give the same bytes. Undefined when a variable was
+ * templateFiller prepares to put values where the sentinels stand: what Terraform does with the
+ * template, so a direct render and a Terraform render give the same bytes. The text is cut at
+ * the sentinels once; each fill joins the pieces with the values. Undefined when a variable was
  * encoded away.
  */
-export function fillTemplate(text: string, sentinels: ReadonlyMap<string, string>, planJson: string, values: Readonly<Record<string, string>>): string | undefined {
+export function templateFiller(text: string, sentinels: ReadonlyMap<string, string>, planJson: string): ((values: Readonly<Record<string, string>>) => string) | undefined {
   if (hidden(text, sentinels, planJson).length > 0) return undefined;
-  let out = text;
-  for (const [word, name] of sentinels) out = out.split(word).join(values[name] ?? '');
-  return out;
+  if (sentinels.size === 0) return () => text;
+  // Sentinels are words of letters and digits, none the start of another (crinittfvar{i}x).
+  const pieces = text.split(new RegExp(`(${[...sentinels.keys()].join('|')})`));
+  const names = pieces.map((p, i) => (i % 2 === 1 ? sentinels.get(p)! : ''));
+  return (values) => {
+    const out = pieces.slice();
+    for (let i = 1; i < out.length; i += 2) out[i] = values[names[i]!] ?? '';
+    // One flat string (a join), not a rope of concatenations that each reader must flatten.
+    return out.join('');
+  };
 }
 
 export function toTemplate(text: string, sentinels: ReadonlyMap<string, string>, planJson: string): { text?: string; diagnostics: Diagnostic[] } {

@@ -40,6 +40,20 @@ describe('crinit render --inventory', () => {
     expect(readFileSync(join(dir, 'out', 'plain.user-data'), 'utf8')).toBe(runCli(['render', 'rhel-9/containerd']).stdout);
   });
 
+  it('a value that spells another variable\'s placeholder word stays as it is, as with --var', () => {
+    // The profile is compiled once with a word standing for each variable (crinittfvar0x for a,
+    // crinittfvar1x for b); a node's value is put in once, never read again for another word.
+    const dir = tempDir();
+    writeTemp(dir, 'node.yaml', 'extends: ubuntu-24.04/containerd\nfiles:\n  - path: /etc/crinit-node/${a}\n    content: "b=${b}\\n"\n');
+    writeTemp(dir, 'nodes.yaml', 'nodes:\n  - {name: w1, profile: node.yaml, vars: {a: crinittfvar1x, b: crinittfvar0x}}\n');
+    const r = runCli(['render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const direct = runCli(['render', 'node.yaml', '--var', 'a=crinittfvar1x', '--var', 'b=crinittfvar0x'], { cwd: dir });
+    expect(direct.status, direct.stderr).toBe(0);
+    expect(direct.stdout).toContain('/etc/crinit-node/crinittfvar1x');
+    expect(readFileSync(join(dir, 'out', 'w1.user-data'), 'utf8')).toBe(direct.stdout);
+  });
+
   it('CSV: a header, quoted fields, and extra columns as variables', () => {
     const dir = tempDir();
     writeTemp(dir, 'node.yaml', PROFILE);

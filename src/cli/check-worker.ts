@@ -5,19 +5,27 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { prepareValueCheck, type CompileOptions } from '../compile.js';
+import type { Diagnostic } from '../diagnostics.js';
 import { readText } from './io.js';
 
-/** A message: a profile (sent once, by group), or one set of values to check against a group's profile. */
-export type CheckMessage =
+/** A job: a profile (sent once, by group), or one set of values to check against a group's profile. */
+export type CheckJob =
   | { readonly group: number; readonly profile: CompileOptions['profile']; readonly set: readonly string[] }
   | { readonly id: number; readonly group: number; readonly values: Readonly<Record<string, string>> };
 
-const checks = new Map<number, (values: Readonly<Record<string, string>>) => unknown>();
-parentPort!.on('message', (m: CheckMessage) => {
-  if ('profile' in m) {
-    const options: CompileOptions = { profile: m.profile, set: m.set, readFile: readText };
-    checks.set(m.group, prepareValueCheck(options));
-    return;
+/** A message holds the jobs queued since the last one, in order; the answer, each check's diagnostics. */
+export type CheckMessage = readonly CheckJob[];
+export type CheckAnswer = readonly { readonly id: number; readonly diagnostics: readonly Diagnostic[] }[];
+
+const checks = new Map<number, (values: Readonly<Record<string, string>>) => readonly Diagnostic[]>();
+parentPort!.on('message', (jobs: CheckMessage) => {
+  const answer: { id: number; diagnostics: readonly Diagnostic[] }[] = [];
+  for (const m of jobs) {
+    if ('profile' in m) {
+      const options: CompileOptions = { profile: m.profile, set: m.set, readFile: readText };
+      checks.set(m.group, prepareValueCheck(options));
+    } else answer.push({ id: m.id, diagnostics: checks.get(m.group)!(m.values) });
   }
-  parentPort!.postMessage({ id: m.id, diagnostics: checks.get(m.group)!(m.values) });
+  const message: CheckAnswer = answer;
+  parentPort!.postMessage(message);
 });

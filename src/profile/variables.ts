@@ -18,6 +18,14 @@ export interface VariableOptions {
   readonly templateNames?: readonly string[];
 }
 
+/** Values that can be put into YAML, TOML and shell text as they are. */
+const SIMPLE_VALUE = /^[A-Za-z0-9._:/@+=,~-]*$/;
+
+/** isSimpleValue tells whether a per-node value can go into YAML, TOML and shell text as it is. */
+export function isSimpleValue(value: string): boolean {
+  return SIMPLE_VALUE.test(value);
+}
+
 /** The word that stands for variable number i while a template is rendered. */
 export function sentinel(i: number): string {
   return `crinittfvar${i}x`;
