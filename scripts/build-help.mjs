@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes dist/cli/help.txt: what `crinit --help` prints, taken from the built program itself, so
-// that src/cli.ts answers --help without loading the parser (as it answers --version).
+// that src/cli.cts answers --help without loading the parser (as it answers --version).
 // test/cli.test.ts holds the file to what the program prints. Run by `npm run build`.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -10,7 +10,6 @@
  *     keeps every file it never wrote.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -28,6 +27,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { crypto } from './builtins.js';
 
 /** The record of the files crinit wrote in an output directory. */
 export const OWNED_RECORD = '.crinit-owned';
@@ -46,7 +46,7 @@ function writeExclusive(path: string, data: string | Buffer, mode: number, sync 
 }
 
 function tempName(dir: string, base: string): string {
-  return join(dir, `.${base}.crinit-${randomBytes(8).toString('hex')}.tmp`);
+  return join(dir, `.${base}.crinit-${crypto().randomBytes(8).toString('hex')}.tmp`);
 }
 
 /** writeFileAtomically replaces path with data, or leaves it as it was. */
@@ -118,7 +118,7 @@ function checkRelative(path: string): void {
 export function stageTree(dir: string): StagedTree {
   if (existsSync(dir) && !lstatSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} exists and is not a directory`), { code: 'ENOTDIR' });
   const parent = dirname(dir);
-  const stage = join(parent, `.${basename(dir)}.crinit-${randomBytes(8).toString('hex')}`);
+  const stage = join(parent, `.${basename(dir)}.crinit-${crypto().randomBytes(8).toString('hex')}`);
   const retired = `${stage}.old`;
   mkdirSync(stage, { mode: 0o755 });
   const made = new Set<string>([stage]);

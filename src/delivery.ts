@@ -4,8 +4,7 @@
  * mtime 0 and no file name, and a MIME boundary derived from the parts' contents.
  */
 import type { Contributor } from './backends/shared.js';
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { crypto, zlib } from './builtins.js';
 import { CODES, type Diagnostic } from './diagnostics.js';
 
 export type Platform = 'aws' | 'azure' | 'gcp' | 'openstack' | 'none';
@@ -51,7 +50,7 @@ export interface Delivered {
 
 /** gzip deterministically: mtime 0, no file name, maximum compression. */
 export function gzip(data: Buffer): Buffer {
-  return gzipSync(data, { level: 9 });
+  return zlib().gzipSync(data, { level: 9 });
 }
 
 export function base64Length(n: number): number {
@@ -124,7 +123,7 @@ export function isMimeType(value: string): boolean {
  * boundary that occurs in a part is impossible in practice (it hashes that part).
  */
 export function mimeMultipart(parts: readonly MimePart[]): Buffer {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   for (const p of parts) hash.update(p.contentType).update('\0').update(p.filename).update('\0').update(p.content).update('\0');
   const boundary = `==crinit-${hash.digest('hex').slice(0, 32)}==`;
   const chunks: string[] = [

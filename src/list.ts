@@ -107,9 +107,11 @@ export function listMatrix(): MatrixRow[] {
   for (const distro of builtinDistros()) {
     for (const runtime of builtinRuntimes()) {
       const profile = `${distro}/${runtime}`;
-      const { result: base, placeholders: runtimePlaceholders } = compileListed(profile, []);
+      const first = compileListed(profile, []);
+      const { result: base, placeholders: runtimePlaceholders } = first;
       const sources: SourceRow[] = (['upstream', 'distro', 'builtin'] as const).map((source) => {
-        const { result: r, sysext, needs } = compileListed(profile, [`runtime.source=${source}`]);
+        // The profile's own source is what the first compile had: the same verdict and facts.
+        const { result: r, sysext, needs } = base.profile?.runtime.source === source ? first : compileListed(profile, [`runtime.source=${source}`]);
         if (!r.profile) {
           const err = r.diagnostics.find((d) => d.severity === 'error');
           return { source, supported: false, reason: err ? `${err.message}${err.hint ? `; ${err.hint}` : ''}` : 'unknown' };

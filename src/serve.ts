@@ -13,7 +13,8 @@
  * (src/cli/serve-worker.ts), so requests are answered throughout: the new one replaces the old in
  * one assignment, and a bad one is reported and the old kept.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from './builtins.js';
 import { renderInventory, type FleetOutput } from './fleet.js';
 import type { CompileOptions } from './compile.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
@@ -61,7 +62,7 @@ export interface ServeOptions {
 
 export function createBootServer(initial: ServeState, log: (line: string) => void, options: ServeOptions = {}): Server_ {
   let state = initial;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = http().createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://crinit.invalid');
     const send = (status: number, body: string, node = '-', type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);

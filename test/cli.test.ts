@@ -224,7 +224,7 @@ describe('crinit list', () => {
     const pack = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
     const files = (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'profiles/profile.schema.json', 'dist/cli.js', 'dist/index.js']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'profiles/profile.schema.json', 'dist/cli.cjs', 'dist/index.js']));
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; exports: Record<string, unknown> };
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^Apache License\s+Version 2\.0, January 2004/);
     expect(pkg.license).toBe('Apache-2.0');

@@ -70,7 +70,7 @@ describe("README.md's own commands and matrix", () => {
     const commands = [...readme.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
       .flatMap((m) => m[1]!.split('\n'))
       .map((l) => l.replace(/\s+#.*$/, '').trim())
-      .filter((l) => l.startsWith('node dist/cli.js '));
+      .filter((l) => l.startsWith('node dist/cli.cjs '));
     expect(commands.length).toBeGreaterThanOrEqual(3);
     const dir = tempDir();
     symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));

@@ -40,7 +40,7 @@ describe('imports go down', () => {
 
 /** Every module under src/ and its layer; a module imports only from its own layer or below. */
 const LAYERS: readonly (readonly [layer: string, match: RegExp])[] = [
-  ['diagnostics', /^(diagnostics|paths|assets\.generated|builtin-data\.generated|version\.generated|atomic)\.ts$/],
+  ['diagnostics', /^(diagnostics|paths|builtins|assets\.generated|builtin-data\.generated|version\.generated|atomic)\.ts$/],
   ['profile', /^profile\//],
   ['os', /^os\//],
   ['rules', /^rules\//],
@@ -50,7 +50,7 @@ const LAYERS: readonly (readonly [layer: string, match: RegExp])[] = [
   ['outputs', /^outputs\//],
   ['compile', /^(compile|offline|delivery|tftpl|list|runtimeclasses)\.ts$/],
   ['fleet', /^(fleet|inventory|serve|matchbox)\.ts$/],
-  ['cli', /^(cli|index)\.ts$|^cli\//],
+  ['cli', /^(cli\.cts|index\.ts)$|^cli\//],
 ];
 
 function srcFiles(dir = join(ROOT, 'src'), prefix = ''): string[] {

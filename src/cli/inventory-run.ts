@@ -2,8 +2,8 @@
  * @fileoverview The commands over a whole inventory besides render: `crinit export matchbox` and
  * `crinit serve`.
  */
-import { Worker } from 'node:worker_threads';
 import { writeTreeAtomically } from '../atomic.js';
+import { workerThreads } from '../builtins.js';
 import { CODES, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { renderInventory, type FleetOutput } from '../fleet.js';
 import { exportMatchbox } from '../matchbox.js';
@@ -83,7 +83,7 @@ export function runServe(opts: { inventory: string; listen: string; set: string[
       return;
     }
     reloading = true;
-    const worker = new Worker(new URL('./serve-worker.js', import.meta.url), { workerData: { inventory: opts.inventory, set: opts.set } });
+    const worker = new (workerThreads().Worker)(new URL('./serve-worker.js', import.meta.url), { workerData: { inventory: opts.inventory, set: opts.set } });
     const finish = (): void => {
       reloading = false;
       if (again) {

@@ -3,6 +3,7 @@
  * every node of an inventory into a directory (all or none).
  */
 import { basename } from 'node:path';
+import { workerThreads } from '../builtins.js';
 import { readFileSync } from 'node:fs';
 import { stageTree, writeFileAtomically, type StagedTree } from '../atomic.js';
 import { BACKENDS } from '../backends/registry.js';
@@ -11,7 +12,6 @@ import { CODES, diagnosticJson, hasErrors, type Diagnostic } from '../diagnostic
 import { outputFileName, renderInventory, renderInventoryStream, type CheckElsewhere, type FleetHooks, type FleetResult } from '../fleet.js';
 import type { ChunkResult, ReadElsewhere } from '../inventory.js';
 import type { CompileOptions } from '../compile.js';
-import { Worker } from 'node:worker_threads';
 import type { CheckAnswer, CheckJob, CheckMessage } from './check-worker.js';
 import { FORMAT_NAMES, FORMATS, type FormatName } from '../outputs/formats.js';
 import { checkOfflineTexts } from '../offline.js';
@@ -54,7 +54,7 @@ function checker(): { check: CheckElsewhere; close: () => Promise<void> } {
   const groups = new Map<CompileOptions, number>();
   let queued: CheckJob[] = [];
   // Started now, so that its modules load while this thread starts on the inventory.
-  const worker = new Worker(new URL('./check-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
+  const worker = new (workerThreads().Worker)(new URL('./check-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
   worker.on('message', (answer: CheckAnswer) => {
     for (const m of answer) {
       waiting.get(m.id)!(m.diagnostics);
@@ -100,7 +100,7 @@ function checker(): { check: CheckElsewhere; close: () => Promise<void> } {
  * started now so that it is ready when the pieces are: each piece comes back in order.
  */
 function reader(): { read: ReadElsewhere; close: () => Promise<void> } {
-  const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
+  const worker = new (workerThreads().Worker)(new URL('./inventory-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
   const results: ChunkResult[] = [];
   let failure: Error | undefined;
   let wake: (() => void) | undefined;

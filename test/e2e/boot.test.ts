@@ -115,7 +115,7 @@ describe.skipIf(missing.length > 0)('boot debian-12 in a VM (TCG)', () => {
     writeFileSync(join(dir, 'node.yaml'), stringify({ extends: 'debian-12/containerd', runtime: { source: 'distro', sandboxImage: SANDBOX } }));
     writeFileSync(join(dir, 'nodes.yaml'), stringify({ nodes: [{ name: 'e2e-node', mac: VM_MAC, profile: 'node.yaml' }] }));
     let log = '';
-    const serve = spawn(process.execPath, [fileURLToPath(new URL('../../dist/cli.js', import.meta.url)), 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const serve = spawn(process.execPath, [fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url)), 'serve', '--inventory', 'nodes.yaml', '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     serve.stderr.on('data', (d: Buffer) => (log += d.toString()));
     try {
       for (let i = 0; i < 200 && !/127\.0\.0\.1:\d+/.test(log); i++) await new Promise((r) => setTimeout(r, 50));

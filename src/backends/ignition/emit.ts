@@ -14,11 +14,11 @@
  * by path, units by name, contents in data: URLs chosen by length alone.
  */
 import { packageManager } from '../../os/package-managers.js';
+import { crypto } from '../../builtins.js';
 import { CODES, type Diagnostic, type Origin } from '../../diagnostics.js';
 import type { Contributor } from '../shared.js';
 import { RESUME_MARKER, STEP_NAME, UNIT_DIR } from '../../paths.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
-import { createHash } from 'node:crypto';
 import { renderTemplate } from '../../render/handlebars.js';
 import type { Line, Reporter } from '../shared.js';
 import { lowerStepForIgnition, type Lowered } from './lower.js';
@@ -137,7 +137,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   }
   // A run is one config's steps: its id changes with them, so a machine re-provisioned with
   // another config runs again, while one whose run succeeded stays done.
-  const runId = `ignition-${createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
+  const runId = `ignition-${crypto().createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
   const context = { profile: plan.name, stepBin, runId, resumeMarker: RESUME_MARKER };
   files.push(
     { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines }, plan.annotate)) },

@@ -10,7 +10,7 @@
  *     arn: URLs 3.4.0), and setuid, setgid and sticky bits in a mode only take effect from 3.6.0,
  *     so crinit refuses them at every version it writes rather than ship a mode that is dropped.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { zlib } from '../../builtins.js';
 import { FIELD_SINCE, SPEC_VERSIONS, type SpecVersion } from './fields.js';
 
 export { SPEC_VERSIONS, type SpecVersion };
@@ -171,7 +171,7 @@ export function dataUrl(contents: string): IgnResource {
   const b64 = `data:;base64,${bytes.toString('base64')}`;
   let best: IgnResource = plain.length <= b64.length ? { source: plain, compression: '' } : { source: b64, compression: '' };
   {
-    const gz = `data:;base64,${gzipSync(bytes, { level: 9 }).toString('base64')}`;
+    const gz = `data:;base64,${zlib().gzipSync(bytes, { level: 9 }).toString('base64')}`;
     if (gz.length < best.source!.length) best = { source: gz, compression: 'gzip' };
   }
   return best;
@@ -202,6 +202,6 @@ export function decodeDataUrl(resource: IgnResource): string {
   const m = /^data:([^,]*),(.*)$/s.exec(src);
   if (!m) throw new Error(`not a data URL: ${src.slice(0, 40)}`);
   const raw = m[1]!.endsWith(';base64') ? Buffer.from(m[2]!, 'base64') : Buffer.from(decodeURIComponent(m[2]!), 'utf8');
-  const bytes = resource.compression === 'gzip' ? gunzipSync(raw) : raw;
+  const bytes = resource.compression === 'gzip' ? zlib().gunzipSync(raw) : raw;
   return bytes.toString('utf8');
 }
