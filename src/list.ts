@@ -68,6 +68,8 @@ export interface MatrixRow {
   readonly cloudInitFloor?: string;
   /** The extra runtime-handler kinds (runtime.handlers) the default source takes here. */
   readonly handlers: readonly string[];
+  /** Why each other kind is refused here. */
+  readonly handlersRefused?: Readonly<Record<string, string>>;
   /** Whether `kubernetes.version: "1.36"` renders on the default source, and why not. */
   readonly kubernetes: { readonly version: string; readonly supported: boolean; readonly via?: 'packages' | 'sysext'; readonly reason?: string };
 }
@@ -155,6 +157,7 @@ export function listMatrix(): MatrixRow[] {
         sources,
         backends: base.checked && base.profile ? [base.profile.distro.backend] : [],
         handlers: base.checked && base.profile ? base.profile.runtime.handlerKinds : [],
+        ...(base.checked && base.profile ? { handlersRefused: base.profile.runtime.handlerRefusals } : {}),
         ...(base.profile?.distro.cloudInitFloor ? { cloudInitFloor: base.profile.distro.cloudInitFloor } : {}),
         kubernetes: {
           version: LIST_KUBERNETES,

@@ -232,6 +232,58 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
     process.stdout.write(`runtime handlers: ${dumps} dumps\n`);
   });
 
+  it('shows the nvidia handler (runc v2 with NVIDIA\'s runtime as its binary) and, with cdi: true, CDI on with its spec directories', (ctx) => {
+    needConsumers(ctx, ...Object.values(CONTAINERD));
+    const cases = [
+      // containerd 1.6 has no CDI: the handler alone.
+      { profile: 'debian-12/containerd', set: ['runtime.source=distro'], cdi: false, readers: ['1.6', '1.7', '2.x'] as const },
+      // containerd.io 1.7 (config version 2): CDI off unless asked.
+      { profile: 'ubuntu-24.04/containerd', set: ['runtime.version=1.7'], cdi: true, readers: ['1.7', '2.x'] as const },
+      { profile: 'ubuntu-24.04/containerd', set: ['runtime.version=1.7'], cdi: false, readers: ['1.7'] as const },
+      { profile: 'ubuntu-24.04/containerd', set: [], cdi: true, readers: ['2.x'] as const },
+    ];
+    let dumps = 0;
+    for (const c of cases) {
+      for (const driver of ['systemd', 'cgroupfs']) {
+        const set = [...c.set, `runtime.cgroupDriver=${driver}`, `runtime.handlers=${JSON.stringify({ nvidia: c.cdi ? { cdi: true } : {} })}`];
+        const label = `${c.profile} ${set.join(' ')}`;
+        const r = compile({ profile: c.profile, set });
+        expect(r.output, `${label}: ${r.diagnostics.map((d) => d.message).join('; ')}`).toBeDefined();
+        const files = written(r.output!).files;
+        const dir = tempDir('crinit-nvidia-');
+        const config = files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
+        const dropin = files.find((f) => f.path === '/etc/containerd/conf.d/10-crinit-handlers.toml');
+        if (dropin) {
+          mkdirSync(join(dir, 'conf.d'));
+          writeFileSync(join(dir, 'conf.d', '10-crinit-handlers.toml'), dropin.contents);
+        }
+        writeFileSync(join(dir, 'config.toml'), config.replace('"/etc/containerd/conf.d/*.toml"', JSON.stringify(join(dir, 'conf.d', '*.toml'))));
+        for (const reader of c.readers) {
+          const bin = join(CONSUMERS, CONTAINERD[reader], 'usr/bin/containerd');
+          const out = spawnSync(bin, ['--config', join(dir, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+          expect(out.status, `${label} with containerd ${reader}: ${out.stderr}`).toBe(0);
+          const dump = parseToml(out.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const runtimes = runtimesOf(dump);
+          expect(runtimes.nvidia?.runtime_type, `${label} (${reader})`).toBe('io.containerd.runc.v2');
+          expect(runtimes.nvidia?.options, `${label} (${reader})`).toMatchObject({ BinaryName: '/usr/bin/nvidia-container-runtime', SystemdCgroup: driver === 'systemd' });
+          expect(runtimes.runc?.options?.SystemdCgroup, `${label} (${reader}) runc`).toBe(driver === 'systemd');
+          expect(readDump(dump).sandbox, `${label} (${reader}) sandbox image`).toBe('registry.k8s.io/pause:3.10.2');
+          // Where CDI is: the CRI plugin (1.x), the CRI runtime plugin (2.x); 1.6 has none.
+          const cri = dump.version === 3 ? dump.plugins?.['io.containerd.cri.v1.runtime'] : dump.plugins?.['io.containerd.grpc.v1.cri'];
+          if (reader === '1.6') expect(cri?.enable_cdi, `${label} (${reader})`).toBeUndefined();
+          else {
+            // 1.7 turns it on only when asked; 2.x has it on either way.
+            expect(cri?.enable_cdi, `${label} (${reader}) enable_cdi`).toBe(c.cdi || reader === '2.x');
+            expect(cri?.cdi_spec_dirs, `${label} (${reader}) cdi_spec_dirs`).toEqual(['/etc/cdi', '/var/run/cdi']);
+          }
+          dumps++;
+        }
+      }
+    }
+    expect(dumps).toBe(14);
+    process.stdout.write(`nvidia handler: ${dumps} dumps\n`);
+  });
+
   it('would catch handlers in an imported file on containerd 1.x: the import replaces the whole CRI section there', (ctx) => {
     needConsumers(ctx, CONTAINERD['1.7']);
     // Why config v2 keeps its handlers in config.toml: moved to an import, 1.7 loses runc and the sandbox image.

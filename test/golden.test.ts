@@ -38,6 +38,13 @@ const CASES: { name: string; profile: string; set?: string[] }[] = [
       `runtime.handlers={"gvisor": {"kind": "runsc", "version": "20261012.0", "sha512": {"amd64": {"runsc": "${'1a'.repeat(64)}", "containerd-shim-runsc-v1": "${'2b'.repeat(64)}"}}}, "crun": {}}`,
     ],
   },
+  // A GPU node: NVIDIA's container toolkit as the nvidia handler, with CDI, on RHEL 9 (NVIDIA's
+  // repository signs its metadata, not each package) with Kubernetes 1.36.
+  {
+    name: 'rhel-9-containerd-nvidia',
+    profile: 'rhel-9/containerd',
+    set: ['kubernetes.version=1.36', 'runtime.handlers={"nvidia": {"cdi": true}}'],
+  },
   // A whole node behind a proxy, from internal mirrors: Kubernetes 1.35 on both families.
   ...['ubuntu-24.04', 'rhel-9'].map((d) => ({
     name: `${d}-containerd-kubernetes-proxy-mirrors`,

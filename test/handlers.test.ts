@@ -5,6 +5,7 @@
  * test/consumers.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
@@ -17,9 +18,9 @@ const WITH_CRUN = MATRIX.filter((r) => r.handlers.includes('crun')).map((r) => r
 
 
 describe('runtime.handlers on containerd', () => {
-  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd; no handler on CRI-O, Docker, MCR or the Ignition distros', () => {
+  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd, nvidia where NVIDIA\'s repository serves it; no handler on CRI-O, Docker, MCR or the Ignition distros', () => {
     expect(WITH_CRUN.sort()).toEqual(['debian-12/containerd', 'debian-13/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
-    expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc$/m);
+    expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc,nvidia$/m);
     // gVisor's runsc is downloaded, so every cloud-init distro's containerd takes it.
     expect(MATRIX.filter((r) => r.handlers.includes('runsc')).map((r) => r.profile).sort()).toEqual([...WITH_CRUN, 'amazonlinux-2023/containerd'].sort());
   });
@@ -200,5 +201,109 @@ describe("gVisor's runsc on containerd", () => {
     expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
       expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name: 'gvisor' }), handler: 'gvisor', scheduling: { nodeSelector: { 'runtime.crinit.dev/gvisor': 'true' } } }),
     ]);
+  });
+});
+
+const NVIDIA_FINGERPRINT = 'C95B321B61E88C1809C4F759DDCAE044F796ECB0';
+/** The combinations `crinit list` says take an nvidia handler. */
+const WITH_NVIDIA = MATRIX.filter((r) => r.handlers.includes('nvidia')).map((r) => r.profile);
+
+describe('the NVIDIA container toolkit on containerd', () => {
+  it('crinit list: on the distros NVIDIA qualifies its packages for, and Debian 12; refused elsewhere with the reason', () => {
+    expect(WITH_NVIDIA.sort()).toEqual(['amazonlinux-2023/containerd', 'debian-12/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
+    const rows = JSON.parse(runCli(['list', '--json']).stdout) as { profile: string; handlersRefused?: Record<string, string> }[];
+    const reason = (profile: string) => rows.find((r) => r.profile === profile)!.handlersRefused!.nvidia;
+    expect(reason('debian-13/containerd')).toMatch(/^crinit does not install the NVIDIA container toolkit on debian-13: whether Debian 13's apt \(sqv\) accepts/);
+    expect(reason('fcos/containerd')).toMatch(/rpm-ostree/);
+    expect(reason('flatcar/containerd')).toMatch(/nvidia-drivers system extension/);
+    expect(reason('ubuntu-24.04/docker')).toMatch(/^Docker Engine takes no extra runtime handlers: cri-dockerd/);
+    expect(reason('ubuntu-24.04/containerd')).toBeUndefined();
+  });
+
+  for (const profile of ['ubuntu-24.04/containerd', 'debian-12/containerd', 'rhel-9/containerd', 'amazonlinux-2023/containerd', 'ubuntu-22.04/containerd']) {
+    it(`${profile}: NVIDIA's repository and key (pinned), its package, the driver checked before anything is installed, and the handler checked on first boot`, (ctx) => {
+      needTool(ctx, 'cloud-init');
+      needTool(ctx, 'shellcheck');
+      const k8s = MATRIX.find((x) => x.profile === profile)!.kubernetes.supported;
+      const r = compile({ profile, set: ['runtime.handlers={"nvidia": {}}', ...(k8s ? ['kubernetes.version=1.36'] : [])] });
+      expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
+      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
+      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const ids = d.runcmd.map((l) => l[1]);
+      // The key: fetched from NVIDIA and installed only with its pinned fingerprint.
+      const fetch = stepArgv(d, 'fetch-key-nvidia-container-toolkit');
+      expect(fetch).toEqual(expect.arrayContaining(['https://nvidia.github.io/libnvidia-container/gpgkey', NVIDIA_FINGERPRINT]));
+      const apt = profile.startsWith('ubuntu') || profile.startsWith('debian');
+      if (apt) {
+        expect(fileContent(d, '/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-nvidia-container-toolkit.list')).toContain('deb [signed-by=/etc/apt/keyrings/crinit-nvidia-container-toolkit.asc] https://nvidia.github.io/libnvidia-container/stable/deb/amd64 /');
+      } else {
+        // NVIDIA signs the repository's metadata, not each package.
+        const repo = fileContent(d, '/etc/yum.repos.d/crinit-nvidia-container-toolkit.repo');
+        expect(repo).toMatch(/^baseurl=https:\/\/nvidia\.github\.io\/libnvidia-container\/stable\/rpm\/\$basearch$/m);
+        expect(repo).toMatch(/^gpgcheck=0\nrepo_gpgcheck=1\ngpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/crinit-nvidia-container-toolkit\.asc$/m);
+      }
+      expect(stepArgv(d, 'install-packages')).toContain('nvidia-container-toolkit');
+      expect(ids.includes('hold-packages') ? stepArgv(d, 'hold-packages') : []).not.toContain('nvidia-container-toolkit');
+      // The driver first: before any key, repository or package.
+      const needs = ids.indexOf('check-nvidia-needs');
+      expect(needs).toBeGreaterThan(-1);
+      for (const later of ['fetch-key-nvidia-container-toolkit', 'refresh-package-index', 'install-packages']) expect(needs).toBeLessThan(ids.indexOf(later));
+      const script = stepArgv(d, 'check-nvidia-needs');
+      expect(script.slice(3)).toEqual(['sh', '/proc/driver/nvidia/version', 'the NVIDIA GPU driver', 'nvidia']);
+      const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${script[2]}\n`, encoding: 'utf8' });
+      expect(sc.status, sc.stdout).toBe(0);
+      // After the restart: containerd reports the handler, whose binary the package installed.
+      expect(stepArgv(d, 'check-runtime-handlers').slice(-2)).toEqual(['nvidia', '/usr/bin/nvidia-container-runtime']);
+      expect(ids.indexOf('restart-containerd')).toBeLessThan(ids.indexOf('check-runtime-handlers'));
+    });
+  }
+
+  it('the driver check fails by name without the driver, and passes with it (run for real)', () => {
+    const r = compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"gpu": {"kind": "nvidia"}}'] });
+    const script = stepArgv(parseYaml(r.output!, { version: '1.1' }) as CloudConfig, 'check-gpu-needs');
+    const [, , body, $0, path, what, name] = script;
+    const missing = spawnSync('sh', ['-c', body!, $0!, join(tempDir(), 'proc-driver-nvidia-version'), what!, name!], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^crinit: the gpu handler needs the NVIDIA GPU driver \(.*proc-driver-nvidia-version is missing\), which crinit does not install\n$/);
+    const present = writeTemp(tempDir(), 'version', 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  570.00\n');
+    const ok = spawnSync('sh', ['-c', body!, $0!, present, what!, name!], { encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(path).toBe('/proc/driver/nvidia/version');
+  });
+
+  it('cdi: true turns CDI on and generates the spec on first boot, a file of the plan that no user file may take', () => {
+    const r = compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"nvidia": {"cdi": true}}'] });
+    const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+    const ids = d.runcmd.map((l) => l[1]);
+    expect(stepArgv(d, 'generate-nvidia-cdi-spec').slice(-4)).toEqual(['nvidia-ctk', 'cdi', 'generate', '--output=/etc/cdi/nvidia.yaml']);
+    expect(ids.indexOf('install-packages')).toBeLessThan(ids.indexOf('generate-nvidia-cdi-spec'));
+    expect(ids.indexOf('generate-nvidia-cdi-spec')).toBeLessThan(ids.indexOf('restart-containerd'));
+    expect(fileContent(d, '/var/lib/crinit/staged/etc/containerd/config.toml')).toMatch(/^\[plugins\.'io\.containerd\.cri\.v1\.runtime'\]\n {2}enable_cdi = true\n {2}cdi_spec_dirs = \['\/etc\/cdi', '\/var\/run\/cdi'\]$/m);
+    // Without cdi, no spec and no step.
+    const plain = parseYaml(compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"nvidia": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
+    expect(plain.runcmd.map((l) => l[1])).not.toContain('generate-nvidia-cdi-spec');
+    // The spec's path is the plan's: a user file there is refused at its line.
+    const dir = tempDir();
+    const file = writeTemp(dir, 'gpu.yaml', 'extends: ubuntu-24.04/containerd\nruntime:\n  handlers:\n    nvidia: {cdi: true}\nfiles:\n  - path: /etc/cdi/nvidia.yaml\n    content: "x"\n');
+    const c = runCli(['render', file]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:6:11: error E-RULE-CONFLICT: \\/etc\\/cdi\\/nvidia\\.yaml is generated by crinit \\(the file the generate-nvidia-cdi-spec step writes\\)`, 'm'));
+  });
+
+  it('refuses cdi where it cannot be, and the toolkit where crinit does not install it, each at the handler with the reason', () => {
+    const crun = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"crun": {"cdi": true}}']);
+    expect(crun.status).toBe(1);
+    expect(crun.stderr).toContain('cdi: applies to the NVIDIA container toolkit, not to crun');
+    const old = runCli(['render', 'debian-12/containerd', '--set', 'runtime.source=distro', '--set', 'runtime.handlers={"nvidia": {"cdi": true}}']);
+    expect(old.status).toBe(1);
+    expect(old.stderr).toContain('containerd cannot hand devices to containers through CDI here: containerd 1.6 has no CDI (enable_cdi came in 1.7)');
+    // Without cdi, containerd 1.6 takes the nvidia runtime.
+    expect(runCli(['render', 'debian-12/containerd', '--set', 'runtime.source=distro', '--set', 'runtime.handlers={"nvidia": {}}']).status).toBe(0);
+    const trixie = runCli(['render', 'debian-13/containerd', '--set', 'runtime.handlers={"nvidia": {}}']);
+    expect(trixie.status).toBe(1);
+    expect(trixie.stderr).toContain("crinit does not install the NVIDIA container toolkit on debian-13: whether Debian 13's apt (sqv) accepts");
+    const arm = parseYaml(compile({ profile: 'ubuntu-24.04/containerd', set: ['arch=arm64', 'runtime.handlers={"nvidia": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
+    expect(fileContent(arm, '/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-nvidia-container-toolkit.list')).toContain('https://nvidia.github.io/libnvidia-container/stable/deb/arm64 /');
   });
 });

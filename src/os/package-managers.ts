@@ -201,7 +201,7 @@ export interface RepositoryOf {
   readonly description: string;
   readonly key: { readonly armored?: string };
   readonly apt?: { readonly uri: string; readonly suite: string; readonly components: readonly string[] };
-  readonly yum?: { readonly baseurl: string };
+  readonly yum?: { readonly baseurl: string; readonly signed?: 'packages' | 'metadata' };
   readonly exclude?: readonly string[];
 }
 
@@ -227,7 +227,7 @@ const REPOSITORY_FILES: { readonly [K in 'apt' | 'yum']: (r: RepositoryOf, keyPa
     r.yum && {
       path: `/etc/yum.repos.d/${repoName(r.id)}.repo`,
       template: 'yum/repo.hbs',
-      context: { profile, id: repoName(r.id), name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored },
+      context: { profile, id: repoName(r.id), name: r.description, baseurl: r.yum.baseurl, gpgkey: keyPath, metadataSigned: r.yum.signed === 'metadata', exclude: pm.excludes ? (r.exclude?.join(' ') ?? '') : '', fetched: !r.key.armored },
       afterKey: false,
     },
 };

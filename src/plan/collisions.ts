@@ -35,6 +35,7 @@ export function plannedPaths(plan: NodePlan<Keyed>): PlannedPath[] {
     const a = s.action;
     if (a.kind === 'fetch-key') out.push({ path: a.dest, what: `the key the ${s.id} step installs`, origin: s.origin });
     if (a.kind === 'install-archive' || a.kind === 'install-binary') out.push({ path: a.dest, what: `the binary the ${s.id} step installs`, origin: s.origin });
+    if (a.kind === 'run-command') for (const w of a.writes ?? []) out.push({ path: w, what: `the file the ${s.id} step writes`, origin: s.origin });
   }
   return out;
 }

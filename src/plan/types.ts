@@ -4,7 +4,7 @@
  * carries its origin: the profile layer and key it came from, or crinit itself.
  */
 import type { Origin } from '../diagnostics.js';
-import type { Distro, RuntimeName, RuntimeSource, VersionSpec } from '../profile/types.js';
+import type { Distro, RuntimeName, RuntimeSource, VersionSpec, YumSigned } from '../profile/types.js';
 
 export interface Sourced {
   readonly origin: Origin;
@@ -53,7 +53,7 @@ export interface PlanRepo extends Sourced {
    */
   readonly key: { readonly name: string; readonly fingerprint: string; readonly armored?: string; readonly url?: string };
   readonly apt?: { readonly uri: string; readonly suite: string; readonly components: readonly string[] };
-  readonly yum?: { readonly baseurl: string };
+  readonly yum?: { readonly baseurl: string; readonly signed?: YumSigned };
   /** Packages dnf must not take from this repository unless asked (exclude=); installed with --disableexcludes. */
   readonly exclude?: readonly string[];
 }
@@ -156,7 +156,8 @@ export type StepAction =
   | { readonly kind: 'install-binary'; readonly url: string; readonly sha512: string; readonly arch: string; readonly dest: string; readonly neededBy: string }
   | { readonly kind: 'restart-service'; readonly unit: string }
   | { readonly kind: 'wait-for-socket'; readonly path: string }
-  | { readonly kind: 'run-command'; readonly argv: readonly string[] }
+  /** A command; writes names the files it makes, which the plan owns like any other. */
+  | { readonly kind: 'run-command'; readonly argv: readonly string[]; readonly writes?: readonly string[] }
   | { readonly kind: 'run-shell'; readonly script: string };
 
 export type PlanStep = Sourced & {

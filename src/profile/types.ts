@@ -25,7 +25,7 @@ export interface WrittenProfile {
     cgroupDriver?: CgroupDriver;
     sandboxImage?: string;
     registryMirrors?: Record<string, string[]>;
-    handlers?: Record<string, { kind?: HandlerKind; default?: boolean; version?: string; sha512?: Partial<Record<Arch, Record<string, string>>> }>;
+    handlers?: Record<string, { kind?: HandlerKind; default?: boolean; version?: string; sha512?: Partial<Record<Arch, Record<string, string>>>; cdi?: boolean }>;
   };
   /** How each runtime-handler kind is installed on the distro (built-in distro layers). */
   handlerPackaging?: Partial<Record<HandlerKind, HandlerPackage>>;
@@ -111,8 +111,14 @@ export interface Repo {
   description?: string;
   key: SigningKey & { name: string };
   apt?: { uri: string; suite: string; components: string[] };
-  yum?: { baseurl: string };
+  yum?: { baseurl: string; signed?: YumSigned };
 }
+
+/**
+ * What a dnf repository's key signs: each package (gpgcheck), or only the repository's metadata,
+ * which holds each package's checksum (repo_gpgcheck; NVIDIA's repository).
+ */
+export type YumSigned = 'packages' | 'metadata';
 
 export interface SourcePackaging {
   repo?: string;
@@ -162,6 +168,10 @@ export type RuntimeName = 'containerd' | 'cri-o' | 'docker' | 'mcr';
 export interface HandlerPackage {
   package?: string;
   binary?: string;
+  /** The repository under repos: its package comes from (NVIDIA's), when not the distro's own. */
+  repo?: string;
+  /** Why crinit does not install this kind on the distro: it is refused with this reason. */
+  unsupported?: string;
   /** The release files, each checked against the sha512 the profile gives; {version}, {arch}, {file} in url. */
   download?: { url: string; files: string[]; arch?: Partial<Record<Arch, string>> };
 }
@@ -180,6 +190,10 @@ export interface RuntimeHandler {
   readonly default: boolean;
   /** The release files crinit downloads, each checked against its sha512, and where each goes. */
   readonly downloads?: readonly { readonly url: string; readonly sha512: string; readonly dest: string }[];
+  /** NVIDIA: devices are handed to containers through CDI (a spec generated on first boot). */
+  readonly cdi?: boolean;
+  /** What the node must have before anything is installed (the NVIDIA driver), checked first. */
+  readonly needs?: { readonly path: string; readonly what: string };
 }
 export type Arch = 'amd64' | 'arm64';
 
@@ -275,6 +289,8 @@ export interface RuntimeCommon {
   readonly handlers: readonly RuntimeHandler[];
   /** The handler kinds this runtime takes on this distro (what `crinit list` shows). */
   readonly handlerKinds: readonly HandlerKind[];
+  /** Why each other handler kind is refused on this distro and runtime (crinit list --json). */
+  readonly handlerRefusals: Readonly<Partial<Record<HandlerKind, string>>>;
 }
 
 /** The runtime of a normalized profile: a discriminated union on name. */

@@ -41,6 +41,8 @@ export interface RuleContext {
   handlers: RuntimeHandler[];
   /** The handler kinds the runtime takes on this distro. */
   handlerKinds: HandlerKind[];
+  /** Why each other handler kind is refused here. */
+  handlerRefusals: Partial<Record<HandlerKind, string>>;
   /** The parts of the Profile the rules produce, merged into it at the end. */
   parts: { -readonly [K in keyof Profile]?: Profile[K] };
   /** The runtime's own section, as its rules module checked it. */

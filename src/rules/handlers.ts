@@ -7,6 +7,7 @@ import { CODES } from '../diagnostics.js';
 import { joinPointer } from '../profile/source.js';
 import type { HandlerKind, HandlerPackage, RuntimeHandler } from '../profile/types.js';
 import type { Rule, RuleContext } from './context.js';
+import { resolveRepo } from './repos.js';
 import { RUNTIME_RULES } from './runtimes/index.js';
 
 /** The kinds, and what each is called in messages. */
@@ -18,6 +19,18 @@ export const HANDLER_KINDS: Readonly<Record<HandlerKind, string>> = {
 };
 
 const isKind = (name: string): name is HandlerKind => Object.hasOwn(HANDLER_KINDS, name);
+
+/**
+ * What a kind needs on the node before anything is installed, checked first on first boot. crinit
+ * installs no GPU driver: an NVIDIA node's image (or an earlier step of the user's) brings it,
+ * and the loaded driver shows its version here (NVIDIA driver README, /proc/driver/nvidia).
+ */
+const HANDLER_NEEDS: Readonly<Partial<Record<HandlerKind, { path: string; what: string }>>> = {
+  nvidia: { path: '/proc/driver/nvidia/version', what: 'the NVIDIA GPU driver' },
+};
+
+/** The kinds that take cdi: true. */
+const CDI_KINDS: readonly HandlerKind[] = ['nvidia'];
 
 /**
  * The release files of a kind its project publishes as files (gVisor's runsc): the profile names
@@ -55,13 +68,24 @@ export const handlers: Rule = {
     const names = Object.keys(written).sort();
     const module = RUNTIME_RULES[ctx.rt.name];
     const installed = ctx.data.handlerPackaging ?? {};
-    ctx.handlerKinds = module?.handlersRefused ? [] : (module?.handlerKinds ?? []).filter((k) => installed[k]);
+    ctx.handlerKinds = module?.handlersRefused ? [] : (module?.handlerKinds ?? []).filter((k) => installed[k] && !installed[k]!.unsupported);
+    const product = module?.product ?? ctx.rt.name;
+    for (const k of Object.keys(HANDLER_KINDS) as HandlerKind[]) {
+      if (ctx.handlerKinds.includes(k)) continue;
+      ctx.handlerRefusals[k] = module?.handlersRefused
+        ? `${product} takes no extra runtime handlers: ${module.handlersRefused}`
+        : !module?.handlerKinds?.includes(k)
+          ? `crinit does not configure ${HANDLER_KINDS[k]} for ${product} yet`
+          : installed[k]?.unsupported
+            ? `crinit does not install ${HANDLER_KINDS[k]} on ${ctx.distro.id}: ${installed[k]!.unsupported}`
+            : `crinit does not install ${HANDLER_KINDS[k]} on ${ctx.distro.id}`;
+    }
     if (names.length === 0) return;
     if (module?.handlersRefused) {
       ctx.err('/runtime/handlers', `${module.product} takes no extra runtime handlers: ${module.handlersRefused}`, 'remove runtime.handlers, or use containerd (extends: DISTRO/containerd)', CODES.unsupported);
       return;
     }
-    const available = (Object.keys(installed) as HandlerKind[]).sort();
+    const available = (Object.keys(installed) as HandlerKind[]).filter((k) => !installed[k]!.unsupported).sort();
     const defaults = names.filter((n) => written[n]!.default === true);
     if (defaults.length > 1) {
       for (const n of defaults) ctx.err(joinPointer(['runtime', 'handlers', n, 'default']), `more than one handler is the default: ${defaults.join(', ')}`, 'keep default: true on one handler', CODES.conflict);
@@ -89,6 +113,10 @@ export const handlers: Rule = {
         continue;
       }
       const pk = installed[kind];
+      if (pk?.unsupported) {
+        ctx.err(w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr, `crinit does not install ${HANDLER_KINDS[kind]} on ${ctx.distro.id}: ${pk.unsupported}`, available.length > 0 ? `on ${ctx.distro.id} crinit installs these handler kinds: ${available.join(', ')}` : `crinit installs no extra handler on ${ctx.distro.id}`, CODES.unsupported);
+        continue;
+      }
       if (!pk) {
         ctx.err(
           w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr,
@@ -102,9 +130,34 @@ export const handlers: Rule = {
         ctx.err(joinPointer(['handlerPackaging', kind]), `handlerPackaging.${kind} names no binary`, `add handlerPackaging.${kind}.binary: the path the package installs it at, e.g. /usr/bin/${kind}`, CODES.incomplete);
         continue;
       }
+      if (w.cdi !== undefined && !CDI_KINDS.includes(kind)) {
+        ctx.err(joinPointer(['runtime', 'handlers', name, 'cdi']), `cdi: applies to ${CDI_KINDS.map((k) => HANDLER_KINDS[k]).join(', ')}, not to ${HANDLER_KINDS[kind]}`, `remove runtime.handlers.${name}.cdi`, CODES.unsupported);
+        continue;
+      }
+      const cdiRefused = w.cdi === true ? module?.cdiRefused?.(ctx) : undefined;
+      if (cdiRefused) {
+        ctx.err(joinPointer(['runtime', 'handlers', name, 'cdi']), `${module?.product ?? ctx.rt.name} cannot hand devices to containers through CDI here: ${cdiRefused}`, 'remove cdi: true (the nvidia runtime hands the GPUs over itself), or use a runtime release that has CDI', CODES.unsupported);
+        continue;
+      }
       const downloads = pk.download ? releaseFiles(ctx, name, kind, pk) : [];
       if (downloads === undefined) continue;
-      out.push({ name, kind, binary: pk.binary, ...(pk.package ? { package: pk.package } : {}), default: w.default === true, ...(downloads.length > 0 ? { downloads } : {}) });
+      // A package from a repository of its own (NVIDIA's): that repository and its key, once.
+      if (pk.repo && !ctx.repos.some((r) => r.id === pk.repo)) {
+        const repo = resolveRepo(ctx, pk.repo, joinPointer(['handlerPackaging', kind, 'repo']), undefined, ptr, `runtime.handlers.${name}`);
+        if (!repo) continue;
+        ctx.repos.push(repo);
+      }
+      const needs = HANDLER_NEEDS[kind];
+      out.push({
+        name,
+        kind,
+        binary: pk.binary,
+        ...(pk.package ? { package: pk.package } : {}),
+        default: w.default === true,
+        ...(downloads.length > 0 ? { downloads } : {}),
+        ...(w.cdi === true ? { cdi: true } : {}),
+        ...(needs ? { needs } : {}),
+      });
     }
     ctx.handlers = out;
   },

@@ -10,7 +10,7 @@ import { RUNTIME_RULES } from './runtimes/index.js';
 
 /** resolveRepo checks one repository and returns it as the Profile holds it (only what the package manager reads). */
 export function resolveRepo(ctx: RuleContext, repoId: string, repoPtr: string, minor: string | undefined, minorPtr: string, minorWhat: string): Repo | undefined {
-  const { data, pm, distro, err } = ctx;
+  const { data, pm, distro, err, arch } = ctx;
   const r = data.repos?.[repoId];
   const keyName = r?.key;
   const key = keyName !== undefined ? data.keys?.[keyName] : undefined;
@@ -23,7 +23,7 @@ export function resolveRepo(ctx: RuleContext, repoId: string, repoPtr: string, m
   } else if (!key.armored && !key.url) {
     err(joinPointer(['keys', keyName]), `key ${JSON.stringify(keyName)} has neither the armored key nor a url to fetch it from`, 'add keys.<name>.armored (preferred), or keys.<name>.url', CODES.reference);
   } else {
-    const fill = (u: string): string => (minor ? u.replace(/\{minor\}/g, minor) : u);
+    const fill = (u: string): string => (minor ? u.replace(/\{minor\}/g, minor) : u).replace(/\{arch\}/g, arch);
     if (!minor && (namesMinor(r) || namesMinor(key))) {
       err(minorPtr, `the ${repoId} repository is per minor version, and ${minorWhat} names none`, 'write a minor such as "1.36"', CODES.badVersion);
     }

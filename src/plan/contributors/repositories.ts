@@ -36,7 +36,7 @@ export function repositoryNodes({ profile, name, at, crinit, mirror, pm, firstBo
       description: r.description ?? r.id,
       key: { name: r.key.name, fingerprint: r.key.fingerprint, ...(r.key.armored ? { armored: r.key.armored } : { url: keyUrl! }) },
       ...(r.apt ? { apt: { ...r.apt, uri: mirror(r.apt.uri) } } : {}),
-      ...(r.yum ? { yum: { baseurl: mirror(r.yum.baseurl) } } : {}),
+      ...(r.yum ? { yum: { baseurl: mirror(r.yum.baseurl), ...(r.yum.signed ? { signed: r.yum.signed } : {}) } } : {}),
       ...(k8s && r.id === k8s.repo ? { exclude: KUBERNETES_EXCLUDE } : {}),
       origin,
     };

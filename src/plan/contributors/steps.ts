@@ -27,6 +27,7 @@ export function firstBootSteps(ctx: BuildContext, n: StepInputs): PlanStep[] {
     { id: 'apply-sysctls', action: { kind: 'apply-sysctls' }, origin: at('/kernel/sysctls') },
   ];
   if (k8s) steps.push({ id: 'disable-swap', action: { kind: 'disable-swap' }, origin: k8sOrigin });
+  steps.push(...(n.runtime.earlySteps ?? []));
   // dnf: a proxy without credentials goes into dnf.conf (every user's dnf reads it), set before
   // dnf's first network call. One with credentials stays out of that world-readable file: dnf
   // (libcurl) takes http_proxy and https_proxy from the environment, which crinit-step reads

@@ -16,6 +16,8 @@ export interface RuntimeParts {
   readonly services: PlanService[];
   /** The units that fetch (images, mostly) and so get the proxy drop-in. */
   readonly proxyUnits: readonly string[];
+  /** Steps before any package is touched (what a handler needs on the machine, the GPU driver). */
+  readonly earlySteps?: PlanStep[];
   /** Steps between the packages and daemon-reload (a download the runtime needs). */
   readonly installSteps: PlanStep[];
   /** Steps after its services are enabled and restarted (a check on a socket read on the node). */

@@ -12,8 +12,12 @@ export const containerd: RuntimeRules = {
   // containerd.io comes from Docker's repository.
   publisher: 'Docker',
   versionExample: '2.3',
-  // A runc v2 shim with crun as its binary (containerd's runtime options, BinaryName).
-  handlerKinds: ['crun', 'runsc'],
+  // A runc v2 shim with crun or nvidia-container-runtime as its binary (containerd's runtime
+  // options, BinaryName), or gVisor's shim.
+  handlerKinds: ['crun', 'runsc', 'nvidia'],
+  // CDI came with containerd 1.7 (enable_cdi, off by default there; on by default from 2.0): the
+  // `containerd config default` of Debian's 1.6, 1.7 and 2.x builds (docs/sources.md).
+  cdiRefused: (ctx) => (ctx.version && ctx.version.major === 1 && (ctx.version.minor ?? 0) < 7 ? `containerd ${ctx.version.raw} has no CDI (enable_cdi came in 1.7)` : undefined),
   checkVersion(version, ctx) {
     if (version.major < 1 || version.major > 2) {
       ctx.err(ctx.versionPtr, `containerd ${version.major}.x is not known to this crinit (it writes config version 2 for 1.x and 3 for 2.x)`, 'use a 1.x or 2.x version such as "2.3"', CODES.badVersion);

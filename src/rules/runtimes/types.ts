@@ -32,6 +32,8 @@ export interface RuntimeRules {
   readonly handlersRefused?: string;
   /** The handler kinds its plan contributor configures. */
   readonly handlerKinds?: readonly HandlerKind[];
+  /** Why this runtime release cannot take CDI devices (containerd 1.6), or undefined when it can. */
+  readonly cdiRefused?: (ctx: RuleContext) => string | undefined;
   /**
    * Its section of the profile, checked: its variant of the runtime union; undefined when the
    * section is incomplete, 'refused' when its own error already says why there is none.
