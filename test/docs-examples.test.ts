@@ -4,9 +4,9 @@
  * inventory parses and renders. The few values only a user has (a subscriber's key fingerprint,
  * an image's sum) are written as placeholders in the docs; PLACEHOLDERS below fills them in.
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
 import { renderInventory } from '../dist/fleet.js';
@@ -86,5 +86,62 @@ describe("README.md's own commands and matrix", () => {
     const block = /<!-- crinit list -->\n```text\n([\s\S]*?)\n```\n<!-- end crinit list -->/.exec(readme)?.[1];
     expect(block).toBeDefined();
     expect(block).toBe(runCli(['list']).stdout.split('\n\n')[0]);
+  });
+});
+
+describe('the commands in docs/', () => {
+  /**
+   * Each crinit command of the docs' sh blocks, as it is written, run from a directory with
+   * dist/ and examples/ and every file a yaml block names in its first line (`# nodes.yaml`).
+   * Three things are moved so that the test owns them: `crinit` is `node dist/cli.cjs`, an
+   * absolute -o directory goes under the test's directory, and serve listens on a free port of
+   * 127.0.0.1 (it is stopped once it says it serves).
+   */
+  it('every one runs and exits 0 (serve: starts, and serves the two machines with a MAC address)', async () => {
+    const dir = tempDir();
+    symlinkSync(join(ROOT, 'dist'), join(dir, 'dist'));
+    symlinkSync(join(ROOT, 'examples'), join(dir, 'examples'));
+    const commands: { doc: string; line: string }[] = [];
+    for (const doc of DOCS.filter((d) => d.startsWith('docs/'))) {
+      for (const b of yamlBlocks(doc)) {
+        const name = /^# ([a-z0-9-]+\.yaml)\b/.exec(b.text)?.[1];
+        if (name) writeFileSync(join(dir, name), b.text);
+      }
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      for (const m of text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
+        for (const l of m[1]!.split('\n')) {
+          const line = l.replace(/\s+#.*$/, '').trim();
+          if (/^(crinit|node dist\/cli\.cjs) /.test(line)) commands.push({ doc, line });
+        }
+      }
+    }
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    for (const c of commands) {
+      const argv = c.line.replace(/^crinit /, 'node dist/cli.cjs ').replace(/ -o \/(\S+)/, ` -o ${dir}/$1`);
+      // The moved directory's parent exists, as /var/lib does on a real machine.
+      const moved = / -o (\/\S+)/.exec(argv)?.[1];
+      if (moved) mkdirSync(dirname(moved), { recursive: true });
+      if (/ serve /.test(argv)) {
+        const served = await new Promise<string>((resolve) => {
+          const p = spawn('sh', ['-c', argv.replace(/--listen \S+/, '--listen 127.0.0.1:0').replace(/^node /, `${JSON.stringify(process.execPath)} `)], { cwd: dir });
+          let err = '';
+          const timer = setTimeout(() => p.kill('SIGTERM'), 20000);
+          p.stderr.on('data', (d: Buffer) => {
+            err += d.toString();
+            if (/serving \d+ machines on /.test(err)) p.kill('SIGTERM');
+          });
+          p.on('exit', () => (clearTimeout(timer), resolve(err)));
+        });
+        expect(served, `${c.doc}: ${c.line}`).toMatch(/serving 2 machines on http:\/\/127\.0\.0\.1:\d+\//);
+        continue;
+      }
+      const r = spawnSync('sh', ['-c', argv.replace(/^node /, `${JSON.stringify(process.execPath)} `)], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, `${c.doc}: ${c.line}: ${r.stderr}`).toBe(0);
+    }
+  });
+
+  it('docs/profile-reference.md is what scripts/profile-reference.mjs writes from the schema and the capability table', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'profile-reference.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
   });
 });
