@@ -35,9 +35,12 @@ export const OWNED_RECORD = '.crinit-owned';
 function writeExclusive(path: string, data: string | Buffer, mode: number, sync = true): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    // A string is written as it is (Node encodes it without a Buffer of ours); only a short
+    // write, which a regular file rarely gives, goes on from a Buffer.
+    const written = typeof data === 'string' ? writeSync(fd, data) : 0;
+    const buf = typeof data === 'string' ? (written === Buffer.byteLength(data) ? undefined : Buffer.from(data, 'utf8')) : data;
+    let off = typeof data === 'string' ? written : 0;
+    while (buf && off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     fchmodSync(fd, mode);
     if (sync) fsyncSync(fd);
   } finally {

@@ -3,9 +3,9 @@
  * entries) into nodes, each with its position.
  *
  * A YAML inventory of the usual shape, a block list under a top-level `nodes:`, is read in pieces
- * of CHUNK entries: each piece is parsed as a document of its own, by this thread and, given one,
- * by a worker thread at once (they take pieces from one shared counter). A piece's positions are
- * shifted by the line it starts on. Anything that could read differently in pieces (anchors and
+ * of CHUNK entries: each piece is parsed as a document of its own (parseInventory), or on another
+ * thread, in order, while this one renders the pieces already read (streamInventory). A piece's
+ * positions are shifted by the line it starts on. Anything that could read differently in pieces (anchors and
  * aliases, directives, document markers, tabs or CR line ends, a `nodes:` line with more on it)
  * and anything wrong at all (a piece that is not one list of its entries, any diagnostic) sends
  * the file through the one-piece read, so what is reported is always what that read reports.
