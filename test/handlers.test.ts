@@ -8,21 +8,23 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseToml } from 'smol-toml';
 import { compile } from '../dist/index.js';
 import { doc, fileContent, stepArgv, type CloudConfig } from './cloud-config.js';
 import { MATRIX, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 const CRUN = 'runtime.handlers={"crun": {}}';
 /** The combinations `crinit list` says take a crun handler. */
-const WITH_CRUN = MATRIX.filter((r) => r.handlers.includes('crun')).map((r) => r.profile);
+const WITH_CRUN = MATRIX.filter((r) => r.runtime === 'containerd' && r.handlers.includes('crun')).map((r) => r.profile);
 
 
 describe('runtime.handlers on containerd', () => {
-  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd, nvidia where NVIDIA\'s repository serves it; no handler on CRI-O, Docker, MCR or the Ignition distros', () => {
+  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd, nvidia where NVIDIA\'s repository serves it; none on Docker, MCR or the Ignition distros', () => {
     expect(WITH_CRUN.sort()).toEqual(['debian-12/containerd', 'debian-13/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
     expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc,nvidia$/m);
     // gVisor's runsc is downloaded, so every cloud-init distro's containerd takes it.
     expect(MATRIX.filter((r) => r.handlers.includes('runsc')).map((r) => r.profile).sort()).toEqual([...WITH_CRUN, 'amazonlinux-2023/containerd'].sort());
+    expect(MATRIX.filter((r) => r.runtime !== 'containerd' && r.runtime !== 'cri-o' && r.handlers.length > 0)).toEqual([]);
   });
 
   for (const profile of WITH_CRUN) {
@@ -92,7 +94,8 @@ describe('runtime.handlers on containerd', () => {
     expect(at('amazonlinux-2023/containerd', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not install crun on amazonlinux-2023' });
     expect(at('fcos/containerd', '    crun: {}\n')[0]).toMatchObject({ message: 'crinit does not install crun on fcos' });
     expect(at('ubuntu-24.04/docker', '    crun: {}\n')[0]).toMatchObject({ code: 'E-RULE-UNSUPPORTED', line: 4, col: 5, message: expect.stringContaining('creates the pod\'s containers without it') });
-    expect(at('ubuntu-24.04/cri-o', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 5, message: expect.stringContaining("CRI-O takes no extra runtime handlers: crinit does not write CRI-O's") });
+    expect(at('ubuntu-24.04/cri-o', '    gvisor: {kind: runsc}\n')[0]).toMatchObject({ line: 4, col: 20, message: "crinit does not configure gVisor's runsc for CRI-O yet" });
+    expect(at('fcos/cri-o', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not install crun on fcos' });
     expect(at('debian-12/containerd', '    runc: {}\n')[0]).toMatchObject({ code: 'E-RULE-CONFLICT', line: 4, col: 11 });
     expect(at('debian-12/containerd', '    mine: {}\n')[0]).toMatchObject({ code: 'E-RULE-INCOMPLETE', message: 'the handler mine names no kind' });
     expect(at('debian-12/containerd', '    a: {kind: crun, default: true}\n    b: {kind: crun, default: true}\n').map((d) => d.line)).toEqual([4, 5]);
@@ -321,5 +324,57 @@ describe('the NVIDIA container toolkit on containerd', () => {
     expect(trixie.stderr).toContain("crinit does not install the NVIDIA container toolkit on debian-13: whether Debian 13's apt (sqv) accepts");
     const arm = parseYaml(compile({ profile: 'ubuntu-24.04/containerd', set: ['arch=arm64', 'runtime.handlers={"nvidia": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
     expect(fileContent(arm, '/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-nvidia-container-toolkit.list')).toContain('https://nvidia.github.io/libnvidia-container/stable/deb/arm64 /');
+  });
+});
+
+describe('crun on CRI-O', () => {
+  it('crinit list: crun on CRI-O where its package bundles it (Ubuntu, Debian 12, RHEL 9)', () => {
+    expect(MATRIX.filter((r) => r.runtime === 'cri-o' && r.handlers.includes('crun')).map((r) => r.profile).sort()).toEqual(['debian-12/cri-o', 'rhel-9/cri-o', 'ubuntu-22.04/cri-o', 'ubuntu-24.04/cri-o']);
+  });
+
+  for (const profile of ['ubuntu-24.04/cri-o', 'rhel-9/cri-o']) {
+    it(`${profile}: a [crio.runtime.runtimes] table per handler, on the package's crun and conmon; default_runtime only for a default handler; checked by name on first boot`, (ctx) => {
+      needTool(ctx, 'cloud-init');
+      needTool(ctx, 'shellcheck');
+      const r = compile({ profile, set: ['kubernetes.version=1.36', 'runtime.handlers={"crun": {}, "fast": {"kind": "crun", "default": true}}'] });
+      expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
+      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
+      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const dropin = parseToml(fileContent(d, '/etc/crio/crio.conf.d/90-crinit.conf')) as { crio: { runtime: Record<string, any> } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(dropin.crio.runtime.default_runtime).toBe('fast');
+      for (const name of ['crun', 'fast']) {
+        expect(dropin.crio.runtime.runtimes[name]).toEqual({ runtime_path: '/usr/libexec/crio/crun', runtime_type: 'oci', runtime_root: `/run/${name}`, monitor_path: '/usr/libexec/crio/conmon' });
+      }
+      // Nothing extra is installed: the cri-o package brings crun.
+      expect(stepArgv(d, 'install-packages').join(' ')).not.toMatch(/(^| )crun( |$)/);
+      const ids = d.runcmd.map((l) => l[1]);
+      expect(ids.indexOf('restart-crio')).toBeLessThan(ids.indexOf('check-runtime-handlers'));
+      const check = stepArgv(d, 'check-runtime-handlers');
+      expect(check.slice(-4)).toEqual(['crun', '/usr/libexec/crio/crun', 'fast', '/usr/libexec/crio/crun']);
+      const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${check[2]}\n`, encoding: 'utf8' });
+      expect(sc.status, sc.stdout).toBe(0);
+      // Without a default handler, the package's own default_runtime stays.
+      const plain = parseYaml(compile({ profile, set: ['runtime.handlers={"crun": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
+      expect(fileContent(plain, '/etc/crio/crio.conf.d/90-crinit.conf')).not.toContain('default_runtime');
+    });
+  }
+
+  it('the check finds a handler in crio config, commented out or not, and fails by name without it (run for real against a stand-in crio)', () => {
+    const r = compile({ profile: 'ubuntu-24.04/cri-o', set: ['runtime.handlers={"crun": {}}'] });
+    const [, , body, $0] = stepArgv(parseYaml(r.output!, { version: '1.1' }) as CloudConfig, 'check-runtime-handlers');
+    const dir = tempDir();
+    const bin = writeTemp(dir, 'crun', '#!/bin/sh\n');
+    spawnSync('chmod', ['0755', bin]);
+    const run = (config: string) => {
+      const fake = writeTemp(dir, 'crio', `#!/bin/sh\n[ "$1" = config ] || exit 2\ncat <<'EOF'\n${config}\nEOF\n`);
+      spawnSync('chmod', ['0755', fake]);
+      return spawnSync('sh', ['-c', body!, $0!, 'crun', bin], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    };
+    expect(run('[crio.runtime]\n[crio.runtime.runtimes.crun]\nruntime_path = "/x"').status).toBe(0);
+    expect(run('# [crio.runtime.runtimes.crun]\n# runtime_path = "/x"').status).toBe(0);
+    const missing = run('[crio.runtime.runtimes.runc]\n[crio.runtime.runtimes.crunx]');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe("crinit: CRI-O's configuration has no crun handler (crio config)\n");
   });
 });

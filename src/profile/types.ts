@@ -122,6 +122,10 @@ export type YumSigned = 'packages' | 'metadata';
 
 export interface SourcePackaging {
   repo?: string;
+  /** Handler binaries the package itself brings (CRI-O's crun), used before the distro's own. */
+  bundledHandlers?: Partial<Record<HandlerKind, string>>;
+  /** The conmon the package brings, for the monitor of each extra handler (CRI-O). */
+  conmonPath?: string;
   /** The package to install; none for a runtime built into the image. */
   package?: string;
   version: string;

@@ -68,7 +68,9 @@ export const handlers: Rule = {
     const names = Object.keys(written).sort();
     const module = RUNTIME_RULES[ctx.rt.name];
     const installed = ctx.data.handlerPackaging ?? {};
-    ctx.handlerKinds = module?.handlersRefused ? [] : (module?.handlerKinds ?? []).filter((k) => installed[k] && !installed[k]!.unsupported);
+    // A kind the runtime's package brings itself (CRI-O's crun) needs nothing from the distro.
+    const bundled = ctx.packaging?.bundledHandlers ?? {};
+    ctx.handlerKinds = module?.handlersRefused ? [] : (module?.handlerKinds ?? []).filter((k) => bundled[k] !== undefined || (installed[k] && !installed[k]!.unsupported));
     const product = module?.product ?? ctx.rt.name;
     for (const k of Object.keys(HANDLER_KINDS) as HandlerKind[]) {
       if (ctx.handlerKinds.includes(k)) continue;
@@ -112,7 +114,7 @@ export const handlers: Rule = {
         );
         continue;
       }
-      const pk = installed[kind];
+      const pk: HandlerPackage | undefined = bundled[kind] !== undefined ? { binary: bundled[kind] } : installed[kind];
       if (pk?.unsupported) {
         ctx.err(w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr, `crinit does not install ${HANDLER_KINDS[kind]} on ${ctx.distro.id}: ${pk.unsupported}`, available.length > 0 ? `on ${ctx.distro.id} crinit installs these handler kinds: ${available.join(', ')}` : `crinit installs no extra handler on ${ctx.distro.id}`, CODES.unsupported);
         continue;

@@ -3,7 +3,7 @@
  */
 import type { ProfileOf } from '../../profile/types.js';
 import { file, type At, type Header } from '../nodes.js';
-import type { PlanFile } from '../types.js';
+import type { PlanFile, PlanStep } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
 /** A mirror URL as containers-registries.conf(5) writes it: host[:port][/path], insecure for http. */
@@ -11,6 +11,20 @@ function registriesMirror(url: string): { location: string; insecure: boolean } 
   const u = new URL(url);
   return { location: `${u.host}${u.pathname.replace(/\/+$/, '')}`, insecure: u.protocol === 'http:' };
 }
+
+/**
+ * The first-boot check of each extra handler: its binary is there, and CRI-O's configuration,
+ * as `crio config` reads it with every drop-in, has its table (cri-o internal/config/template.go
+ * writes one `[crio.runtime.runtimes.NAME]` per runtime, commented out where it is a default).
+ */
+const CHECK_HANDLERS = [
+  'set -eu',
+  'while [ "$#" -ge 2 ]; do',
+  '  name=$1; bin=$2; shift 2',
+  '  if [ ! -x "$bin" ]; then echo "crinit: the $name handler\'s binary $bin is not installed" >&2; exit 1; fi',
+  '  if ! crio config 2>/dev/null | grep -Eq "^(# )?\\[crio\\.runtime\\.runtimes\\.$name\\]"; then echo "crinit: CRI-O\'s configuration has no $name handler (crio config)" >&2; exit 1; fi',
+  'done',
+].join('\n');
 
 /**
  * CRI-O: a drop-in after the package's own 10-crio.conf with the cgroup manager (and
@@ -25,7 +39,17 @@ function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimePart
     file(
       crio.dropinPath,
       'crio/crinit.conf.hbs',
-      { ...header, cgroupManager: rt.cgroupDriver, cgroupfs: rt.cgroupDriver === 'cgroupfs', sandboxImage: rt.sandboxImage },
+      {
+        ...header,
+        cgroupManager: rt.cgroupDriver,
+        cgroupfs: rt.cgroupDriver === 'cgroupfs',
+        sandboxImage: rt.sandboxImage,
+        // Extra handlers: an OCI runtime each, watched by the package's conmon; one of them may be
+        // the default (else the package's own default stays: crun in CRI-O's packages).
+        handlers: rt.handlers.map((h) => ({ name: h.name, kind: h.kind, binary: h.binary, root: `/run/${h.name}` })),
+        ...(profile.packaging.conmonPath ? { monitorPath: profile.packaging.conmonPath } : {}),
+        ...(rt.handlers.some((h) => h.default) ? { defaultHandler: rt.handlers.find((h) => h.default)!.name } : {}),
+      },
       at('/runtime'),
     ),
   ];
@@ -41,12 +65,17 @@ function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimePart
     services: [{ unit: crio.service, enable: profile.packaging.enable ?? true, restart: !profile.runtimeSysext, socket: crio.socket, origin: at('/crio/service') }],
     proxyUnits: [crio.service],
     installSteps: [],
+    ...(rt.handlers.length > 0 ? { finalSteps: [checkHandlers(profile, at)] } : {}),
     endpoint: `unix://${crio.socket}`,
     manySockets: false,
     crictlConfigPath: crio.crictlConfigPath,
     crictlOrigin: '/crio/crictlConfigPath',
     artifacts: [],
   };
+}
+
+function checkHandlers(profile: ProfileOf<'cri-o'>, at: At): PlanStep {
+  return { id: 'check-runtime-handlers', action: { kind: 'run-command', argv: ['sh', '-c', CHECK_HANDLERS, 'sh', ...profile.runtime.handlers.flatMap((h) => [h.name, h.binary])] }, origin: at('/runtime/handlers') };
 }
 
 export const crio: RuntimeContributor<'cri-o'> = { name: 'cri-o', parts };

@@ -12,7 +12,9 @@ export const crio: RuntimeRules = {
   product: 'CRI-O',
   publisher: "CRI-O's project",
   versionExample: '1.36',
-  handlersRefused: "crinit does not write CRI-O's [crio.runtime.runtimes] drop-ins yet",
+  // crun, from what the cri-o package bundles (or the distro's crun): a [crio.runtime.runtimes]
+  // table in crinit's drop-in.
+  handlerKinds: ['crun'],
   followsKubernetesMinor: true,
   sysext: { name: 'crio', sumsKey: 'crio.sysext.sha256', sums: (ctx) => ctx.data.crio?.sysext?.sha256 },
   checkVersion(version, ctx) {
