@@ -168,6 +168,27 @@ describe('containerd config dump (Debian containerd 1.6, 1.7 and 2.x)', () => {
   });
 });
 
+/**
+ * The config.toml and handler drop-in of a rendered output, written to a directory of their own
+ * (only the drop-in directory moves, to that directory), and each reader's `config dump` of them.
+ */
+function dumpHandlerConfigs(files: readonly { path: string; contents: string }[], readers: readonly (keyof typeof CONTAINERD)[], label: string): { reader: string; dump: Record<string, any> }[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const dir = tempDir('crinit-handlers-');
+  const config = files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
+  const dropin = files.find((f) => f.path === '/etc/containerd/conf.d/10-crinit-handlers.toml');
+  if (dropin) {
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', '10-crinit-handlers.toml'), dropin.contents);
+  }
+  writeFileSync(join(dir, 'config.toml'), config.replace('"/etc/containerd/conf.d/*.toml"', JSON.stringify(join(dir, 'conf.d', '*.toml'))));
+  return readers.map((reader) => {
+    const bin = join(CONSUMERS, CONTAINERD[reader], 'usr/bin/containerd');
+    const out = spawnSync(bin, ['--config', join(dir, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+    expect(out.status, `${label} with containerd ${reader}: ${out.stderr}`).toBe(0);
+    return { reader, dump: parseToml(out.stdout) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  });
+}
+
 describe('runtime handlers through containerd config dump (Debian containerd 1.6, 1.7 and 2.x)', () => {
   /** The handler tables of a dump, wherever its version puts them. */
   const runtimesOf = (dump: Record<string, any>): Record<string, { runtime_type?: string; options?: Record<string, unknown> }> => // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -194,7 +215,6 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
           const r = compile({ profile: c.profile, set });
           expect(r.output, `${label}: ${r.diagnostics.map((d) => d.message).join('; ')}`).toBeDefined();
           const files = written(r.output!).files;
-          const dir = tempDir('crinit-handlers-');
           const config = files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
           // runsc's own options: systemd-cgroup exactly when containerd passes systemd slices.
           const runscToml = parseToml(files.find((f) => f.path === '/etc/containerd/runsc.toml')!.contents) as { runsc_config: Record<string, string> };
@@ -203,17 +223,7 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
           const version = (parseToml(config) as { version: number }).version;
           // containerd 2.x takes the handlers from crinit's drop-in; 1.x configs carry them.
           expect(dropin !== undefined, label).toBe(version === 3);
-          if (dropin) {
-            mkdirSync(join(dir, 'conf.d'));
-            writeFileSync(join(dir, 'conf.d', '10-crinit-handlers.toml'), dropin.contents);
-          }
-          // Only the drop-in directory moves, to where this test put it.
-          writeFileSync(join(dir, 'config.toml'), config.replace('"/etc/containerd/conf.d/*.toml"', JSON.stringify(join(dir, 'conf.d', '*.toml'))));
-          for (const reader of c.readers) {
-            const bin = join(CONSUMERS, CONTAINERD[reader], 'usr/bin/containerd');
-            const out = spawnSync(bin, ['--config', join(dir, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
-            expect(out.status, `${label} with containerd ${reader}: ${out.stderr}`).toBe(0);
-            const dump = parseToml(out.stdout) as Record<string, unknown>;
+          for (const { reader, dump } of dumpHandlerConfigs(files, c.readers, label)) {
             const runtimes = runtimesOf(dump);
             for (const name of ['crun', 'crun-b']) {
               expect(runtimes[name]?.runtime_type, `${label} (${reader}) ${name}`).toBe('io.containerd.runc.v2');
@@ -249,20 +259,7 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
         const label = `${c.profile} ${set.join(' ')}`;
         const r = compile({ profile: c.profile, set });
         expect(r.output, `${label}: ${r.diagnostics.map((d) => d.message).join('; ')}`).toBeDefined();
-        const files = written(r.output!).files;
-        const dir = tempDir('crinit-nvidia-');
-        const config = files.find((f) => f.path === '/etc/containerd/config.toml')!.contents;
-        const dropin = files.find((f) => f.path === '/etc/containerd/conf.d/10-crinit-handlers.toml');
-        if (dropin) {
-          mkdirSync(join(dir, 'conf.d'));
-          writeFileSync(join(dir, 'conf.d', '10-crinit-handlers.toml'), dropin.contents);
-        }
-        writeFileSync(join(dir, 'config.toml'), config.replace('"/etc/containerd/conf.d/*.toml"', JSON.stringify(join(dir, 'conf.d', '*.toml'))));
-        for (const reader of c.readers) {
-          const bin = join(CONSUMERS, CONTAINERD[reader], 'usr/bin/containerd');
-          const out = spawnSync(bin, ['--config', join(dir, 'config.toml'), 'config', 'dump'], { encoding: 'utf8' });
-          expect(out.status, `${label} with containerd ${reader}: ${out.stderr}`).toBe(0);
-          const dump = parseToml(out.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        for (const { reader, dump } of dumpHandlerConfigs(written(r.output!).files, c.readers, label)) {
           const runtimes = runtimesOf(dump);
           expect(runtimes.nvidia?.runtime_type, `${label} (${reader})`).toBe('io.containerd.runc.v2');
           expect(runtimes.nvidia?.options, `${label} (${reader})`).toMatchObject({ BinaryName: '/usr/bin/nvidia-container-runtime', SystemdCgroup: driver === 'systemd' });
