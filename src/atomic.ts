@@ -32,15 +32,20 @@ import { crypto } from './builtins.js';
 /** The record of the files crinit wrote in an output directory. */
 export const OWNED_RECORD = '.crinit-owned';
 
+/** writeAll writes buf from off to its end. */
+function writeAll(fd: number, buf: Buffer, off: number): void {
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
 function writeExclusive(path: string, data: string | Buffer, mode: number, sync = true): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    // A string is written as it is (Node encodes it without a Buffer of ours); only a short
-    // write, which a regular file rarely gives, goes on from a Buffer.
-    const written = typeof data === 'string' ? writeSync(fd, data) : 0;
-    const buf = typeof data === 'string' ? (written === Buffer.byteLength(data) ? undefined : Buffer.from(data, 'utf8')) : data;
-    let off = typeof data === 'string' ? written : 0;
-    while (buf && off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    if (typeof data === 'string') {
+      // Written as it is (Node encodes it without a Buffer of ours); a regular file takes it
+      // whole, and only a short write goes on from its bytes.
+      const n = writeSync(fd, data);
+      if (n !== Buffer.byteLength(data)) writeAll(fd, Buffer.from(data, 'utf8'), n);
+    } else writeAll(fd, data, 0);
     fchmodSync(fd, mode);
     if (sync) fsyncSync(fd);
   } finally {

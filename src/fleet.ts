@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { prepareTemplate, prepareValueCheck, type CompileOptions } from './compile.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
-import { err, parseInventory, streamInventory, type InventoryNode, type ParsedInventory, type ReadElsewhere } from './inventory.js';
+import { err, parseInventory, streamInventory, type InventoryNode, type ReadElsewhere } from './inventory.js';
 import { isBuiltinName } from './profile/resolve.js';
 import type { BackendName } from './profile/types.js';
 import { BACKENDS } from './backends/registry.js';
@@ -209,17 +209,17 @@ export function renderFleet(file: string, nodes: readonly InventoryNode[], optio
 }
 
 /**
- * renderInventory reads an inventory's text (or takes it read) and renders every node:
+ * renderInventory reads an inventory's text and renders every node:
  * parseInventory, then renderFleet, with the diagnostics of both. `render --inventory` and
  * `serve` share it.
  */
 export function renderInventory(
   file: string,
-  inventory: string | ParsedInventory,
+  text: string,
   options: Pick<CompileOptions, 'readFile' | 'set'>,
   hooks: FleetHooks = {},
 ): FleetResult {
-  const parsed = typeof inventory === 'string' ? parseInventory(file, inventory) : inventory;
+  const parsed = parseInventory(file, text);
   if (hasErrors(parsed.diagnostics)) return { outputs: [], profilesCompiled: 0, diagnostics: parsed.diagnostics };
   const fleet = renderFleet(file, parsed.nodes, options, hooks);
   return { ...fleet, diagnostics: [...parsed.diagnostics, ...fleet.diagnostics] };

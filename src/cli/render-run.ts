@@ -179,12 +179,14 @@ async function writeInventory(inventory: string, opts: RenderOptions): Promise<v
   try {
     // Read in pieces on a third thread while this one renders them; when that cannot be done or
     // finds anything wrong, read whole and rendered again from the start.
-    fleet =
-      (await renderInventoryStream(inventory, text, options, hooks, pieces.read)) ??
-      (tree?.abort(),
-      (tree = undefined),
-      (written = 0),
-      renderInventory(inventory, text, options, hooks));
+    const streamed = await renderInventoryStream(inventory, text, options, hooks, pieces.read);
+    if (!streamed) {
+      // What was staged is dropped; the whole read renders from the start into a new tree.
+      tree?.abort();
+      tree = undefined;
+      written = 0;
+    }
+    fleet = streamed ?? renderInventory(inventory, text, options, hooks);
   } catch (e) {
     await Promise.all([checks.close(), pieces.close()]);
     tree?.abort();

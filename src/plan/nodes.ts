@@ -3,7 +3,8 @@
  * came from, and the header every generated file names its profile with.
  */
 import type { Origin } from '../diagnostics.js';
-import type { PlanFile } from './types.js';
+import type { RuntimeHandler } from '../profile/types.js';
+import type { PlanFile, PlanStep } from './types.js';
 
 export type At = (pointer: string) => Origin;
 export type Header = { readonly profile: string; readonly chain: string };
@@ -41,4 +42,21 @@ export function registryServer(host: string): string | undefined {
 export function imageRegistry(ref: string): string {
   const first = ref.split('/')[0]!;
   return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
+
+/**
+ * The first-boot check of a runtime's extra handlers (step check-runtime-handlers), after the
+ * runtime restarted: each handler's binary is there, then `reported`, shell lines of the runtime's
+ * own that find $name in what the runtime reports and exit 1 saying so where they do not.
+ */
+export function handlerCheckStep(handlers: readonly RuntimeHandler[], reported: readonly string[], origin: Origin): PlanStep {
+  const script = [
+    'set -eu',
+    'while [ "$#" -ge 2 ]; do',
+    '  name=$1; bin=$2; shift 2',
+    '  if [ ! -x "$bin" ]; then echo "crinit: the $name handler\'s binary $bin is not installed" >&2; exit 1; fi',
+    ...reported.map((l) => `  ${l}`),
+    'done',
+  ].join('\n');
+  return { id: 'check-runtime-handlers', action: { kind: 'run-command', argv: ['sh', '-c', script, 'sh', ...handlers.flatMap((h) => [h.name, h.binary])] }, origin };
 }

@@ -23,7 +23,7 @@ const isKind = (name: string): name is HandlerKind => Object.hasOwn(HANDLER_KIND
 /**
  * What a kind needs on the node before anything is installed, checked first on first boot. crinit
  * installs no GPU driver: an NVIDIA node's image (or an earlier step of the user's) brings it,
- * and the loaded driver shows its version here (NVIDIA driver README, /proc/driver/nvidia).
+ * and the loaded kernel module shows its version in this file (docs/sources.md).
  */
 const HANDLER_NEEDS: Readonly<Partial<Record<HandlerKind, { path: string; what: string }>>> = {
   nvidia: { path: '/proc/driver/nvidia/version', what: 'the NVIDIA GPU driver' },

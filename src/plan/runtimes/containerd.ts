@@ -6,7 +6,7 @@
 import { RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
 import type { HandlerKind, ProfileOf } from '../../profile/types.js';
 import { joinPointer } from '../../profile/source.js';
-import { file, mirrorFn, registryServer, type At, type Header } from '../nodes.js';
+import { file, handlerCheckStep, mirrorFn, registryServer, type At, type Header } from '../nodes.js';
 import type { PlanArtifact, PlanFile, PlanStep } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
@@ -39,22 +39,16 @@ export const NVIDIA_CDI_SPEC = '/etc/cdi/nvidia.yaml';
 const CHECK_NEEDS = 'if [ ! -e "$1" ]; then echo "crinit: the $3 handler needs $2 ($1 is missing), which crinit does not install" >&2; exit 1; fi';
 
 /**
- * The first-boot check of each extra handler: its binary is there, and the runtime reports it
- * (crictl info, from the running containerd, where crictl is installed; else containerd's
- * merged configuration).
+ * How containerd reports a handler, for its first-boot check: crictl info, from the running
+ * containerd, where crictl is installed; else containerd's merged configuration.
  */
-const CHECK_HANDLERS = [
-  'set -eu',
-  'while [ "$#" -ge 2 ]; do',
-  '  name=$1; bin=$2; shift 2',
-  '  if [ ! -x "$bin" ]; then echo "crinit: the $name handler\'s binary $bin is not installed" >&2; exit 1; fi',
-  '  if command -v crictl >/dev/null 2>&1; then',
-  '    if ! crictl info | grep -qF "\\"$name\\": {"; then echo "crinit: containerd does not report the $name handler (crictl info)" >&2; exit 1; fi',
-  '  elif ! containerd config dump | grep -q "runtimes\\.$name\\]"; then',
-  '    echo "crinit: containerd\'s configuration has no $name handler (containerd config dump)" >&2; exit 1',
-  '  fi',
-  'done',
-].join('\n');
+const HANDLER_REPORTED = [
+  'if command -v crictl >/dev/null 2>&1; then',
+  '  if ! crictl info | grep -qF "\\"$name\\": {"; then echo "crinit: containerd does not report the $name handler (crictl info)" >&2; exit 1; fi',
+  'elif ! containerd config dump | grep -q "runtimes\\.$name\\]"; then',
+  '  echo "crinit: containerd\'s configuration has no $name handler (containerd config dump)" >&2; exit 1',
+  'fi',
+];
 
 function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr: string): RuntimeParts {
   const ctrd = profile.runtime.containerd;
@@ -156,7 +150,7 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
     installSteps,
     ...(earlySteps.length > 0 ? { earlySteps } : {}),
     ...(handlers.length > 0
-      ? { finalSteps: [{ id: 'check-runtime-handlers', action: { kind: 'run-command' as const, argv: ['sh', '-c', CHECK_HANDLERS, 'sh', ...rt.handlers.flatMap((h) => [h.name, h.binary])] }, origin: at('/runtime/handlers') }] }
+      ? { finalSteps: [handlerCheckStep(rt.handlers, HANDLER_REPORTED, at('/runtime/handlers'))] }
       : {}),
     endpoint: `unix://${ctrd.socket}`,
     manySockets: false,

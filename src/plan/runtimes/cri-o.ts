@@ -2,8 +2,8 @@
  * @fileoverview CRI-O: its crio.conf.d drop-in and the registries.conf.d mirrors drop-in.
  */
 import type { ProfileOf } from '../../profile/types.js';
-import { file, type At, type Header } from '../nodes.js';
-import type { PlanFile, PlanStep } from '../types.js';
+import { file, handlerCheckStep, type At, type Header } from '../nodes.js';
+import type { PlanFile } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
 /** A mirror URL as containers-registries.conf(5) writes it: host[:port][/path], insecure for http. */
@@ -13,18 +13,14 @@ function registriesMirror(url: string): { location: string; insecure: boolean } 
 }
 
 /**
- * The first-boot check of each extra handler: its binary is there, and CRI-O's configuration,
- * as `crio config` reads it with every drop-in, has its table (cri-o internal/config/template.go
- * writes one `[crio.runtime.runtimes.NAME]` per runtime, commented out where it is a default).
+ * How CRI-O reports a handler, for its first-boot check: `crio config`, CRI-O's configuration
+ * with every drop-in, has its table (cri-o internal/config/template.go writes one
+ * `[crio.runtime.runtimes.NAME]` per runtime, its lines led by `# ` where crio comments out what it
+ * prints).
  */
-const CHECK_HANDLERS = [
-  'set -eu',
-  'while [ "$#" -ge 2 ]; do',
-  '  name=$1; bin=$2; shift 2',
-  '  if [ ! -x "$bin" ]; then echo "crinit: the $name handler\'s binary $bin is not installed" >&2; exit 1; fi',
-  '  if ! crio config 2>/dev/null | grep -Eq "^(# )?\\[crio\\.runtime\\.runtimes\\.$name\\]"; then echo "crinit: CRI-O\'s configuration has no $name handler (crio config)" >&2; exit 1; fi',
-  'done',
-].join('\n');
+const HANDLER_REPORTED = [
+  'if ! crio config 2>/dev/null | grep -Eq "^(# )?\\[crio\\.runtime\\.runtimes\\.$name\\]"; then echo "crinit: CRI-O\'s configuration has no $name handler (crio config)" >&2; exit 1; fi',
+];
 
 /**
  * CRI-O: a drop-in after the package's own 10-crio.conf with the cgroup manager (and
@@ -65,17 +61,13 @@ function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimePart
     services: [{ unit: crio.service, enable: profile.packaging.enable ?? true, restart: !profile.runtimeSysext, socket: crio.socket, origin: at('/crio/service') }],
     proxyUnits: [crio.service],
     installSteps: [],
-    ...(rt.handlers.length > 0 ? { finalSteps: [checkHandlers(profile, at)] } : {}),
+    ...(rt.handlers.length > 0 ? { finalSteps: [handlerCheckStep(rt.handlers, HANDLER_REPORTED, at('/runtime/handlers'))] } : {}),
     endpoint: `unix://${crio.socket}`,
     manySockets: false,
     crictlConfigPath: crio.crictlConfigPath,
     crictlOrigin: '/crio/crictlConfigPath',
     artifacts: [],
   };
-}
-
-function checkHandlers(profile: ProfileOf<'cri-o'>, at: At): PlanStep {
-  return { id: 'check-runtime-handlers', action: { kind: 'run-command', argv: ['sh', '-c', CHECK_HANDLERS, 'sh', ...profile.runtime.handlers.flatMap((h) => [h.name, h.binary])] }, origin: at('/runtime/handlers') };
 }
 
 export const crio: RuntimeContributor<'cri-o'> = { name: 'cri-o', parts };
