@@ -136,9 +136,14 @@ row('every combination with Kubernetes (packages), raw', `largest ${largest.byte
   cpSync(join(root, 'package.json'), join(dir, 'package.json'));
   cpSync(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
   const r = spawnSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8' });
-  const size = r.status === 0 ? `${(duBytes(join(dir, 'node_modules')) / 1048576).toFixed(1)} MiB` : `not measured (npm ci: ${r.stderr.split('\n')[0]})`;
+  const deps = r.status === 0 ? duBytes(join(dir, 'node_modules')) : undefined;
+  const size = deps !== undefined ? `${(deps / 1048576).toFixed(1)} MiB` : `not measured (npm ci: ${r.stderr.split('\n')[0]})`;
   rmSync(dir, { recursive: true, force: true });
   row('production install, `npm ci --omit=dev` node_modules', size, '≤ 6 MiB', 'file sizes summed');
+  // crinit itself, as a project that installs it gets it beside those dependencies.
+  const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+  const unpacked = pack.status === 0 ? (JSON.parse(pack.stdout)[0]?.unpackedSize ?? 0) : 0;
+  row('  and crinit\'s own package, unpacked (with the bundled CLI and its code cache)', unpacked ? `${(unpacked / 1048576).toFixed(1)} MiB; with the dependencies ${(((deps ?? 0) + unpacked) / 1048576).toFixed(1)} MiB` : 'not measured', '', '`npm pack --dry-run --json`');
 }
 
 console.log('');
