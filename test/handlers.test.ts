@@ -5,12 +5,15 @@
  * test/consumers.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
 import { compile } from '../dist/index.js';
 import { doc, fileContent, stepArgv, type CloudConfig } from './cloud-config.js';
+import { applyIgnition, IGNITION_BIN, serveStatic } from './ignition-config.js';
 import { MATRIX, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
 const CRUN = 'runtime.handlers={"crun": {}}';
@@ -23,7 +26,7 @@ describe('runtime.handlers on containerd', () => {
     expect(WITH_CRUN.sort()).toEqual(['debian-12/containerd', 'debian-13/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
     expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc,nvidia$/m);
     // gVisor's runsc is downloaded, so every cloud-init distro's containerd takes it.
-    expect(MATRIX.filter((r) => r.handlers.includes('runsc')).map((r) => r.profile).sort()).toEqual([...WITH_CRUN, 'amazonlinux-2023/containerd'].sort());
+    expect(MATRIX.filter((r) => r.handlers.includes('runsc')).map((r) => r.profile).sort()).toEqual([...WITH_CRUN, 'amazonlinux-2023/containerd', 'fcos/containerd'].sort());
     expect(MATRIX.filter((r) => r.runtime !== 'containerd' && r.runtime !== 'cri-o' && r.handlers.length > 0)).toEqual([]);
   });
 
@@ -119,7 +122,7 @@ describe("gVisor's runsc on containerd", () => {
   it('downloads runsc and its shim from the release the profile names, each checked against its sha512, before containerd restarts', (ctx) => {
     needTool(ctx, 'cloud-init');
     needTool(ctx, 'shellcheck');
-    for (const row of MATRIX.filter((x) => x.runtime === 'containerd' && x.handlers.includes('runsc'))) {
+    for (const row of MATRIX.filter((x) => x.runtime === 'containerd' && x.handlers.includes('runsc') && x.backends.includes('cloud-init'))) {
       const r = compile({ profile: row.profile, set: ['runtime.source=' + row.defaultSource, GVISOR] });
       expect(r.output, `${row.profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
       const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
@@ -143,9 +146,6 @@ describe("gVisor's runsc on containerd", () => {
     needTool(ctx, 'sha512sum', 'coreutils');
     needTool(ctx, 'curl');
     const { createServer } = await import('node:http');
-    const { createHash } = await import('node:crypto');
-    const { existsSync, readFileSync, statSync } = await import('node:fs');
-    const { join } = await import('node:path');
     const body = Buffer.from('#!/bin/sh\necho runsc\n');
     const server = createServer((_req, res) => res.end(body));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -175,6 +175,43 @@ describe("gVisor's runsc on containerd", () => {
     }
   });
 
+  it('Fedora CoreOS: Ignition itself downloads runsc and its shim to /usr/local/bin, each checked against its sha512 (the real ignition binary, against a local server)', async (ctx) => {
+    needTool(ctx, 'ignition-validate', 'ignition');
+    needTool(ctx, IGNITION_BIN, 'ignition');
+    needTool(ctx, 'python3');
+    const files = { runsc: Buffer.from('#!/bin/sh\necho runsc\n'), 'containerd-shim-runsc-v1': Buffer.from('#!/bin/sh\necho shim\n') };
+    const sums = Object.fromEntries(Object.entries(files).map(([f, b]) => [f, createHash('sha512').update(b).digest('hex')]));
+    const www = tempDir('crinit-gvisor-www-');
+    mkdirSync(join(www, '20261012.0', 'x86_64'), { recursive: true });
+    for (const [f, b] of Object.entries(files)) writeFileSync(join(www, '20261012.0', 'x86_64', f), b);
+    const { port, stop } = await serveStatic(www);
+    try {
+      const mirrors = `mirrors=${JSON.stringify({ 'https://storage.googleapis.com/gvisor/releases/release/': `http://127.0.0.1:${port}/` })}`;
+      const render = (s: Record<string, string>) => compile({ profile: 'fcos/containerd', set: [mirrors, `runtime.handlers=${JSON.stringify({ gvisor: { kind: 'runsc', version: '20261012.0', sha512: { amd64: s } } })}`] });
+      const r = render(sums);
+      expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
+      const v = spawnSync('ignition-validate', [writeTemp(tempDir(), 'config.ign', r.output!)], { encoding: 'utf8' });
+      expect(v.status, v.stdout + v.stderr).toBe(0);
+      const config = JSON.parse(r.output!) as { storage: { files: { path: string; mode?: number; contents?: { source?: string; verification?: { hash?: string } } }[] } };
+      for (const f of Object.keys(files)) {
+        expect(config.storage.files.find((x) => x.path === `/usr/local/bin/${f}`)).toEqual({ path: `/usr/local/bin/${f}`, overwrite: true, mode: 0o755, contents: { source: `http://127.0.0.1:${port}/20261012.0/x86_64/${f}`, verification: { hash: `sha512-${sums[f]}` } } });
+      }
+      const root = tempDir('crinit-fcos-root-');
+      applyIgnition(r.output!, root, tempDir('crinit-ign-work-'));
+      for (const [f, b] of Object.entries(files)) {
+        expect(readFileSync(join(root, 'usr/local/bin', f))).toEqual(b);
+        expect(statSync(join(root, 'usr/local/bin', f)).mode & 0o777).toBe(0o755);
+      }
+      // A wrong sum: Ignition refuses the config, and writes neither file.
+      const wrong = render({ ...sums, runsc: 'c'.repeat(128) });
+      const other = tempDir('crinit-fcos-root-');
+      expect(() => applyIgnition(wrong.output!, other, tempDir('crinit-ign-work-'))).toThrow(/ignition -stage files failed/);
+      expect(existsSync(join(other, 'usr/local/bin/runsc'))).toBe(false);
+    } finally {
+      stop();
+    }
+  });
+
   it('refuses runsc without its release or a file\'s sum, at the handler, naming what to give', () => {
     const dir = tempDir();
     const file = writeTemp(dir, 'n.yaml', `extends: ubuntu-24.04/containerd\nruntime:\n  handlers:\n    gvisor:\n      kind: runsc\n      version: "20261012.0"\n      sha512:\n        amd64: {runsc: "${'1a'.repeat(64)}"}\n`);
@@ -185,10 +222,10 @@ describe("gVisor's runsc on containerd", () => {
     const noVersion = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"gvisor": {"kind": "runsc"}}']);
     expect(noVersion.status).toBe(1);
     expect(noVersion.stderr).toContain('the handler names no release (version)');
-    // Not on the Ignition distros: nothing there installs it.
-    const fcos = runCli(['render', 'fcos/containerd', '--set', GVISOR]);
-    expect(fcos.status).toBe(1);
-    expect(fcos.stderr).toContain("crinit does not install gVisor's runsc on fcos");
+    // Not on Flatcar: crinit knows no place there its containerd finds the shim.
+    const flatcar = runCli(['render', 'flatcar/containerd', '--set', GVISOR]);
+    expect(flatcar.status).toBe(1);
+    expect(flatcar.stderr).toContain("crinit does not install gVisor's runsc on flatcar");
   });
 
   it('crinit manifest lists each file with its sha512, and runtimeclasses the handler', () => {

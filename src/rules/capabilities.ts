@@ -106,6 +106,8 @@ export const CAPABILITIES: Readonly<Record<string, Readonly<Record<BackendName, 
   'crio.crictlConfigPath': both('where crictl.yaml is written'),
   'packaging.*.*.requires': both('installed with the package, not held'),
   'packaging.*.*.unsupported': both('refuses the source with this reason'),
+  'packaging.*.*.bundledHandlers': both("handler binaries the package brings (CRI-O's crun), used for runtime.handlers before the distro's"),
+  'packaging.*.*.conmonPath': both('the monitor_path of each extra CRI-O handler'),
   arch: both('selects downloaded binaries (cri-dockerd) and is checked against the machine on first boot'),
   'kernel.modules': {
     'cloud-init': { rendered: 'modules-load.d file and modprobe on first boot' },

@@ -104,10 +104,15 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
 
   const lines: Line[] = [];
   const downloads: Extract<Lowered, { kind: 'download' }>[] = [];
+  const binaries: Extract<Lowered, { kind: 'binary' }>[] = [];
   for (const step of plan.steps) {
     const l = lowerStepForIgnition(step, plan);
     if (l.kind === 'firstboot') lines.push(...l.lines);
     else if (l.kind === 'download') downloads.push(l);
+    else if (l.kind === 'binary') {
+      binaries.push(l);
+      lines.push(l.line);
+    }
     else if (l.kind === 'refused') {
       diagnostics.push(report('error', CODES.capability, step.origin, l.reason, `use a runtime built into ${distro.name} (runtime.source: builtin), or a cloud-init distro`));
     }
@@ -135,6 +140,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
     files.push(remote(d.path, d.url, d.sha256, 0o644));
     units.set(d.unit.name, { name: d.unit.name, enabled: true, contents: d.unit.contents });
   }
+  for (const b of binaries) files.push({ path: b.path, overwrite: true, mode: 0o755, contents: { source: b.url, verification: { hash: `sha512-${b.sha512}` } } });
   // A run is one config's steps: its id changes with them, so a machine re-provisioned with
   // another config runs again, while one whose run succeeded stays done.
   const runId = `ignition-${crypto().createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
@@ -278,7 +284,8 @@ export function verify(text: string, plan: RenderedPlan, snippetPaths: ReadonlyS
     const clash = nodes.find((p) => reserved.has(p));
     if (clash) problems.push(`${clash} is both a storage entry and a systemd unit or drop-in`);
     // Every path written is a plan node: a file, a download, or the machinery the plan keys.
-    const planned = new Set([...plan.files.map((f) => f.path), ...plan.downloads.map((d) => d.path), ...plan.machinery.map((m) => m.path), ...snippetFiles]);
+    const released = plan.steps.flatMap((s) => (s.action.kind === 'install-binary' ? [s.action.dest] : []));
+    const planned = new Set([...plan.files.map((f) => f.path), ...plan.downloads.map((d) => d.path), ...plan.machinery.map((m) => m.path), ...released, ...snippetFiles]);
     const unplanned = (back.storage?.files ?? []).find((f) => !planned.has(f.path));
     if (unplanned) problems.push(`${unplanned.path} is written, but it is not in the plan`);
     const plannedUnits = new Set([...plan.machinery.filter((m) => m.unit).map((m) => m.unit!), ...plan.services.map((x) => x.unit), ...plan.masks.map((x) => x.unit), ...plan.files.filter((f) => f.dropin).map((f) => f.dropin!.unit)]);

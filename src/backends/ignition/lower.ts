@@ -26,15 +26,23 @@ export type Lowered =
   | { readonly kind: 'satisfied'; readonly by: string }
   /** A download Ignition makes itself (verified by its hash), unpacked by a oneshot unit. */
   | { readonly kind: 'download'; readonly path: string; readonly url: string; readonly sha256: string; readonly unit: { readonly name: string; readonly contents: string } }
+  /** A released file Ignition downloads to its place itself (verified by its sha512), and its first-boot line. */
+  | { readonly kind: 'binary'; readonly path: string; readonly url: string; readonly sha512: string; readonly line: Line }
   | { readonly kind: 'firstboot'; readonly lines: readonly Line[] }
   | { readonly kind: 'refused'; readonly reason: string };
 
+/** The machine's architecture against the profile's ($ARG): the downloads are the profile's. */
+const archCheck = (arg: string): string =>
+  [
+    'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
+    `if [ "$have" != "${arg}" ]; then echo "crinit: this machine is $have, but the profile says arch: ${arg}" >&2; exit 1; fi`,
+  ].join('; ');
+
 /** The unpack unit's first command: the machine's arch, then the archive's sum, again. */
-const UNPACK_CHECK = [
-  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
-  'if [ "$have" != "$3" ]; then echo "crinit: this machine is $have, but the profile says arch: $3" >&2; exit 1; fi',
-  'echo "$1  $2" | sha256sum -c --quiet -',
-].join('; ');
+const UNPACK_CHECK = [archCheck('$3'), 'echo "$1  $2" | sha256sum -c --quiet -'].join('; ');
+
+/** A released file's first-boot line: the machine's arch against the profile's ($1). */
+const ARCH_CHECK = archCheck('$1');
 
 function refusePackages(id: string, name: string, manager: PackageManager): Lowered {
   return {
@@ -122,9 +130,10 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       return { kind: 'download', path, url: a.url, sha256: a.sha256, unit: { name, contents } };
     }
     case 'install-binary':
-      // No Ignition distro's layer installs a handler this way (handlerPackaging), so no profile
-      // reaches here; were one to, it is refused, never dropped.
-      return { kind: 'refused', reason: `step ${step.id} installs ${a.dest} from a release download, which the Ignition backend does not do yet` };
+      // Ignition fetches the file to its place (mode 0755) and refuses the whole config unless its
+      // sha512 matches (verification.hash); first boot checks the machine is of the profile's
+      // architecture, whose file that is, before the runtime that runs it restarts.
+      return { kind: 'binary', path: a.dest, url: a.url, sha512: a.sha512, line: { id: step.id, argv: ['sh', '-c', ARCH_CHECK, 'sh', a.arch] } };
     case 'restart-service':
       return { kind: 'firstboot', lines: [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }] };
     case 'wait-for-socket':
