@@ -225,7 +225,7 @@ describe("gVisor's runsc on containerd", () => {
     // Not on Flatcar: crinit knows no place there its containerd finds the shim.
     const flatcar = runCli(['render', 'flatcar/containerd', '--set', GVISOR]);
     expect(flatcar.status).toBe(1);
-    expect(flatcar.stderr).toContain("crinit does not install gVisor's runsc on flatcar");
+    expect(flatcar.stderr).toContain("crinit does not install gVisor's runsc on flatcar: Flatcar keeps /usr read-only");
   });
 
   it('crinit manifest lists each file with its sha512, and runtimeclasses the handler', () => {
