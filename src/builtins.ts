@@ -1,8 +1,7 @@
 /**
  * @fileoverview Node's own modules that only some commands use, loaded on first use: a render
  * to stdout loads none of them (crypto for -o, multipart and Ignition, zlib for gzip, http for
- * serve, worker_threads for fleets), which saves about a tenth of its start-up
- * (docs/benchmarks.md).
+ * serve, worker_threads for fleets), so that it does not wait for them.
  */
 import { createRequire } from 'node:module';
 
