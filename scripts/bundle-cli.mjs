@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes dist/cli/program.bundle.cjs, the command line in one file, and program.bundle.cache,
-// V8's bytecode for it after a render (src/cli/bundle.ts loads both). Run by `npm run build`,
+// V8's bytecode for it after a render and `crinit list` (src/cli/bundle.cts loads both). Run by `npm run build`,
 // after tsc: it bundles dist/cli/program.js with rolldown (the pinned devDependency), minified,
 // with node: modules left to require(). Characters past ASCII are written as \u escapes (they
 // stand only in strings, template literals and regular expressions, where an escape means the
@@ -31,7 +31,7 @@ process.stdout.write = (chunk) => ((out += chunk), true);
 try {
   await loaded.program.runProgram(['node', 'crinit', 'render', 'ubuntu-24.04/containerd']);
   if (process.exitCode || !out.startsWith('#cloud-config')) throw new Error(`bundle-cli: the bundled render failed (exit ${process.exitCode})`);
-  if (process.env.CRINIT_BUNDLE_LIST !== '0') await loaded.program.runProgram(['node', 'crinit', 'list']);
+  await loaded.program.runProgram(['node', 'crinit', 'list']);
 } finally {
   process.stdout.write = write;
 }

@@ -1,8 +1,8 @@
 /**
  * @fileoverview Loading the command line from one file with V8's code cache. The build bundles
  * src/cli/program.ts and everything it imports into dist/cli/program.bundle.cjs
- * (scripts/bundle-cli.mjs), runs a render through it, and keeps the bytecode V8 compiled on the
- * way (program.bundle.cache). A command then starts without resolving, reading and compiling
+ * (scripts/bundle-cli.mjs), runs a render and `crinit list` through it, and keeps the bytecode
+ * V8 compiled on the way (program.bundle.cache). A command then starts without resolving, reading and compiling
  * about 170 modules, and without compiling again the functions a render runs. The cache is only
  * a hint: V8 refuses one made by another Node or V8 version and compiles from the source, which
  * gives the same program. Without the bundle (a build that did not make one), cli.cts imports
