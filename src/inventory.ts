@@ -294,6 +294,11 @@ export interface ChunkResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** A piece's nodes when it is clean (one list of its entries, nothing wrong), else undefined. */
+function cleanNodes(r: ChunkResult): InventoryNode[] | undefined {
+  return r.ok && r.diagnostics.length === 0 ? r.nodes : undefined;
+}
+
 function readChunk(file: string, chunk: InventoryChunk, defaults: InventoryDefaults): ChunkResult {
   const nodes: InventoryNode[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -343,8 +348,9 @@ export function parseInventory(file: string, text: string): ParsedInventory {
     const nodes: InventoryNode[] = [];
     let clean = true;
     readPieces(job, (r) => {
-      clean &&= r.ok && r.diagnostics.length === 0;
-      if (clean) for (const n of r.nodes) nodes.push(n);
+      const piece = clean ? cleanNodes(r) : undefined;
+      clean = piece !== undefined;
+      if (piece) for (const n of piece) nodes.push(n);
     });
     if (clean) return { nodes, diagnostics: [] };
   }
@@ -382,16 +388,17 @@ export function streamInventory(file: string, text: string, elsewhere: ReadElsew
     try {
       for await (const r of elsewhere(job!)) {
         next++;
-        if (!r.ok || r.diagnostics.length > 0) return yield undefined;
-        yield r.nodes;
+        const nodes = cleanNodes(r);
+        if (!nodes) return yield undefined;
+        yield nodes;
       }
     } catch {
       // The other thread failed: the rest is read here.
     }
     for (const c of job!.chunks.slice(next)) {
-      const r = readChunk(file, c, job!.defaults);
-      if (!r.ok || r.diagnostics.length > 0) return yield undefined;
-      yield r.nodes;
+      const nodes = cleanNodes(readChunk(file, c, job!.defaults));
+      if (!nodes) return yield undefined;
+      yield nodes;
     }
   }
   return { total: job.chunks.reduce((n, c) => n + c.entries, 0), pieces: pieces() };

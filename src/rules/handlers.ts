@@ -105,29 +105,23 @@ export const handlers: Rule = {
         ctx.err(ptr, `the handler ${name} names no kind`, `add kind: ${Object.keys(HANDLER_KINDS).join(', ')}`, CODES.incomplete);
         continue;
       }
-      if (!module?.handlerKinds?.includes(kind)) {
+      // A kind this runtime or distro does not take: refused with the reason crinit list gives.
+      const refused = ctx.handlerRefusals[kind];
+      if (refused) {
+        const configured = module?.handlerKinds?.includes(kind) === true;
         ctx.err(
           w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr,
-          `crinit does not configure ${HANDLER_KINDS[kind]} for ${module?.product ?? ctx.rt.name} yet`,
-          `${module?.product ?? ctx.rt.name} handlers crinit configures: ${(module?.handlerKinds ?? []).join(', ') || 'none'}`,
+          refused,
+          !configured
+            ? `${product} handlers crinit configures: ${(module?.handlerKinds ?? []).join(', ') || 'none'}`
+            : available.length > 0
+              ? `on ${ctx.distro.id} crinit installs these handler kinds: ${available.join(', ')}`
+              : `crinit installs no extra handler on ${ctx.distro.id}`,
           CODES.unsupported,
         );
         continue;
       }
-      const pk: HandlerPackage | undefined = bundled[kind] !== undefined ? { binary: bundled[kind] } : installed[kind];
-      if (pk?.unsupported) {
-        ctx.err(w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr, `crinit does not install ${HANDLER_KINDS[kind]} on ${ctx.distro.id}: ${pk.unsupported}`, available.length > 0 ? `on ${ctx.distro.id} crinit installs these handler kinds: ${available.join(', ')}` : `crinit installs no extra handler on ${ctx.distro.id}`, CODES.unsupported);
-        continue;
-      }
-      if (!pk) {
-        ctx.err(
-          w.kind !== undefined ? joinPointer(['runtime', 'handlers', name, 'kind']) : ptr,
-          `crinit does not install ${HANDLER_KINDS[kind]} on ${ctx.distro.id}`,
-          available.length > 0 ? `on ${ctx.distro.id} crinit installs these handler kinds: ${available.join(', ')}` : `crinit installs no extra handler on ${ctx.distro.id}`,
-          CODES.unsupported,
-        );
-        continue;
-      }
+      const pk: HandlerPackage = bundled[kind] !== undefined ? { binary: bundled[kind] } : installed[kind]!;
       if (!pk.binary) {
         ctx.err(joinPointer(['handlerPackaging', kind]), `handlerPackaging.${kind} names no binary`, `add handlerPackaging.${kind}.binary: the path the package installs it at, e.g. /usr/bin/${kind}`, CODES.incomplete);
         continue;

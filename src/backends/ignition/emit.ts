@@ -133,14 +133,15 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       files.push(ignFile(f));
     }
   }
-  // Downloads Ignition makes itself, each refused unless its sha256 matches.
-  const remote = (path: string, url: string, sha256: string, mode: number): IgnFile => ({ path, overwrite: true, mode, contents: { source: url, verification: { hash: `sha256-${sha256}` } } });
-  for (const d of plan.downloads) files.push(remote(d.path, d.url, d.sha256, d.mode));
+  // Downloads Ignition makes itself, each refused unless its sum (verification.hash) matches:
+  // sha256 for archives and images, sha512 for released files.
+  const remote = (path: string, url: string, hash: string, mode: number): IgnFile => ({ path, overwrite: true, mode, contents: { source: url, verification: { hash } } });
+  for (const d of plan.downloads) files.push(remote(d.path, d.url, `sha256-${d.sha256}`, d.mode));
   for (const d of downloads) {
-    files.push(remote(d.path, d.url, d.sha256, 0o644));
+    files.push(remote(d.path, d.url, `sha256-${d.sha256}`, 0o644));
     units.set(d.unit.name, { name: d.unit.name, enabled: true, contents: d.unit.contents });
   }
-  for (const b of binaries) files.push({ path: b.path, overwrite: true, mode: 0o755, contents: { source: b.url, verification: { hash: `sha512-${b.sha512}` } } });
+  for (const b of binaries) files.push(remote(b.path, b.url, `sha512-${b.sha512}`, 0o755));
   // A run is one config's steps: its id changes with them, so a machine re-provisioned with
   // another config runs again, while one whose run succeeded stays done.
   const runId = `ignition-${crypto().createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
