@@ -13,6 +13,7 @@
 import { parse as parseCsvText } from 'csv-parse/sync';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { CODES, type Diagnostic, type Position } from './diagnostics.js';
+import { readSimpleList } from './inventory-simple.js';
 import { notUtf8At } from './profile/formats.js';
 import { isSimpleValue } from './profile/variables.js';
 
@@ -302,10 +303,15 @@ function cleanNodes(r: ChunkResult): InventoryNode[] | undefined {
 function readChunk(file: string, chunk: InventoryChunk, defaults: InventoryDefaults): ChunkResult {
   const nodes: InventoryNode[] = [];
   const diagnostics: Diagnostic[] = [];
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(chunk.text, { lineCounter, uniqueKeys: true });
-  const list = doc.contents;
-  if (doc.errors.length > 0 || !isSeq(list) || list.items.length !== chunk.entries) return { ok: false, nodes, diagnostics };
+  let lineCounter = new LineCounter();
+  let list: unknown = readSimpleList(chunk.text, lineCounter);
+  if (!list) {
+    lineCounter = new LineCounter();
+    const doc = parseDocument(chunk.text, { lineCounter, uniqueKeys: true });
+    if (doc.errors.length > 0) return { ok: false, nodes, diagnostics };
+    list = doc.contents;
+  }
+  if (!isSeq(list) || list.items.length !== chunk.entries) return { ok: false, nodes, diagnostics };
   const pos = positions(lineCounter, chunk.line);
   for (const item of list.items) readItem(file, item, defaults, pos, nodes, diagnostics);
   return { ok: true, nodes, diagnostics };
