@@ -15,6 +15,7 @@ import {
   constants,
   existsSync,
   fchmodSync,
+  fstatSync,
   fsyncSync,
   linkSync,
   lstatSync,
@@ -37,17 +38,26 @@ function writeAll(fd: number, buf: Buffer, off: number): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-function writeExclusive(path: string, data: string | Buffer, mode: number, sync = true): void {
+/**
+ * writeExclusive creates path (never an existing file or link), writes data and gives it mode.
+ * The mode is set with fchmod(2), as the umask may take bits from the one open(2) is given.
+ * `created` is the mode open(2) gives a file asked for 0600 under this process's umask, when
+ * known: a file of that mode then needs no fchmod. Without it, it is found (fstat(2)) and
+ * returned.
+ */
+function writeExclusive(path: string, data: string | Buffer, mode: number, sync = true, created?: number): number | undefined {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
+    const found = created === undefined ? fstatSync(fd).mode & 0o777 : undefined;
     if (typeof data === 'string') {
       // Written as it is (Node encodes it without a Buffer of ours); a regular file takes it
       // whole, and only a short write goes on from its bytes.
       const n = writeSync(fd, data);
       if (n !== Buffer.byteLength(data)) writeAll(fd, Buffer.from(data, 'utf8'), n);
     } else writeAll(fd, data, 0);
-    fchmodSync(fd, mode);
+    if ((created ?? found) !== mode) fchmodSync(fd, mode);
     if (sync) fsyncSync(fd);
+    return found;
   } finally {
     closeSync(fd);
   }
@@ -132,6 +142,9 @@ export function stageTree(dir: string): StagedTree {
   const made = new Set<string>([stage]);
   const wanted = new Set<string>();
   let done = false;
+  // The mode open(2) gives a file asked for 0600 under this process's umask, learnt from the
+  // first file staged (writeExclusive).
+  let created: number | undefined;
   const abort = (): void => {
     if (done) return;
     done = true;
@@ -143,7 +156,8 @@ export function stageTree(dir: string): StagedTree {
         checkRelative(f.path);
         const at = dirname(join(stage, f.path));
         if (!made.has(at)) mkdirSync(at, { recursive: true }), made.add(at);
-        writeExclusive(join(stage, f.path), f.data, f.mode, false);
+        const found = writeExclusive(join(stage, f.path), f.data, f.mode, false, created);
+        created ??= found;
         wanted.add(f.path);
       } catch (e) {
         abort();

@@ -40,6 +40,20 @@ describe('crinit render --inventory', () => {
     expect(readFileSync(join(dir, 'out', 'plain.user-data'), 'utf8')).toBe(runCli(['render', 'rhel-9/containerd']).stdout);
   });
 
+  it('every output is mode 0600 (root-only) whatever the umask, and the record of what crinit owns 0644', () => {
+    // Under a umask that takes no bit of 0600, crinit learns it from the first file and sets no
+    // mode again; under one that does (0277 gives 0400), it sets 0600 on every file.
+    for (const umask of ['0022', '0077', '0277']) {
+      const dir = tempDir();
+      writeTemp(dir, 'node.yaml', PROFILE);
+      writeTemp(dir, 'nodes.yaml', `nodes:\n${Array.from({ length: 5 }, (_, i) => `  - {name: w${i}, profile: node.yaml, vars: {hostname: w${i}, node_ip: 10.0.0.${i + 1}}}`).join('\n')}\n`);
+      const r = spawnSync('sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, CLI, 'render', '--inventory', 'nodes.yaml', '-o', 'out'], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      for (let i = 0; i < 5; i++) expect((statSync(join(dir, 'out', `w${i}.user-data`)).mode & 0o777).toString(8), `umask ${umask}`).toBe('600');
+      expect((statSync(join(dir, 'out', '.crinit-owned')).mode & 0o777).toString(8), `umask ${umask}`).toBe('644');
+    }
+  });
+
   it('a value that spells another variable\'s placeholder word stays as it is, as with --var', () => {
     // The profile is compiled once with a word standing for each variable (crinittfvar0x for a,
     // crinittfvar1x for b); a node's value is put in once, never read again for another word.
