@@ -8,6 +8,10 @@ import { CODES } from '../diagnostics.js';
 import { examples, registerExport, registerList, registerManifest, registerRender, registerRuntimeClasses, registerServe, registerValidate } from './commands.js';
 import { EXIT } from './io.js';
 
+// The helper threads of `render --inventory` start from this program too (src/cli/worker.cts).
+export { serveChecks } from './check-worker.js';
+export { serveInventory } from './inventory-worker.js';
+
 /** The width help text is wrapped to. */
 export const HELP_WIDTH = 80;
 

@@ -13,6 +13,8 @@ import { outputFileName, renderInventory, renderInventoryStream, type CheckElsew
 import type { ChunkResult, ReadElsewhere } from '../inventory.js';
 import type { CompileOptions } from '../compile.js';
 import type { CheckAnswer, CheckJob, CheckMessage } from './check-worker.js';
+import type { WorkerKind } from './worker.cjs';
+import type { Worker } from 'node:worker_threads';
 import { FORMAT_NAMES, FORMATS, type FormatName } from '../outputs/formats.js';
 import { checkOfflineTexts } from '../offline.js';
 import { cannotReadInventory, EXIT, exitCodeFor, readText, report, cannotWrite } from './io.js';
@@ -43,6 +45,11 @@ interface RenderOptions {
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 };
 
+/** helper starts a helper thread of `render --inventory` (src/cli/worker.cts). */
+function helper(kind: WorkerKind): Worker {
+  return new (workerThreads().Worker)(new URL('./worker.cjs', import.meta.url), { workerData: kind, resourceLimits: WORKER_LIMITS });
+}
+
 /**
  * checker runs checkValues on a worker thread (src/cli/check-worker.ts): each profile is sent
  * once, then each distinct set of values. The jobs of one turn of this thread (a piece of the
@@ -54,7 +61,7 @@ function checker(): { check: CheckElsewhere; close: () => Promise<void> } {
   const groups = new Map<CompileOptions, number>();
   let queued: CheckJob[] = [];
   // Started now, so that its modules load while this thread starts on the inventory.
-  const worker = new (workerThreads().Worker)(new URL('./check-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
+  const worker = helper('check');
   worker.on('message', (answer: CheckAnswer) => {
     for (const m of answer) {
       waiting.get(m.id)!(m.diagnostics);
@@ -100,7 +107,7 @@ function checker(): { check: CheckElsewhere; close: () => Promise<void> } {
  * started now so that it is ready when the pieces are: each piece comes back in order.
  */
 function reader(): { read: ReadElsewhere; close: () => Promise<void> } {
-  const worker = new (workerThreads().Worker)(new URL('./inventory-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
+  const worker = helper('inventory');
   const results: ChunkResult[] = [];
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
