@@ -191,7 +191,7 @@ function dumpHandlerConfigs(files: readonly { path: string; contents: string }[]
 
 describe('runtime handlers through containerd config dump (Debian containerd 1.6, 1.7 and 2.x)', () => {
   /** The handler tables of a dump, wherever its version puts them. */
-  const runtimesOf = (dump: Record<string, any>): Record<string, { runtime_type?: string; options?: Record<string, unknown> }> => // eslint-disable-line @typescript-eslint/no-explicit-any
+  const runtimesOf = (dump: Record<string, any>): Record<string, { runtime_type?: string; runtime_path?: string; options?: Record<string, unknown> }> => // eslint-disable-line @typescript-eslint/no-explicit-any
     (dump.version === 3 ? dump.plugins?.['io.containerd.cri.v1.runtime']?.containerd?.runtimes : dump.plugins?.['io.containerd.grpc.v1.cri']?.containerd?.runtimes) ?? {};
   const defaultOf = (dump: Record<string, any>): unknown => // eslint-disable-line @typescript-eslint/no-explicit-any
     dump.version === 3 ? dump.plugins?.['io.containerd.cri.v1.runtime']?.containerd?.default_runtime_name : dump.plugins?.['io.containerd.grpc.v1.cri']?.containerd?.default_runtime_name;
@@ -209,7 +209,9 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
         for (const dflt of [false, true]) {
           // gVisor's runsc too, downloaded (its sums made up: only the config is read here).
           const runsc = { kind: 'runsc', version: '20261012.0', sha512: { amd64: { runsc: 'a'.repeat(128), 'containerd-shim-runsc-v1': 'b'.repeat(128) } } };
-          const handlers = JSON.stringify({ crun: { default: dflt }, 'crun-b': { kind: 'crun' }, gvisor: runsc });
+          // And Kata, unpacked from its release archive (its sum made up too).
+          const kata = { kind: 'kata', version: '4.1.0', sha256: { amd64: 'c'.repeat(64) } };
+          const handlers = JSON.stringify({ crun: { default: dflt }, 'crun-b': { kind: 'crun' }, gvisor: runsc, 'kata-vm': kata });
           const set = [...c.set, `runtime.cgroupDriver=${driver}`, `runtime.handlers=${handlers}`];
           const label = `${c.profile} ${set.join(' ')}`;
           const r = compile({ profile: c.profile, set });
@@ -231,6 +233,13 @@ describe('runtime handlers through containerd config dump (Debian containerd 1.6
             }
             expect(runtimes.gvisor?.runtime_type, `${label} (${reader}) gvisor`).toBe('io.containerd.runsc.v1');
             expect(runtimes.gvisor?.options, `${label} (${reader}) gvisor`).toEqual({ TypeUrl: 'io.containerd.runsc.v1.options', ConfigPath: '/etc/containerd/runsc.toml' });
+            // Kata's shim by its path, privileged pods without host devices, Kata's annotations.
+            expect(runtimes['kata-vm'], `${label} (${reader}) kata`).toMatchObject({
+              runtime_type: 'io.containerd.kata.v2',
+              runtime_path: '/opt/kata/runtime-rs/bin/containerd-shim-kata-v2',
+              privileged_without_host_devices: true,
+              pod_annotations: ['io.katacontainers.*'],
+            });
             expect(runtimes.runc?.options?.SystemdCgroup, `${label} (${reader}) runc`).toBe(driver === 'systemd');
             expect(readDump(dump).sandbox, `${label} (${reader}) sandbox image`).toBe('registry.k8s.io/pause:3.10.2');
             expect(defaultOf(dump), `${label} (${reader}) default`).toBe(dflt ? 'crun' : 'runc');

@@ -45,6 +45,14 @@ const CASES: { name: string; profile: string; set?: string[] }[] = [
     profile: 'rhel-9/containerd',
     set: ['kubernetes.version=1.36', 'runtime.handlers={"nvidia": {"cdi": true}}'],
   },
+  // A VM-sandboxed node: Kata Containers 4.1.0 as the default handler, unpacked from its release
+  // archive (a made-up sha256) after a check for /dev/kvm, on Debian 12 with containerd 1.6 from
+  // Debian (config v2: the handler in config.toml).
+  {
+    name: 'debian-12-containerd-kata',
+    profile: 'debian-12/containerd',
+    set: ['runtime.source=distro', `runtime.handlers={"kata": {"version": "4.1.0", "default": true, "sha256": {"amd64": "${'3c'.repeat(32)}"}}}`],
+  },
   // A whole node behind a proxy, from internal mirrors: Kubernetes 1.35 on both families.
   ...['ubuntu-24.04', 'rhel-9'].map((d) => ({
     name: `${d}-containerd-kubernetes-proxy-mirrors`,

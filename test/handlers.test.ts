@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -22,9 +22,9 @@ const WITH_CRUN = MATRIX.filter((r) => r.runtime === 'containerd' && r.handlers.
 
 
 describe('runtime.handlers on containerd', () => {
-  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd, nvidia where NVIDIA\'s repository serves it; none on Docker, MCR or the Ignition distros', () => {
+  it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd and Fedora CoreOS\'s, kata on every cloud-init distro\'s, nvidia where NVIDIA\'s repository serves it; none on Docker or MCR', () => {
     expect(WITH_CRUN.sort()).toEqual(['debian-12/containerd', 'debian-13/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
-    expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc,nvidia$/m);
+    expect(runCli(['list']).stdout).toMatch(/^debian-12\/containerd .* crun,runsc,kata,nvidia$/m);
     // gVisor's runsc is downloaded, so every cloud-init distro's containerd takes it.
     expect(MATRIX.filter((r) => r.handlers.includes('runsc')).map((r) => r.profile).sort()).toEqual([...WITH_CRUN, 'amazonlinux-2023/containerd', 'fcos/containerd'].sort());
     expect(MATRIX.filter((r) => r.runtime !== 'containerd' && r.runtime !== 'cri-o' && r.handlers.length > 0)).toEqual([]);
@@ -93,7 +93,8 @@ describe('runtime.handlers on containerd', () => {
     };
     expect(at('ubuntu-24.04/containerd', '    sandboxed: {kind: runsc}\n')).toEqual([{ code: 'E-RULE-INCOMPLETE', line: 4, col: 16, file: 'n.yaml', message: "gVisor's runsc is downloaded from its project's releases, and the handler names no release (version)" }]);
     expect(at('ubuntu-24.04/docker', '    sandboxed: {kind: runsc}\n')[0]).toMatchObject({ code: 'E-RULE-UNSUPPORTED' });
-    expect(at('ubuntu-24.04/containerd', '    kata: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not configure Kata Containers for containerd yet' });
+    expect(at('ubuntu-24.04/containerd', '    kata: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: "Kata Containers is unpacked from its project's release archive, and the handler names no release (version)" });
+    expect(at('ubuntu-24.04/cri-o', '    kata: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not configure Kata Containers for CRI-O yet' });
     expect(at('amazonlinux-2023/containerd', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not install crun on amazonlinux-2023' });
     expect(at('fcos/containerd', '    crun: {}\n')[0]).toMatchObject({ message: 'crinit does not install crun on fcos' });
     expect(at('ubuntu-24.04/docker', '    crun: {}\n')[0]).toMatchObject({ code: 'E-RULE-UNSUPPORTED', line: 4, col: 5, message: expect.stringContaining('creates the pod\'s containers without it') });
@@ -240,6 +241,153 @@ describe("gVisor's runsc on containerd", () => {
     expect(rc.status, rc.stderr).toBe(0);
     expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
       expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name: 'gvisor' }), handler: 'gvisor', scheduling: { nodeSelector: { 'runtime.crinit.dev/gvisor': 'true' } } }),
+    ]);
+  });
+});
+
+const KATA_SUM = '3c'.repeat(32);
+const KATA = `runtime.handlers=${JSON.stringify({ kata: { version: '4.1.0', sha256: { amd64: KATA_SUM } } })}`;
+const KATA_URL = 'https://github.com/kata-containers/kata-containers/releases/download/4.1.0/kata-static-4.1.0-amd64.tar.zst';
+
+/** A tar.zst of these members (path: contents; a path ending in / is a directory), as tar lists it from ./ */
+function tarZst(members: Record<string, string>): Buffer {
+  const src = tempDir('crinit-tar-src-');
+  for (const [path, contents] of Object.entries(members)) {
+    if (path.endsWith('/')) mkdirSync(join(src, path), { recursive: true });
+    else {
+      mkdirSync(join(src, path, '..'), { recursive: true });
+      writeFileSync(join(src, path), contents, { mode: 0o755 });
+    }
+  }
+  const out = join(tempDir('crinit-tar-'), 'a.tar.zst');
+  const r = spawnSync('tar', ['--zstd', '-cf', out, '-C', src, '--owner=1234', '--group=1234', ...Object.keys(members).map((p) => `./${p}`)], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return readFileSync(out);
+}
+
+describe('Kata Containers on containerd', () => {
+  it('crinit list: kata on every cloud-init distro\'s containerd; refused on CRI-O, Docker, MCR and the Ignition distros with the reason', () => {
+    const list = JSON.parse(runCli(['list', '--json']).stdout) as { profile: string; runtime: string; backends: string[]; handlers: string[]; handlersRefused?: Record<string, string> }[];
+    for (const row of list.filter((r) => r.handlers.length > 0 || r.handlersRefused)) {
+      const expected = row.runtime === 'containerd' && row.backends.includes('cloud-init');
+      expect(row.handlers.includes('kata'), row.profile).toBe(expected);
+      if (!expected && row.handlersRefused) expect(row.handlersRefused.kata, row.profile).toMatch(/Kata Containers|takes no extra runtime handlers/);
+    }
+    expect(list.filter((r) => r.handlers.includes('kata')).map((r) => r.profile).sort()).toEqual(
+      MATRIX.filter((r) => r.runtime === 'containerd' && r.backends.includes('cloud-init') && r.defaultSource !== undefined).map((r) => r.profile).sort(),
+    );
+  });
+
+  it('checks for KVM first, installs zstd, unpacks the release archive the profile names (checked by its sha256) before containerd restarts, and checks the handler', (ctx) => {
+    needTool(ctx, 'cloud-init');
+    needTool(ctx, 'shellcheck');
+    const rows = MATRIX.filter((x) => x.handlers.includes('kata'));
+    expect(rows.length).toBeGreaterThanOrEqual(6);
+    for (const row of rows) {
+      const r = compile({ profile: row.profile, set: ['runtime.source=' + row.defaultSource, KATA] });
+      expect(r.output, `${row.profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
+      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
+      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
+      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const ids = d.runcmd.map((l) => l[1]);
+      const argv = stepArgv(d, 'install-kata');
+      expect(argv.slice(-5), row.profile).toEqual([KATA_URL, KATA_SUM, 'amd64', '/opt/kata', '/opt/kata']);
+      const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${argv[2]}\n`, encoding: 'utf8' });
+      expect(sc.status, sc.stdout).toBe(0);
+      // /dev/kvm before anything is installed; zstd with the packages; the archive before containerd restarts.
+      expect(stepArgv(d, 'check-kata-needs').slice(-3)).toEqual(['/dev/kvm', expect.stringContaining('KVM'), 'kata']);
+      const firstInstall = ids.findIndex((id) => /^install-|^fetch-key/.test(id ?? ''));
+      expect(ids.indexOf('check-kata-needs'), row.profile).toBeLessThan(firstInstall);
+      expect(ids.indexOf('install-kata'), row.profile).toBeLessThan(ids.indexOf('restart-containerd'));
+      expect(d.runcmd.find((l) => l[1] === 'install-packages')!.join(' '), row.profile).toMatch(/\bzstd\b/);
+      expect(stepArgv(d, 'check-runtime-handlers').slice(-2)).toEqual(['kata', '/opt/kata/runtime-rs/bin/containerd-shim-kata-v2']);
+    }
+  });
+
+  it('the install step unpacks a tree only when its sha256 is the pinned one and every member lies under /opt/kata, and replaces the tree a run before left (run for real against a local server)', async (ctx) => {
+    needTool(ctx, 'sha256sum', 'coreutils');
+    needTool(ctx, 'curl');
+    needTool(ctx, 'zstd');
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const archives: Record<string, Buffer> = {
+      good: tarZst({ 'opt/': '', 'opt/kata/': '', 'opt/kata/runtime-rs/bin/containerd-shim-kata-v2': '#!/bin/sh\necho shim\n', 'opt/kata/share/defaults/kata-containers/runtime-rs/configuration-qemu-runtime-rs.toml': '[hypervisor.qemu]\n' }),
+      outside: tarZst({ 'opt/kata/runtime-rs/bin/containerd-shim-kata-v2': 'x', 'etc/cron.d/evil': '* * * * * root true\n' }),
+      empty: tarZst({ 'opt/': '' }),
+    };
+    const server = createServer((req, res) => res.end(archives[(req.url ?? '/').slice(1)] ?? ''));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const script = stepArgv(doc('ubuntu-24.04/containerd', [KATA]), 'install-kata')[2]!;
+      const sum = (name: string) => createHash('sha256').update(archives[name]!).digest('hex');
+      const run = (name: string, s: string, root: string, arch = 'amd64') =>
+        new Promise<number | null>((resolve) => spawn('sh', ['-c', script, 'sh', `${base}/${name}`, s, arch, '/opt/kata', root], { stdio: 'ignore' }).on('exit', resolve));
+      const top = tempDir('crinit-kata-root-');
+      const root = join(top, 'opt', 'kata');
+      // A tree a run before left: replaced whole.
+      mkdirSync(join(root, 'bin'), { recursive: true });
+      writeFileSync(join(root, 'bin', 'stale'), 'old');
+      expect(await run('good', sum('good'), root)).toBe(0);
+      expect(readFileSync(join(root, 'runtime-rs/bin/containerd-shim-kata-v2'), 'utf8')).toBe('#!/bin/sh\necho shim\n');
+      expect(statSync(join(root, 'runtime-rs/bin/containerd-shim-kata-v2')).mode & 0o777).toBe(0o755);
+      expect(existsSync(join(root, 'bin', 'stale'))).toBe(false);
+      if (process.getuid?.() === 0) expect(statSync(join(root, 'runtime-rs/bin/containerd-shim-kata-v2')).uid).toBe(0);
+      // Nothing left beside it.
+      expect(readdirSync(join(top, 'opt'))).toEqual(['kata']);
+      // A wrong sum, a member outside /opt/kata, an archive without it, another architecture:
+      // each fails, and the tree installed stays as it was.
+      for (const [name, s, arch] of [['good', '0'.repeat(64), 'amd64'], ['outside', sum('outside'), 'amd64'], ['empty', sum('empty'), 'amd64'], ['good', sum('good'), 'arm64']] as const) {
+        expect(await run(name, s, root, arch), name).not.toBe(0);
+        expect(readFileSync(join(root, 'runtime-rs/bin/containerd-shim-kata-v2'), 'utf8'), name).toBe('#!/bin/sh\necho shim\n');
+        expect(readdirSync(join(top, 'opt')), name).toEqual(['kata']);
+      }
+      expect(existsSync(join(top, 'etc'))).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses Kata without a release of 4.1.0 or later or without the archive\'s sha256, keys that do nothing, and a file under /opt/kata, each at its line', () => {
+    const dir = tempDir();
+    const render = (body: string) => runCli(['render', writeTemp(dir, 'n.yaml', `extends: ubuntu-24.04/containerd\n${body}`)]);
+    const noSum = render('runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n');
+    expect(noSum.status).toBe(1);
+    expect(noSum.stderr).toContain(':5:7: error E-RULE-INCOMPLETE: Kata Containers is unpacked from its project\'s release archive, and the handler gives no sha256 for it on amd64');
+    expect(noSum.stderr).toContain(`the sha256 of ${KATA_URL} as you vetted it`);
+    const old = render(`runtime:\n  handlers:\n    kata:\n      version: "3.20.0"\n      sha256: {amd64: "${KATA_SUM}"}\n`);
+    expect(old.status).toBe(1);
+    expect(old.stderr).toContain(':5:16: error E-RULE-UNSUPPORTED: Kata Containers is unpacked from its project\'s release archive, and "3.20.0" is not a release 4.1.0 or later');
+    const noVersion = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"kata": {}}']);
+    expect(noVersion.status).toBe(1);
+    expect(noVersion.stderr).toContain('the handler names no release (version)');
+    const sha512 = render(`runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n      sha512: {amd64: {x: "${'1a'.repeat(64)}"}}\n`);
+    expect(sha512.status).toBe(1);
+    expect(sha512.stderr).toContain(':6:15: error E-RULE-UNSUPPORTED: sha512: is for a handler crinit downloads file by file (runsc), and Kata Containers comes as one release archive, pinned by sha256 here');
+    const crunVersion = render('runtime:\n  handlers:\n    crun:\n      version: "1.14"\n');
+    expect(crunVersion.status).toBe(1);
+    expect(crunVersion.stderr).toContain(':5:16: error E-RULE-UNSUPPORTED: version: is for a handler crinit downloads (runsc, kata), and crun comes from the package crun here');
+    const inTree = render(`runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n      sha256: {amd64: "${KATA_SUM}"}\nfiles:\n  - path: /opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml\n    content: "x"\n`);
+    expect(inTree.status).toBe(1);
+    expect(inTree.stderr).toContain(':8:11: error E-RULE-CONFLICT: /opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml is generated by crinit (the tree the install-kata step installs)');
+    // Not on CRI-O, nor on the Ignition distros.
+    const crio = runCli(['render', 'ubuntu-24.04/cri-o', '--set', KATA]);
+    expect(crio.status).toBe(1);
+    expect(crio.stderr).toContain('crinit does not configure Kata Containers for CRI-O yet');
+    const fcos = runCli(['render', 'fcos/containerd', '--set', KATA]);
+    expect(fcos.status).toBe(1);
+    expect(fcos.stderr).toContain('crinit does not install Kata Containers on fcos: Ignition writes files but does not unpack archives');
+  });
+
+  it('crinit manifest lists the archive with its sha256, and runtimeclasses the handler', () => {
+    const m = runCli(['manifest', '--json', 'ubuntu-24.04/containerd', '--set', KATA]);
+    expect(m.status, m.stderr).toBe(0);
+    const downloads = (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string; sha256?: string }[] }).artifacts.filter((a) => a.kind === 'download');
+    expect(downloads).toEqual([expect.objectContaining({ url: KATA_URL, sha256: KATA_SUM })]);
+    const rc = runCli(['runtimeclasses', 'ubuntu-24.04/containerd', '--set', KATA, '--set', 'kubernetes.version=1.36']);
+    expect(rc.status, rc.stderr).toBe(0);
+    expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
+      expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name: 'kata' }), handler: 'kata', scheduling: { nodeSelector: { 'runtime.crinit.dev/kata': 'true' } } }),
     ]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * @fileoverview One rule for every path a plan puts on the node: it has one owner. Files,
  * drop-ins, links, downloads, directories, and the files first-boot steps install (a fetched key,
- * a downloaded binary) are keyed by path; two with one path are a located diagnostic, never a
- * silent overwrite. The user's entry is where it is reported, naming what crinit puts there.
+ * a downloaded binary, a whole unpacked tree and all under it) are keyed by path; two with one
+ * path are a located diagnostic, never a silent overwrite. The user's entry is where it is reported, naming what crinit puts there.
  */
 import { CODES, type Diagnostic, type Origin } from '../diagnostics.js';
 import type { Locator } from '../profile/normalize.js';
@@ -18,6 +18,8 @@ export interface PlannedPath {
   readonly origin: Origin;
   /** The profile's files: entry (merged pointer), when the user wrote it. */
   readonly entry?: string;
+  /** A tree installed whole: it owns every path under it. */
+  readonly tree?: boolean;
 }
 
 /** plannedPaths lists every path the plan writes, in plan order. */
@@ -35,6 +37,7 @@ export function plannedPaths(plan: NodePlan<Keyed>): PlannedPath[] {
     const a = s.action;
     if (a.kind === 'fetch-key') out.push({ path: a.dest, what: `the key the ${s.id} step installs`, origin: s.origin });
     if (a.kind === 'install-archive' || a.kind === 'install-binary') out.push({ path: a.dest, what: `the binary the ${s.id} step installs`, origin: s.origin });
+    if (a.kind === 'install-tree') out.push({ path: a.root, what: `the tree the ${s.id} step installs`, origin: s.origin, tree: true });
     if (a.kind === 'run-command') for (const w of a.writes ?? []) out.push({ path: w, what: `the file the ${s.id} step writes`, origin: s.origin });
   }
   return out;
@@ -51,8 +54,11 @@ function setBy(origin: Origin): string {
 export function checkCollisions(plan: NodePlan<Keyed>, L: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
   const owner = new Map<string, PlannedPath>();
-  for (const p of plannedPaths(plan)) {
-    const first = owner.get(p.path);
+  const paths = plannedPaths(plan);
+  // A tree a step installs whole (Kata's /opt/kata) owns every path under it too.
+  const trees = paths.filter((p) => p.tree);
+  for (const p of paths) {
+    const first = owner.get(p.path) ?? trees.find((t) => t !== p && p.path.startsWith(`${t.path}/`));
     if (!first) {
       owner.set(p.path, p);
       continue;

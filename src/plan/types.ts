@@ -152,6 +152,11 @@ export type StepAction =
   | { readonly kind: 'fetch-key'; readonly url: string; readonly fingerprint: string; readonly dest: string }
   /** Download a release tarball, check its sha256 before anything else, install one member. */
   | { readonly kind: 'install-archive'; readonly url: string; readonly sha256: string; readonly arch: string; readonly member: string; readonly dest: string; readonly neededBy: string }
+  /**
+   * A release archive of one whole tree (Kata's /opt/kata), checked against its sha256 before it
+   * is opened, then unpacked in place of root: every member must lie under root.
+   */
+  | { readonly kind: 'install-tree'; readonly url: string; readonly sha256: string; readonly arch: string; readonly root: string; readonly neededBy: string }
   /** One released file, checked against its sha512 before it is installed (mode 0755) at dest. */
   | { readonly kind: 'install-binary'; readonly url: string; readonly sha512: string; readonly arch: string; readonly dest: string; readonly neededBy: string }
   | { readonly kind: 'restart-service'; readonly unit: string }

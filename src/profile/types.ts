@@ -25,7 +25,7 @@ export interface WrittenProfile {
     cgroupDriver?: CgroupDriver;
     sandboxImage?: string;
     registryMirrors?: Record<string, string[]>;
-    handlers?: Record<string, { kind?: HandlerKind; default?: boolean; version?: string; sha512?: Partial<Record<Arch, Record<string, string>>>; cdi?: boolean }>;
+    handlers?: Record<string, { kind?: HandlerKind; default?: boolean; version?: string; sha512?: Partial<Record<Arch, Record<string, string>>>; sha256?: Partial<Record<Arch, string>>; cdi?: boolean }>;
   };
   /** How each runtime-handler kind is installed on the distro (built-in distro layers). */
   handlerPackaging?: Partial<Record<HandlerKind, HandlerPackage>>;
@@ -178,6 +178,14 @@ export interface HandlerPackage {
   unsupported?: string;
   /** The release files, each checked against the sha512 the profile gives; {version}, {arch}, {file} in url. */
   download?: { url: string; files: string[]; arch?: Partial<Record<Arch, string>> };
+  /**
+   * One release archive of a whole tree (Kata's), checked against the sha256 the profile gives,
+   * unpacked in place of root; {version} and {arch} in url. Releases before minVersion are
+   * refused: binary is where this layout puts the shim.
+   */
+  archive?: { url: string; root: string; minVersion: string; arch?: Partial<Record<Arch, string>> };
+  /** Distro packages the install step needs (zstd for a .tar.zst). */
+  tools?: string[];
 }
 
 /** The kinds of extra runtime handler (runtime.handlers). */
@@ -194,6 +202,10 @@ export interface RuntimeHandler {
   readonly default: boolean;
   /** The release files crinit downloads, each checked against its sha512, and where each goes. */
   readonly downloads?: readonly { readonly url: string; readonly sha512: string; readonly dest: string }[];
+  /** The release archive crinit downloads, checked against its sha256, and the tree it replaces. */
+  readonly archive?: { readonly url: string; readonly sha256: string; readonly root: string };
+  /** Distro packages its install step needs. */
+  readonly tools?: readonly string[];
   /** NVIDIA: devices are handed to containers through CDI (a spec generated on first boot). */
   readonly cdi?: boolean;
   /** What the node must have before anything is installed (the NVIDIA driver), checked first. */

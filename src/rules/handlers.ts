@@ -27,6 +27,9 @@ const isKind = (name: string): name is HandlerKind => Object.hasOwn(HANDLER_KIND
  */
 const HANDLER_NEEDS: Readonly<Partial<Record<HandlerKind, { path: string; what: string }>>> = {
   nvidia: { path: '/proc/driver/nvidia/version', what: 'the NVIDIA GPU driver' },
+  // Kata runs each pod in a virtual machine: the node must offer KVM (bare metal, or a VM with
+  // nested virtualization).
+  kata: { path: '/dev/kvm', what: 'hardware virtualization (KVM: bare metal, or a VM with nested virtualization)' },
 };
 
 /** The kinds that take cdi: true. */
@@ -59,6 +62,46 @@ function releaseFiles(ctx: RuleContext, name: string, kind: HandlerKind, pk: Han
     sha512: sums[file]!,
     dest: `${dir}/${file}`,
   }));
+}
+
+/** Whether release a (x.y.z) is b or later. */
+function atLeast(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if (x![i] !== y![i]) return x![i]! > y![i]!;
+  return true;
+}
+
+/**
+ * The release archive of a kind its project publishes as one archive of a whole tree (Kata's
+ * kata-static): the profile names the release (version, at least the layout's first) and the
+ * archive's sha256 for the machine's architecture, or the handler is refused, naming what is
+ * missing. Nothing is unpacked unchecked.
+ */
+function releaseArchive(ctx: RuleContext, name: string, kind: HandlerKind, pk: HandlerPackage): RuntimeHandler['archive'] | undefined {
+  const ptr = joinPointer(['runtime', 'handlers', name]);
+  const w = ctx.data.runtime!.handlers![name]!;
+  const ar = pk.archive!;
+  const url = (version: string) => ar.url.replaceAll('{version}', version).replaceAll('{arch}', ar.arch?.[ctx.arch] ?? ctx.arch);
+  if (w.version === undefined || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(w.version) || !atLeast(w.version, ar.minVersion)) {
+    ctx.err(
+      w.version === undefined ? ptr : joinPointer(['runtime', 'handlers', name, 'version']),
+      `${HANDLER_KINDS[kind]} is unpacked from its project's release archive, and ${w.version === undefined ? 'the handler names no release (version)' : `${JSON.stringify(w.version)} is not a release ${ar.minVersion} or later`}`,
+      `give runtime.handlers.${name}.version: a release such as "${ar.minVersion}" (crinit installs ${ar.minVersion} and later: their archive puts the shim at ${pk.binary})`,
+      w.version === undefined ? CODES.incomplete : CODES.unsupported,
+    );
+    return undefined;
+  }
+  const sha256 = w.sha256?.[ctx.arch];
+  if (sha256 === undefined) {
+    ctx.err(
+      w.sha256 === undefined ? ptr : joinPointer(['runtime', 'handlers', name, 'sha256']),
+      `${HANDLER_KINDS[kind]} is unpacked from its project's release archive, and the handler gives no sha256 for it on ${ctx.arch}`,
+      `give runtime.handlers.${name}.sha256.${ctx.arch}: the sha256 of ${url(w.version)} as you vetted it (the release publishes no checksum file); crinit never unpacks an unchecked download`,
+      CODES.incomplete,
+    );
+    return undefined;
+  }
+  return { url: url(w.version), sha256, root: ar.root };
 }
 
 export const handlers: Rule = {
@@ -135,8 +178,20 @@ export const handlers: Rule = {
         ctx.err(joinPointer(['runtime', 'handlers', name, 'cdi']), `${module?.product ?? ctx.rt.name} cannot hand devices to containers through CDI here: ${cdiRefused}`, 'remove cdi: true (the nvidia runtime hands the GPUs over itself), or use a runtime release that has CDI', CODES.unsupported);
         continue;
       }
+      // A key that does nothing for this kind is refused, never ignored.
+      const unused = (['version', 'sha512', 'sha256'] as const).filter((k) => w[k] !== undefined && !(k === 'version' ? pk.download || pk.archive : k === 'sha512' ? pk.download : pk.archive));
+      if (unused.length > 0) {
+        for (const k of unused) {
+          const what = k === 'sha256' ? 'unpacks from one release archive (kata)' : k === 'sha512' ? 'downloads file by file (runsc)' : 'downloads (runsc, kata)';
+          const here = pk.archive ? 'comes as one release archive, pinned by sha256' : pk.download ? 'comes file by file, each pinned by sha512' : pk.package ? `comes from the package ${pk.package}` : 'is not downloaded';
+          ctx.err(joinPointer(['runtime', 'handlers', name, k]), `${k}: is for a handler crinit ${what}, and ${HANDLER_KINDS[kind]} ${here} here`, `remove runtime.handlers.${name}.${k}`, CODES.unsupported);
+        }
+        continue;
+      }
       const downloads = pk.download ? releaseFiles(ctx, name, kind, pk) : [];
       if (downloads === undefined) continue;
+      const archive = pk.archive ? releaseArchive(ctx, name, kind, pk) : undefined;
+      if (pk.archive && !archive) continue;
       // A package from a repository of its own (NVIDIA's): that repository and its key, once.
       if (pk.repo && !ctx.repos.some((r) => r.id === pk.repo)) {
         const repo = resolveRepo(ctx, pk.repo, joinPointer(['handlerPackaging', kind, 'repo']), undefined, ptr, `runtime.handlers.${name}`);
@@ -151,6 +206,8 @@ export const handlers: Rule = {
         ...(pk.package ? { package: pk.package } : {}),
         default: w.default === true,
         ...(downloads.length > 0 ? { downloads } : {}),
+        ...(archive ? { archive } : {}),
+        ...(pk.tools?.length ? { tools: pk.tools } : {}),
         ...(w.cdi === true ? { cdi: true } : {}),
         ...(needs ? { needs } : {}),
       });

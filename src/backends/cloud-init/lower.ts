@@ -38,6 +38,34 @@ const INSTALL_BINARY = [
   'install -D -m 0755 "$tmp/file" "$dest"',
 ].join('; ');
 
+/**
+ * installTree downloads a release archive of one whole tree (Kata's kata-static, .tar.zst),
+ * checks its sha256 before it is opened, refuses it unless every member lies under ROOT (no ..
+ * segment), unpacks it beside DEST (owned by root, not by the archive's owner), and swaps its
+ * ROOT in for the DEST a run before left, which is put back if the swap fails. DEST is ROOT on
+ * the node (a test unpacks elsewhere). The machine's architecture must be the profile's.
+ */
+const INSTALL_TREE = [
+  'set -eu',
+  'url=$1; sum=$2; arch=$3; root=$4; dest=$5',
+  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
+  'if [ "$have" != "$arch" ]; then echo "crinit: this machine is $have, but the profile says arch: $arch" >&2; exit 1; fi',
+  'parent=$(dirname "$dest"); rel=${root#/}',
+  'mkdir -p "$parent"',
+  'tmp=$(mktemp -d "$parent/.crinit-tree.XXXXXX")',
+  'trap \'rm -rf "$tmp"\' EXIT',
+  'curl -fsSL --retry 5 --retry-delay 5 -o "$tmp/archive" "$url"',
+  'echo "$sum  $tmp/archive" | sha256sum -c --quiet -',
+  'tar --zstd -tf "$tmp/archive" > "$tmp/members"',
+  'bad=$(awk -v r="$rel" \'{ p = $0; sub(/^\\.\\//, "", p); sub(/\\/$/, "", p) } p ~ /(^|\\/)\\.\\.(\\/|$)/ { print; exit } p == "" || p == "." || p == r || index(p, r "/") == 1 || index(r "/", p "/") == 1 { next } { print; exit }\' "$tmp/members")',
+  'if [ -n "$bad" ]; then echo "crinit: $url holds $bad, outside $root" >&2; exit 1; fi',
+  'mkdir "$tmp/x"',
+  'tar --zstd -xf "$tmp/archive" -C "$tmp/x" --no-same-owner',
+  'if [ ! -d "$tmp/x/$rel" ]; then echo "crinit: $url holds no $root" >&2; exit 1; fi',
+  'if [ -e "$dest" ]; then mv "$dest" "$tmp/old"; fi',
+  'if ! mv "$tmp/x/$rel" "$dest"; then if [ -e "$tmp/old" ]; then mv "$tmp/old" "$dest"; fi; exit 1; fi',
+].join('; ');
+
 const INSTALL_ARCHIVE = [
   'set -eu',
   'url=$1; sum=$2; arch=$3; member=$4; dest=$5',
@@ -131,6 +159,8 @@ export function lowerStep(step: PlanStep, plan: RenderedPlan): Line[] {
       return [{ id: step.id, argv: ['sh', '-c', INSTALL_ARCHIVE, 'sh', a.url, a.sha256, a.arch, a.member, a.dest], retries: 3, delay: 15 }];
     case 'install-binary':
       return [{ id: step.id, argv: ['sh', '-c', INSTALL_BINARY, 'sh', a.url, a.sha512, a.arch, a.dest], retries: 3, delay: 15 }];
+    case 'install-tree':
+      return [{ id: step.id, argv: ['sh', '-c', INSTALL_TREE, 'sh', a.url, a.sha256, a.arch, a.root, a.root], retries: 3, delay: 15 }];
     case 'restart-service':
       return [{ id: step.id, argv: ['systemctl', 'restart', a.unit] }];
     case 'disable-swap':

@@ -129,6 +129,8 @@ export function lowerStepForIgnition(step: PlanStep, plan: RenderedPlan): Lowere
       const contents = renderTemplate('crinit-unpack.service.hbs', { archive: path, sha256: a.sha256, member: a.member, dest: a.dest, neededBy: a.neededBy, arch: a.arch, work, unpacked: `${work}/${a.member}`, check: UNPACK_CHECK, stamp: `${path}.installed` }, plan.annotate);
       return { kind: 'download', path, url: a.url, sha256: a.sha256, unit: { name, contents } };
     }
+    case 'install-tree':
+      return { kind: 'refused', reason: `step ${step.id} unpacks a release archive into ${a.root}, which Ignition cannot do (it writes files, and unpacks no archives)` };
     case 'install-binary':
       // Ignition fetches the file to its place (mode 0755) and refuses the whole config unless its
       // sha512 matches (verification.hash); first boot checks the machine is of the profile's

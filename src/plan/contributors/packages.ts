@@ -31,7 +31,9 @@ export function runtimePackages({ profile, at, srcPtr, versionOrigin }: BuildCon
         ];
   // Extra runtime handlers from the distro's packages (crun), neither pinned nor held.
   for (const h of rt.handlers) {
-    if (h.package && !packages.some((p) => p.name === h.package)) packages.push({ name: h.package, patchSuffix: '-', hold: false, origin: at(joinPointer(['runtime', 'handlers', h.name])) });
+    for (const name of [...(h.package ? [h.package] : []), ...(h.tools ?? [])]) {
+      if (!packages.some((p) => p.name === name)) packages.push({ name, patchSuffix: '-', hold: false, origin: at(joinPointer(['runtime', 'handlers', h.name])) });
+    }
   }
   return { packages, conflicts: rt.source === 'upstream' ? (pk.conflicts ?? []) : [] };
 }

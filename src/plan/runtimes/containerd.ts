@@ -24,11 +24,15 @@ export function containerdConfigVersion(major: number, configured?: 2 | 3): 2 | 
  * nvidia-container-runtime, which is what `nvidia-ctk runtime configure` writes (a copy of runc's
  * table with BinaryName; NVIDIA/nvidia-container-toolkit pkg/config/engine/containerd). gVisor's
  * shim (containerd-shim-runsc-v1, beside runsc) reads its options from a file (ConfigPath) —
- * google/gvisor g3doc/user_guide/containerd/configuration.md.
+ * google/gvisor g3doc/user_guide/containerd/configuration.md. Kata's shim is named by its path
+ * (runtime_path, so no link on containerd's PATH is needed), and reads its own default
+ * configuration; privileged pods get no host devices in the VM, and Kata's pod annotations pass
+ * through, as kata-deploy writes it (tools/packaging/kata-deploy/binary/src/runtime/containerd.rs).
  */
-export const HANDLER_SHIMS: Readonly<Partial<Record<HandlerKind, { runtimeType: string; runcShim?: true; runsc?: true }>>> = {
+export const HANDLER_SHIMS: Readonly<Partial<Record<HandlerKind, { runtimeType: string; runcShim?: true; runsc?: true; kata?: true }>>> = {
   crun: { runtimeType: 'io.containerd.runc.v2', runcShim: true },
   runsc: { runtimeType: 'io.containerd.runsc.v1', runsc: true },
+  kata: { runtimeType: 'io.containerd.kata.v2', kata: true },
   nvidia: { runtimeType: 'io.containerd.runc.v2', runcShim: true },
 };
 
@@ -114,13 +118,24 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
       origin: at(joinPointer(['runtime', 'handlers', cdiHandler.name, 'cdi'])),
     });
   }
+  // Handlers its project publishes as one archive of a tree (Kata): checked, then unpacked in
+  // place of that tree, before containerd restarts.
+  for (const h of rt.handlers) {
+    if (!h.archive) continue;
+    installSteps.push({
+      id: `install-${h.name}`,
+      action: { kind: 'install-tree', url: mirrorFn(profile.mirrors)(h.archive.url), sha256: h.archive.sha256, arch: profile.arch, root: h.archive.root, neededBy: ctrd.service },
+      origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])),
+    });
+  }
   // What a handler needs on the machine (the NVIDIA driver), checked before anything is installed.
   const earlySteps: PlanStep[] = rt.handlers.flatMap((h) =>
     h.needs ? [{ id: `check-${h.name}-needs`, action: { kind: 'run-command' as const, argv: ['sh', '-c', CHECK_NEEDS, 'sh', h.needs.path, h.needs.what, h.name] }, origin: at(joinPointer(['runtime', 'handlers', h.name])) }] : [],
   );
-  const artifacts: PlanArtifact[] = rt.handlers.flatMap((h) =>
-    (h.downloads ?? []).map((d) => ({ kind: 'download' as const, url: mirrorFn(profile.mirrors)(d.url), upstream: d.url, sha512: d.sha512, origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])) })),
-  );
+  const artifacts: PlanArtifact[] = rt.handlers.flatMap((h) => [
+    ...(h.downloads ?? []).map((d) => ({ kind: 'download' as const, url: mirrorFn(profile.mirrors)(d.url), upstream: d.url, sha512: d.sha512, origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])) })),
+    ...(h.archive ? [{ kind: 'download' as const, url: mirrorFn(profile.mirrors)(h.archive.url), upstream: h.archive.url, sha256: h.archive.sha256, origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])) }] : []),
+  ]);
   if (handlersInDropin) {
     lateFiles.push(
       file(`${dropinDir}/10-crinit-handlers.toml`, 'containerd/handlers-v3.toml.hbs', { ...header, handlers, systemdCgroup: rt.cgroupDriver === 'systemd' }, at('/runtime/handlers'), { phase: 'after-packages' }),

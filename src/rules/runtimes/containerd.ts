@@ -14,7 +14,7 @@ export const containerd: RuntimeRules = {
   versionExample: '2.3',
   // A runc v2 shim with crun or nvidia-container-runtime as its binary (containerd's runtime
   // options, BinaryName), or gVisor's shim.
-  handlerKinds: ['crun', 'runsc', 'nvidia'],
+  handlerKinds: ['crun', 'runsc', 'kata', 'nvidia'],
   // CDI came with containerd 1.7 (enable_cdi, off by default there; on by default from 2.0): the
   // `containerd config default` of Debian's 1.6, 1.7 and 2.x builds (docs/sources.md).
   cdiRefused: (ctx) => (ctx.version && ctx.version.major === 1 && (ctx.version.minor ?? 0) < 7 ? `containerd ${ctx.version.raw} has no CDI (enable_cdi came in 1.7)` : undefined),
