@@ -56,7 +56,7 @@ function blockMap(col: number, first: string): fc.Arbitrary<string[]> {
   });
 }
 
-function entry(ind: number): fc.Arbitrary<string[]> {
+function entry(ind: number): fc.Arbitrary<readonly string[]> {
   const lead = ' '.repeat(ind);
   return fc.oneof(
     { weight: 4, arbitrary: fc.tuple(fc.constantFrom('- ', '- ', '-  ', '-'), flowMap, comment).map(([d, m, c]) => [`${lead}${d}${m}${c}`]) },

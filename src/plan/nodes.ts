@@ -4,7 +4,8 @@
  */
 import type { Origin } from '../diagnostics.js';
 import type { RuntimeHandler } from '../profile/types.js';
-import type { PlanFile, PlanStep } from './types.js';
+import { joinPointer } from '../profile/source.js';
+import type { PlanArtifact, PlanFile, PlanStep } from './types.js';
 
 export type At = (pointer: string) => Origin;
 export type Header = { readonly profile: string; readonly chain: string };
@@ -59,4 +60,44 @@ export function handlerCheckStep(handlers: readonly RuntimeHandler[], reported: 
     'done',
   ].join('\n');
   return { id: 'check-runtime-handlers', action: { kind: 'run-command', argv: ['sh', '-c', script, 'sh', ...handlers.flatMap((h) => [h.name, h.binary])] }, origin };
+}
+
+/** A handler's needs, checked before anything is installed: $1 is the path, $2 what it is, $3 the handler. */
+const CHECK_NEEDS = 'if [ ! -e "$1" ]; then echo "crinit: the $3 handler needs $2 ($1 is missing), which crinit does not install" >&2; exit 1; fi';
+
+/**
+ * The steps and artifacts of a runtime's extra handlers, alike on every runtime that takes them:
+ * what a handler needs on the machine (the NVIDIA driver, KVM), checked before anything is
+ * installed (earlySteps); the files its project publishes (runsc's), each checked by its sha512,
+ * and the archive of a whole tree (Kata's), checked by its sha256, all before `neededBy`
+ * restarts (installSteps); and each download for `crinit manifest`. URLs go through mirror.
+ */
+export function handlerInstall(
+  handlers: readonly RuntimeHandler[],
+  mirror: (url: string) => string,
+  arch: string,
+  neededBy: string,
+  at: At,
+): { earlySteps: PlanStep[]; installSteps: PlanStep[]; artifacts: PlanArtifact[] } {
+  const version = (h: RuntimeHandler) => at(joinPointer(['runtime', 'handlers', h.name, 'version']));
+  const earlySteps: PlanStep[] = handlers.flatMap((h) =>
+    h.needs ? [{ id: `check-${h.name}-needs`, action: { kind: 'run-command' as const, argv: ['sh', '-c', CHECK_NEEDS, 'sh', h.needs.path, h.needs.what, h.name] }, origin: at(joinPointer(['runtime', 'handlers', h.name])) }] : [],
+  );
+  const installSteps: PlanStep[] = [
+    ...handlers.flatMap((h) =>
+      (h.downloads ?? []).map((d) => ({
+        id: `install-${h.name}-${d.dest.slice(d.dest.lastIndexOf('/') + 1)}`,
+        action: { kind: 'install-binary' as const, url: mirror(d.url), sha512: d.sha512, arch, dest: d.dest, neededBy },
+        origin: version(h),
+      })),
+    ),
+    ...handlers.flatMap((h) =>
+      h.archive ? [{ id: `install-${h.name}`, action: { kind: 'install-tree' as const, url: mirror(h.archive.url), sha256: h.archive.sha256, arch, root: h.archive.root, neededBy }, origin: version(h) }] : [],
+    ),
+  ];
+  const artifacts: PlanArtifact[] = handlers.flatMap((h) => [
+    ...(h.downloads ?? []).map((d) => ({ kind: 'download' as const, url: mirror(d.url), upstream: d.url, sha512: d.sha512, origin: version(h) })),
+    ...(h.archive ? [{ kind: 'download' as const, url: mirror(h.archive.url), upstream: h.archive.url, sha256: h.archive.sha256, origin: version(h) }] : []),
+  ]);
+  return { earlySteps, installSteps, artifacts };
 }

@@ -6,8 +6,8 @@
 import { RUNTIME_DROPIN, UNIT_DIR } from '../../paths.js';
 import type { HandlerKind, ProfileOf } from '../../profile/types.js';
 import { joinPointer } from '../../profile/source.js';
-import { file, handlerCheckStep, mirrorFn, registryServer, type At, type Header } from '../nodes.js';
-import type { PlanArtifact, PlanFile, PlanStep } from '../types.js';
+import { file, handlerCheckStep, handlerInstall, mirrorFn, registryServer, type At, type Header } from '../nodes.js';
+import type { PlanFile } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
 /**
@@ -38,9 +38,6 @@ export const HANDLER_SHIMS: Readonly<Partial<Record<HandlerKind, { runtimeType: 
 
 /** Where the NVIDIA CDI spec goes: NVIDIA's CDI guide's path, one of containerd's cdi_spec_dirs. */
 export const NVIDIA_CDI_SPEC = '/etc/cdi/nvidia.yaml';
-
-/** A handler's needs, checked before anything is installed: $1 is the path, $2 what it is, $3 the handler. */
-const CHECK_NEEDS = 'if [ ! -e "$1" ]; then echo "crinit: the $3 handler needs $2 ($1 is missing), which crinit does not install" >&2; exit 1; fi';
 
 /**
  * How containerd reports a handler, for its first-boot check: crictl info, from the running
@@ -100,16 +97,10 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
   // containerd passes them with the systemd driver, only with systemd-cgroup set.
   const runsc = handlers.some((h) => h.runsc);
   const extraFiles: PlanFile[] = runsc ? [file(runscConfig, 'containerd/runsc.toml.hbs', { ...header, systemdCgroup: rt.cgroupDriver === 'systemd' }, at('/runtime/handlers'))] : [];
-  // Handlers its project publishes as files: each downloaded and checked before containerd restarts.
-  const installSteps: PlanStep[] = rt.handlers.flatMap((h) =>
-    (h.downloads ?? []).map((d) => ({
-      id: `install-${h.name}-${d.dest.slice(d.dest.lastIndexOf('/') + 1)}`,
-      action: { kind: 'install-binary' as const, url: mirrorFn(profile.mirrors)(d.url), sha512: d.sha512, arch: profile.arch, dest: d.dest, neededBy: ctrd.service },
-      origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])),
-    })),
-  );
-  // NVIDIA's CDI spec lists the GPUs and driver files of this machine: generated on it, from the
-  // driver that is loaded (NVIDIA's CDI guide: nvidia-ctk cdi generate --output=…).
+  // The handlers' own steps (what each needs, its downloads) and artifacts; then NVIDIA's CDI spec,
+  // which lists the GPUs and driver files of this machine: generated on it, from the driver that
+  // is loaded (NVIDIA's CDI guide: nvidia-ctk cdi generate --output=…).
+  const { earlySteps, installSteps, artifacts } = handlerInstall(rt.handlers, mirrorFn(profile.mirrors), profile.arch, ctrd.service, at);
   const cdiHandler = rt.handlers.find((h) => h.cdi);
   if (cdiHandler) {
     installSteps.push({
@@ -118,24 +109,6 @@ function parts(profile: ProfileOf<'containerd'>, header: Header, at: At, srcPtr:
       origin: at(joinPointer(['runtime', 'handlers', cdiHandler.name, 'cdi'])),
     });
   }
-  // Handlers its project publishes as one archive of a tree (Kata): checked, then unpacked in
-  // place of that tree, before containerd restarts.
-  for (const h of rt.handlers) {
-    if (!h.archive) continue;
-    installSteps.push({
-      id: `install-${h.name}`,
-      action: { kind: 'install-tree', url: mirrorFn(profile.mirrors)(h.archive.url), sha256: h.archive.sha256, arch: profile.arch, root: h.archive.root, neededBy: ctrd.service },
-      origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])),
-    });
-  }
-  // What a handler needs on the machine (the NVIDIA driver), checked before anything is installed.
-  const earlySteps: PlanStep[] = rt.handlers.flatMap((h) =>
-    h.needs ? [{ id: `check-${h.name}-needs`, action: { kind: 'run-command' as const, argv: ['sh', '-c', CHECK_NEEDS, 'sh', h.needs.path, h.needs.what, h.name] }, origin: at(joinPointer(['runtime', 'handlers', h.name])) }] : [],
-  );
-  const artifacts: PlanArtifact[] = rt.handlers.flatMap((h) => [
-    ...(h.downloads ?? []).map((d) => ({ kind: 'download' as const, url: mirrorFn(profile.mirrors)(d.url), upstream: d.url, sha512: d.sha512, origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])) })),
-    ...(h.archive ? [{ kind: 'download' as const, url: mirrorFn(profile.mirrors)(h.archive.url), upstream: h.archive.url, sha256: h.archive.sha256, origin: at(joinPointer(['runtime', 'handlers', h.name, 'version'])) }] : []),
-  ]);
   if (handlersInDropin) {
     lateFiles.push(
       file(`${dropinDir}/10-crinit-handlers.toml`, 'containerd/handlers-v3.toml.hbs', { ...header, handlers, systemdCgroup: rt.cgroupDriver === 'systemd' }, at('/runtime/handlers'), { phase: 'after-packages' }),

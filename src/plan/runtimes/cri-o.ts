@@ -2,7 +2,7 @@
  * @fileoverview CRI-O: its crio.conf.d drop-in and the registries.conf.d mirrors drop-in.
  */
 import type { ProfileOf } from '../../profile/types.js';
-import { file, handlerCheckStep, type At, type Header } from '../nodes.js';
+import { file, handlerCheckStep, handlerInstall, mirrorFn, type At, type Header } from '../nodes.js';
 import type { PlanFile } from '../types.js';
 import type { RuntimeContributor, RuntimeParts } from './types.js';
 
@@ -40,9 +40,10 @@ function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimePart
         cgroupManager: rt.cgroupDriver,
         cgroupfs: rt.cgroupDriver === 'cgroupfs',
         sandboxImage: rt.sandboxImage,
-        // Extra handlers: an OCI runtime each, watched by the package's conmon; one of them may be
-        // the default (else the package's own default stays: crun in CRI-O's packages).
-        handlers: rt.handlers.map((h) => ({ name: h.name, kind: h.kind, binary: h.binary, root: `/run/${h.name}` })),
+        // Extra handlers: an OCI runtime each, watched by the package's conmon, or a VM runtime
+        // (Kata's shim, as Kata's CRI-O guide and kata-deploy write it); one of them may be the
+        // default (else the package's own default stays: crun in CRI-O's packages).
+        handlers: rt.handlers.map((h) => ({ name: h.name, kind: h.kind, binary: h.binary, root: `/run/${h.name}`, vm: h.kind === 'kata' })),
         ...(profile.packaging.conmonPath ? { monitorPath: profile.packaging.conmonPath } : {}),
         ...(rt.handlers.some((h) => h.default) ? { defaultHandler: rt.handlers.find((h) => h.default)!.name } : {}),
       },
@@ -53,6 +54,8 @@ function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimePart
     const registries = rt.registryMirrors.map(([host, urls]) => ({ prefix: host, mirrors: urls.map(registriesMirror) }));
     files.push(file(crio.registriesPath, 'crio/registries.conf.hbs', { ...header, registries }, at('/runtime/registryMirrors')));
   }
+  // The handlers' needs, downloads and archives, before crio starts.
+  const { earlySteps, installSteps, artifacts } = handlerInstall(rt.handlers, mirrorFn(profile.mirrors), profile.arch, crio.service, at);
   return {
     files,
     lateFiles: [],
@@ -60,13 +63,14 @@ function parts(profile: ProfileOf<'cri-o'>, header: Header, at: At): RuntimePart
     // From a Flatcar image, crio first starts (upheld by the image) on the drop-ins Ignition wrote.
     services: [{ unit: crio.service, enable: profile.packaging.enable ?? true, restart: !profile.runtimeSysext, socket: crio.socket, origin: at('/crio/service') }],
     proxyUnits: [crio.service],
-    installSteps: [],
+    installSteps,
+    ...(earlySteps.length > 0 ? { earlySteps } : {}),
     ...(rt.handlers.length > 0 ? { finalSteps: [handlerCheckStep(rt.handlers, HANDLER_REPORTED, at('/runtime/handlers'))] } : {}),
     endpoint: `unix://${crio.socket}`,
     manySockets: false,
     crictlConfigPath: crio.crictlConfigPath,
     crictlOrigin: '/crio/crictlConfigPath',
-    artifacts: [],
+    artifacts,
   };
 }
 

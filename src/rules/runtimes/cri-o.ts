@@ -12,9 +12,9 @@ export const crio: RuntimeRules = {
   product: 'CRI-O',
   publisher: "CRI-O's project",
   versionExample: '1.36',
-  // crun, from what the cri-o package bundles (or the distro's crun): a [crio.runtime.runtimes]
-  // table in crinit's drop-in.
-  handlerKinds: ['crun'],
+  // crun, from what the cri-o package bundles (or the distro's crun), and Kata: a
+  // [crio.runtime.runtimes] table each in crinit's drop-in.
+  handlerKinds: ['crun', 'kata'],
   followsKubernetesMinor: true,
   sysext: { name: 'crio', sumsKey: 'crio.sysext.sha256', sums: (ctx) => ctx.data.crio?.sysext?.sha256 },
   checkVersion(version, ctx) {
