@@ -267,7 +267,7 @@ function tarZst(members: Record<string, string>): Buffer {
 
 describe('Kata Containers on containerd', () => {
   it('crinit list: kata on every cloud-init distro\'s containerd and CRI-O; refused on Docker, MCR and the Ignition distros with the reason', () => {
-    const list = JSON.parse(runCli(['list', '--json']).stdout) as { profile: string; runtime: string; backends: string[]; handlers: string[]; handlersRefused?: Record<string, string> }[];
+    const list = JSON.parse(runCli(['list', '--json']).stdout) as { profile: string; runtime: string; backends: string[]; handlers: string[]; handlersRefused?: Record<string, string>; defaultSource?: string }[];
     for (const row of list.filter((r) => r.handlers.length > 0 || r.handlersRefused)) {
       const expected = (row.runtime === 'containerd' || row.runtime === 'cri-o') && row.backends.includes('cloud-init') && row.defaultSource !== undefined;
       expect(row.handlers.includes('kata'), row.profile).toBe(expected);
