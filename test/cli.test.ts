@@ -238,15 +238,18 @@ describe('crinit list', () => {
     for (const d of [...DISTROS, ...IGNITION_DISTROS]) expect(r.stdout).toContain(`${d}/containerd`);
     expect(r.stdout.split('\n').filter((l) => l.length > 120)).toEqual([]);
     expect(r.stdout).toMatch(/^flatcar\/containerd +builtin +in image 2\.1 +stand-in +sysext +-$/m);
-    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream +containerd\.io 2\.3 +validated +packages +crun,runsc,nvidia$/m);
-    expect(r.stdout).toMatch(/^ubuntu-24\.04\/mcr +upstream +docker-ee 25\.0 \(give mcr\.keyFingerprint\) +validated/m);
+    expect(r.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream +containerd\.io 2\.3 +validated +packages +crun,runsc,kata,nvidia$/m);
+    // What a source needs the profile to give is a numbered note under the table.
+    expect(r.stdout).toMatch(/^ubuntu-24\.04\/mcr +upstream +docker-ee 25\.0 \[2\] +validated/m);
+    expect(r.stdout).toMatch(/^flatcar\/cri-o +upstream +crio image \[1\] +validated/m);
+    expect(r.stdout).toContain('\n\n[1] sysext, give its sha256   [2] give mcr.keyFingerprint\n');
     expect(r.stdout).toContain('crinit list --wide');
     const w = runCli(['list', '--wide']);
     expect(w.status).toBe(0);
     expect(w.stdout).toMatch(/^PROFILE +DEFAULT SOURCE +UPSTREAM +DISTRO +BUILTIN +BACKENDS +KUBERNETES 1\.36 +HANDLERS$/m);
     expect(w.stdout).toMatch(/^flatcar\/containerd +builtin .* ignition +sysext \(give its sha256\) +-$/m);
     expect(w.stdout).toMatch(/^fcos\/containerd +builtin .* ignition +pkgs\.k8s\.io +runsc$/m);
-    expect(w.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io +crun,runsc,nvidia$/m);
+    expect(w.stdout).toMatch(/^ubuntu-24\.04\/containerd +upstream .* cloud-init +pkgs\.k8s\.io +crun,runsc,kata,nvidia$/m);
     expect(r.stdout).toContain('Kubernetes 1.36 packages refused (kubernetes.version):\n  debian-13: ');
     expect(r.stdout).toContain('Unsupported (- above):');
     // A cloud-init distro is not listed as lacking a runtime in its image, nor the reverse.

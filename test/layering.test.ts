@@ -49,7 +49,7 @@ const LAYERS: readonly (readonly [layer: string, match: RegExp])[] = [
   ['backends', /^backends\//],
   ['outputs', /^outputs\//],
   ['compile', /^(compile|offline|delivery|tftpl|list|runtimeclasses)\.ts$/],
-  ['fleet', /^(fleet|inventory|serve|matchbox)\.ts$/],
+  ['fleet', /^(fleet|inventory|inventory-simple|serve|matchbox)\.ts$/],
   ['cli', /^(cli\.cts|index\.ts)$|^cli\//],
 ];
 

@@ -77,14 +77,19 @@ export function runList(opts: { json?: boolean; wide?: boolean }): void {
   if (!opts.wide) {
     // One line per combination, what its default source installs: within LIST_WIDTH columns.
     const lines = [['PROFILE', 'SOURCE', 'INSTALLS', 'PROOF', `K8S ${LIST_KUBERNETES}`, 'HANDLERS']];
+    // What a source needs the profile to give is a numbered note under the table, so that the
+    // table keeps within LIST_WIDTH.
+    const needs: string[] = [];
+    const note = (text: string): string => `[${(needs.includes(text) ? needs : (needs.push(text), needs)).indexOf(text) + 1}]`;
     for (const r of rows) {
       const src = r.sources.find((x) => x.source === r.defaultSource);
       const ok = r.supported && src?.supported;
-      const what = !ok ? '-' : r.defaultSource === 'builtin' ? `in image ${src!.version}` : `${src!.package}${src!.sysext ? '' : ` ${src!.version}`}${src!.needs ? ` (${src!.needs})` : ''}`;
+      const what = !ok ? '-' : r.defaultSource === 'builtin' ? `in image ${src!.version}` : `${src!.package}${src!.sysext ? '' : ` ${src!.version}`}${src!.needs ? ` ${note(src!.needs)}` : ''}`;
       const proof = !ok ? '-' : src!.proof === 'boot' ? 'booted' : src!.proof === 'stand-in boot' ? 'stand-in' : 'validated';
       lines.push([r.profile, ok ? r.defaultSource : '-', what, proof, kubernetes(r), r.handlers.join(',') || '-']);
     }
     printTable(lines);
+    if (needs.length > 0) process.stdout.write(`\n${needs.map((n, i) => `[${i + 1}] ${n}`).join('   ')}\n`);
     process.stdout.write('\nEvery source, with config versions and what each needs: crinit list --wide (or --json).\n');
     listNotes(rows);
     return;
