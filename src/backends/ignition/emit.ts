@@ -31,6 +31,7 @@ import {
   SPEC_VERSIONS,
   specAtLeast,
   type IgnConfig,
+  type IgnResource,
   type IgnDirectory,
   type IgnFile,
   type IgnLink,
@@ -71,7 +72,7 @@ function owner(name: string): { name: string } | undefined {
   return name === 'root' ? undefined : { name };
 }
 
-function ignFile(f: RenderedFile): IgnFile {
+function ignFile(f: RenderedFile, encode: (contents: string) => IgnResource): IgnFile {
   const user = owner(f.owner);
   const group = owner(f.group);
   return {
@@ -84,12 +85,19 @@ function ignFile(f: RenderedFile): IgnFile {
     mode: f.mode,
     ...(user ? { user } : {}),
     ...(group ? { group } : {}),
-    contents: dataUrl(f.contents),
+    contents: encode(f.contents),
   };
 }
 
+/**
+ * With checkOnly (crinit list), contents are not encoded: no check reads a data: URL's text, and
+ * encoding (percent-encoding, base64, gzip at level 9) is most of an Ignition check's time.
+ */
+const unencoded = (): IgnResource => ({ source: 'data:,', compression: '' });
+
 /** buildIgnition returns crinit's own config for a plan (before snippets), and capability errors. */
-export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: Reporter): { config: IgnConfig; diagnostics: Diagnostic[] } {
+export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: Reporter, checkOnly = false): { config: IgnConfig; diagnostics: Diagnostic[] } {
+  const encode = checkOnly ? unencoded : dataUrl;
   const diagnostics: Diagnostic[] = [];
   const distro = plan.target.distro;
   const stepBin = `${distro.binDir}/${STEP_NAME}`;
@@ -130,7 +138,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
       const u = unit(f.dropin.unit);
       (u.dropins ??= []).push({ name: f.dropin.name, contents: f.contents });
     } else {
-      files.push(ignFile(f));
+      files.push(ignFile(f, encode));
     }
   }
   // Downloads Ignition makes itself, each refused unless its sum (verification.hash) matches:
@@ -147,7 +155,7 @@ export function buildIgnition(plan: RenderedPlan, version: SpecVersion, report: 
   const runId = `ignition-${crypto().createHash('sha256').update(JSON.stringify({ profile: plan.name, lines })).digest('hex').slice(0, 16)}`;
   const context = { profile: plan.name, stepBin, runId, resumeMarker: RESUME_MARKER };
   files.push(
-    { path: firstbootScript, overwrite: true, mode: 0o755, contents: dataUrl(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines }, plan.annotate)) },
+    { path: firstbootScript, overwrite: true, mode: 0o755, contents: encode(renderTemplate('crinit-firstboot.sh.hbs', { ...context, lines }, plan.annotate)) },
   );
   const runtimeService = plan.services[0]?.unit ?? '';
   units.set(firstbootUnit, {
@@ -320,7 +328,7 @@ function contributors(config: IgnConfig): Contributor[] {
 export function emitIgnition(plan: RenderedPlan, snippets: readonly Snippet[] = [], report: Reporter = plainReporter(plan.chain), checkOnly = false): IgnitionResult {
   const version = (plan.ignitionVersion?.value ?? DEFAULT_SPEC) as SpecVersion;
   const versionOrigin: Origin = plan.ignitionVersion?.origin ?? { layer: 'crinit', file: '(generated)', pointer: '/ignition/version' };
-  const { config: own, diagnostics } = buildIgnition(plan, version, report);
+  const { config: own, diagnostics } = buildIgnition(plan, version, report, checkOnly);
 
   // crinit's own config must fit the chosen version too (e.g. sha256 hashes need 3.1.0).
   for (const p of checkSpec(own, version)) {
