@@ -21,6 +21,22 @@ const CRUN = 'runtime.handlers={"crun": {}}';
 const WITH_CRUN = MATRIX.filter((r) => r.runtime === 'containerd' && r.handlers.includes('crun')).map((r) => r.profile);
 
 
+/** What `crinit manifest --json` lists for a profile with these settings. */
+function manifestArtifacts(profile: string, set: string): { kind: string; url: string; sha256?: string; sha512?: string; fingerprint?: string }[] {
+  const m = runCli(['manifest', '--json', profile, '--set', set]);
+  expect(m.status, m.stderr).toBe(0);
+  return (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string }[] }).artifacts;
+}
+
+/** The RuntimeClass `crinit runtimeclasses` prints for a node whose one handler is `name`, with Kubernetes 1.36. */
+function expectOneRuntimeClass(profile: string, set: string, name: string): void {
+  const rc = runCli(['runtimeclasses', profile, '--set', set, '--set', 'kubernetes.version=1.36']);
+  expect(rc.status, rc.stderr).toBe(0);
+  expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
+    expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name }), handler: name, scheduling: { nodeSelector: { [`runtime.crinit.dev/${name}`]: 'true' } } }),
+  ]);
+}
+
 describe('runtime.handlers on containerd', () => {
   it('crinit list: crun on containerd wherever the distro packages it, runsc on every cloud-init distro\'s containerd and Fedora CoreOS\'s, kata on every cloud-init distro\'s, nvidia where NVIDIA\'s repository serves it; none on Docker or MCR', () => {
     expect(WITH_CRUN.sort()).toEqual(['debian-12/containerd', 'debian-13/containerd', 'rhel-9/containerd', 'ubuntu-22.04/containerd', 'ubuntu-24.04/containerd']);
@@ -229,18 +245,12 @@ describe("gVisor's runsc on containerd", () => {
   });
 
   it('crinit manifest lists each file with its sha512, and runtimeclasses the handler', () => {
-    const m = runCli(['manifest', '--json', 'ubuntu-24.04/containerd', '--set', GVISOR]);
-    expect(m.status, m.stderr).toBe(0);
-    const downloads = (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string; sha512?: string }[] }).artifacts.filter((a) => a.kind === 'download');
+    const downloads = manifestArtifacts('ubuntu-24.04/containerd', GVISOR).filter((a) => a.kind === 'download');
     expect(downloads).toEqual(Object.entries(RUNSC_SUMS).map(([f, sum]) => expect.objectContaining({ url: `https://storage.googleapis.com/gvisor/releases/release/20261012.0/x86_64/${f}`, sha512: sum })));
     // The table for people names each file's pin too.
     const table = runCli(['manifest', 'ubuntu-24.04/containerd', '--set', GVISOR]).stdout;
     for (const sum of Object.values(RUNSC_SUMS)) expect(table).toContain(`sha512 ${sum}`);
-    const rc = runCli(['runtimeclasses', 'ubuntu-24.04/containerd', '--set', GVISOR, '--set', 'kubernetes.version=1.36']);
-    expect(rc.status, rc.stderr).toBe(0);
-    expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
-      expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name: 'gvisor' }), handler: 'gvisor', scheduling: { nodeSelector: { 'runtime.crinit.dev/gvisor': 'true' } } }),
-    ]);
+    expectOneRuntimeClass('ubuntu-24.04/containerd', GVISOR, 'gvisor');
   });
 });
 
@@ -377,15 +387,8 @@ describe('Kata Containers on containerd', () => {
   });
 
   it('crinit manifest lists the archive with its sha256, and runtimeclasses the handler', () => {
-    const m = runCli(['manifest', '--json', 'ubuntu-24.04/containerd', '--set', KATA]);
-    expect(m.status, m.stderr).toBe(0);
-    const downloads = (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string; sha256?: string }[] }).artifacts.filter((a) => a.kind === 'download');
-    expect(downloads).toEqual([expect.objectContaining({ url: KATA_URL, sha256: KATA_SUM })]);
-    const rc = runCli(['runtimeclasses', 'ubuntu-24.04/containerd', '--set', KATA, '--set', 'kubernetes.version=1.36']);
-    expect(rc.status, rc.stderr).toBe(0);
-    expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
-      expect.objectContaining({ kind: 'RuntimeClass', metadata: expect.objectContaining({ name: 'kata' }), handler: 'kata', scheduling: { nodeSelector: { 'runtime.crinit.dev/kata': 'true' } } }),
-    ]);
+    expect(manifestArtifacts('ubuntu-24.04/containerd', KATA).filter((a) => a.kind === 'download')).toEqual([expect.objectContaining({ url: KATA_URL, sha256: KATA_SUM })]);
+    expectOneRuntimeClass('ubuntu-24.04/containerd', KATA, 'kata');
   });
 });
 
@@ -477,19 +480,13 @@ describe('the NVIDIA container toolkit on containerd', () => {
   });
 
   it('crinit manifest lists NVIDIA\'s repository and key with the pinned fingerprint; runtimeclasses the handler', () => {
-    const m = runCli(['manifest', '--json', 'rhel-9/containerd', '--set', 'runtime.handlers={"nvidia": {}}']);
-    expect(m.status, m.stderr).toBe(0);
-    const artifacts = (JSON.parse(m.stdout) as { artifacts: { kind: string; url: string; fingerprint?: string }[] }).artifacts;
-    expect(artifacts).toEqual(
+    expect(manifestArtifacts('rhel-9/containerd', 'runtime.handlers={"nvidia": {}}')).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'repository', url: 'https://nvidia.github.io/libnvidia-container/stable/rpm/$basearch', fingerprint: NVIDIA_FINGERPRINT }),
         expect.objectContaining({ kind: 'key', url: 'https://nvidia.github.io/libnvidia-container/gpgkey', fingerprint: NVIDIA_FINGERPRINT }),
       ]),
     );
-    const rc = runCli(['runtimeclasses', 'rhel-9/containerd', '--set', 'runtime.handlers={"gpu": {"kind": "nvidia"}}', '--set', 'kubernetes.version=1.36']);
-    expect(parseAllDocuments(rc.stdout).map((x) => x.toJS())).toEqual([
-      expect.objectContaining({ kind: 'RuntimeClass', handler: 'gpu', scheduling: { nodeSelector: { 'runtime.crinit.dev/gpu': 'true' } } }),
-    ]);
+    expectOneRuntimeClass('rhel-9/containerd', 'runtime.handlers={"gpu": {"kind": "nvidia"}}', 'gpu');
   });
 
   it('refuses cdi where it cannot be, and the toolkit where crinit does not install it, each at the handler with the reason', () => {
