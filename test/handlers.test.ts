@@ -21,6 +21,21 @@ const CRUN = 'runtime.handlers={"crun": {}}';
 const WITH_CRUN = MATRIX.filter((r) => r.runtime === 'containerd' && r.handlers.includes('crun')).map((r) => r.profile);
 
 
+/** A profile's user-data, after `cloud-init schema` accepted it, read back. */
+function checkedUserData(profile: string, set: readonly string[]): CloudConfig {
+  const r = compile({ profile, set: [...set] });
+  expect(r.output, `${profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
+  const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
+  expect(schema.status, schema.stdout + schema.stderr).toBe(0);
+  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+}
+
+/** A command refused with exit code 1, saying this. */
+function expectRefused(r: { status: number | null; stderr: string }, says: string): void {
+  expect(r.status, r.stderr).toBe(1);
+  expect(r.stderr).toContain(says);
+}
+
 /** What `crinit manifest --json` lists for a profile with these settings. */
 function manifestArtifacts(profile: string, set: string): { kind: string; url: string; sha256?: string; sha512?: string; fingerprint?: string }[] {
   const m = runCli(['manifest', '--json', profile, '--set', set]);
@@ -139,11 +154,7 @@ describe("gVisor's runsc on containerd", () => {
     needTool(ctx, 'cloud-init');
     needTool(ctx, 'shellcheck');
     for (const row of MATRIX.filter((x) => x.runtime === 'containerd' && x.handlers.includes('runsc') && x.backends.includes('cloud-init'))) {
-      const r = compile({ profile: row.profile, set: ['runtime.source=' + row.defaultSource, GVISOR] });
-      expect(r.output, `${row.profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
-      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
-      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const d = checkedUserData(row.profile, ['runtime.source=' + row.defaultSource, GVISOR]);
       const ids = d.runcmd.map((l) => l[1]);
       for (const [file, sum] of Object.entries(RUNSC_SUMS)) {
         const argv = stepArgv(d, `install-gvisor-${file}`);
@@ -232,16 +243,11 @@ describe("gVisor's runsc on containerd", () => {
     const dir = tempDir();
     const file = writeTemp(dir, 'n.yaml', `extends: ubuntu-24.04/containerd\nruntime:\n  handlers:\n    gvisor:\n      kind: runsc\n      version: "20261012.0"\n      sha512:\n        amd64: {runsc: "${'1a'.repeat(64)}"}\n`);
     const r = runCli(['render', file]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${file}:8:9: error E-RULE-INCOMPLETE: gVisor's runsc is downloaded from its project's releases, and the handler gives no sha512 for containerd-shim-runsc-v1 on amd64`);
+    expectRefused(r, `${file}:8:9: error E-RULE-INCOMPLETE: gVisor's runsc is downloaded from its project's releases, and the handler gives no sha512 for containerd-shim-runsc-v1 on amd64`);
     expect(r.stderr).toContain('crinit never installs an unchecked download');
-    const noVersion = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"gvisor": {"kind": "runsc"}}']);
-    expect(noVersion.status).toBe(1);
-    expect(noVersion.stderr).toContain('the handler names no release (version)');
+    expectRefused(runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"gvisor": {"kind": "runsc"}}']), 'the handler names no release (version)');
     // Not on Flatcar: crinit knows no place there its containerd finds the shim.
-    const flatcar = runCli(['render', 'flatcar/containerd', '--set', GVISOR]);
-    expect(flatcar.status).toBe(1);
-    expect(flatcar.stderr).toContain("crinit does not install gVisor's runsc on flatcar: Flatcar keeps /usr read-only");
+    expectRefused(runCli(['render', 'flatcar/containerd', '--set', GVISOR]), "crinit does not install gVisor's runsc on flatcar: Flatcar keeps /usr read-only");
   });
 
   it('crinit manifest lists each file with its sha512, and runtimeclasses the handler', () => {
@@ -294,11 +300,7 @@ describe('Kata Containers on containerd', () => {
     const rows = MATRIX.filter((x) => x.runtime === 'containerd' && x.handlers.includes('kata'));
     expect(rows.length).toBeGreaterThanOrEqual(6);
     for (const row of rows) {
-      const r = compile({ profile: row.profile, set: ['runtime.source=' + row.defaultSource, KATA] });
-      expect(r.output, `${row.profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
-      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
-      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const d = checkedUserData(row.profile, ['runtime.source=' + row.defaultSource, KATA]);
       const ids = d.runcmd.map((l) => l[1]);
       const argv = stepArgv(d, 'install-kata');
       expect(argv.slice(-5), row.profile).toEqual([KATA_URL, KATA_SUM, 'amd64', '/opt/kata', '/opt/kata']);
@@ -362,28 +364,15 @@ describe('Kata Containers on containerd', () => {
     const dir = tempDir();
     const render = (body: string) => runCli(['render', writeTemp(dir, 'n.yaml', `extends: ubuntu-24.04/containerd\n${body}`)]);
     const noSum = render('runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n');
-    expect(noSum.status).toBe(1);
-    expect(noSum.stderr).toContain(':5:7: error E-RULE-INCOMPLETE: Kata Containers is unpacked from its project\'s release archive, and the handler gives no sha256 for it on amd64');
+    expectRefused(noSum, ':5:7: error E-RULE-INCOMPLETE: Kata Containers is unpacked from its project\'s release archive, and the handler gives no sha256 for it on amd64');
     expect(noSum.stderr).toContain(`the sha256 of ${KATA_URL} as you vetted it`);
-    const old = render(`runtime:\n  handlers:\n    kata:\n      version: "3.20.0"\n      sha256: {amd64: "${KATA_SUM}"}\n`);
-    expect(old.status).toBe(1);
-    expect(old.stderr).toContain(':5:16: error E-RULE-UNSUPPORTED: Kata Containers is unpacked from its project\'s release archive, and "3.20.0" is not a release 4.1.0 or later');
-    const noVersion = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"kata": {}}']);
-    expect(noVersion.status).toBe(1);
-    expect(noVersion.stderr).toContain('the handler names no release (version)');
-    const sha512 = render(`runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n      sha512: {amd64: {x: "${'1a'.repeat(64)}"}}\n`);
-    expect(sha512.status).toBe(1);
-    expect(sha512.stderr).toContain(':6:15: error E-RULE-UNSUPPORTED: sha512: is for a handler crinit downloads file by file (runsc), and Kata Containers comes as one release archive, pinned by sha256 here');
-    const crunVersion = render('runtime:\n  handlers:\n    crun:\n      version: "1.14"\n');
-    expect(crunVersion.status).toBe(1);
-    expect(crunVersion.stderr).toContain(':5:16: error E-RULE-UNSUPPORTED: version: is for a handler crinit downloads (runsc, kata), and crun comes from the package crun here');
-    const inTree = render(`runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n      sha256: {amd64: "${KATA_SUM}"}\nfiles:\n  - path: /opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml\n    content: "x"\n`);
-    expect(inTree.status).toBe(1);
-    expect(inTree.stderr).toContain(':8:11: error E-RULE-CONFLICT: /opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml is generated by crinit (the tree the install-kata step installs)');
+    expectRefused(render(`runtime:\n  handlers:\n    kata:\n      version: "3.20.0"\n      sha256: {amd64: "${KATA_SUM}"}\n`), ':5:16: error E-RULE-UNSUPPORTED: Kata Containers is unpacked from its project\'s release archive, and "3.20.0" is not a release 4.1.0 or later');
+    expectRefused(runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"kata": {}}']), 'the handler names no release (version)');
+    expectRefused(render(`runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n      sha512: {amd64: {x: "${'1a'.repeat(64)}"}}\n`), ':6:15: error E-RULE-UNSUPPORTED: sha512: is for a handler crinit downloads file by file (runsc), and Kata Containers comes as one release archive, pinned by sha256 here');
+    expectRefused(render('runtime:\n  handlers:\n    crun:\n      version: "1.14"\n'), ':5:16: error E-RULE-UNSUPPORTED: version: is for a handler crinit downloads (runsc, kata), and crun comes from the package crun here');
+    expectRefused(render(`runtime:\n  handlers:\n    kata:\n      version: "4.1.0"\n      sha256: {amd64: "${KATA_SUM}"}\nfiles:\n  - path: /opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml\n    content: "x"\n`), ':8:11: error E-RULE-CONFLICT: /opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml is generated by crinit (the tree the install-kata step installs)');
     // Not on the Ignition distros.
-    const fcos = runCli(['render', 'fcos/containerd', '--set', KATA]);
-    expect(fcos.status).toBe(1);
-    expect(fcos.stderr).toContain('crinit does not install Kata Containers on fcos: Ignition writes files but does not unpack archives');
+    expectRefused(runCli(['render', 'fcos/containerd', '--set', KATA]), 'crinit does not install Kata Containers on fcos: Ignition writes files but does not unpack archives');
   });
 
   it('crinit manifest lists the archive with its sha256, and runtimeclasses the handler', () => {
@@ -490,17 +479,11 @@ describe('the NVIDIA container toolkit on containerd', () => {
   });
 
   it('refuses cdi where it cannot be, and the toolkit where crinit does not install it, each at the handler with the reason', () => {
-    const crun = runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"crun": {"cdi": true}}']);
-    expect(crun.status).toBe(1);
-    expect(crun.stderr).toContain('cdi: applies to the NVIDIA container toolkit, not to crun');
-    const old = runCli(['render', 'debian-12/containerd', '--set', 'runtime.source=distro', '--set', 'runtime.handlers={"nvidia": {"cdi": true}}']);
-    expect(old.status).toBe(1);
-    expect(old.stderr).toContain('containerd cannot hand devices to containers through CDI here: containerd 1.6 has no CDI (enable_cdi came in 1.7)');
+    expectRefused(runCli(['render', 'ubuntu-24.04/containerd', '--set', 'runtime.handlers={"crun": {"cdi": true}}']), 'cdi: applies to the NVIDIA container toolkit, not to crun');
+    expectRefused(runCli(['render', 'debian-12/containerd', '--set', 'runtime.source=distro', '--set', 'runtime.handlers={"nvidia": {"cdi": true}}']), 'containerd cannot hand devices to containers through CDI here: containerd 1.6 has no CDI (enable_cdi came in 1.7)');
     // Without cdi, containerd 1.6 takes the nvidia runtime.
     expect(runCli(['render', 'debian-12/containerd', '--set', 'runtime.source=distro', '--set', 'runtime.handlers={"nvidia": {}}']).status).toBe(0);
-    const trixie = runCli(['render', 'debian-13/containerd', '--set', 'runtime.handlers={"nvidia": {}}']);
-    expect(trixie.status).toBe(1);
-    expect(trixie.stderr).toContain("crinit does not install the NVIDIA container toolkit on debian-13: whether Debian 13's apt (sqv) accepts");
+    expectRefused(runCli(['render', 'debian-13/containerd', '--set', 'runtime.handlers={"nvidia": {}}']), "crinit does not install the NVIDIA container toolkit on debian-13: whether Debian 13's apt (sqv) accepts");
     const arm = parseYaml(compile({ profile: 'ubuntu-24.04/containerd', set: ['arch=arm64', 'runtime.handlers={"nvidia": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
     expect(fileContent(arm, '/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-nvidia-container-toolkit.list')).toContain('https://nvidia.github.io/libnvidia-container/stable/deb/arm64 /');
   });
@@ -544,11 +527,7 @@ describe('crun on CRI-O', () => {
     const rows = MATRIX.filter((r) => r.runtime === 'cri-o' && r.handlers.includes('kata'));
     expect(rows.map((r) => r.profile).sort()).toEqual(['debian-12/cri-o', 'rhel-9/cri-o', 'ubuntu-22.04/cri-o', 'ubuntu-24.04/cri-o']);
     for (const row of rows) {
-      const r = compile({ profile: row.profile, set: [KATA_AND_CRUN] });
-      expect(r.output, `${row.profile}: ${r.diagnostics.map((d) => d.message).join('; ')}`).toBeDefined();
-      const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
-      expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const d = checkedUserData(row.profile, [KATA_AND_CRUN]);
       const dropin = parseToml(fileContent(d, '/etc/crio/crio.conf.d/90-crinit.conf')) as { crio: { runtime: Record<string, any> } }; // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(dropin.crio.runtime.runtimes.kata, row.profile).toEqual({ runtime_path: '/opt/kata/runtime-rs/bin/containerd-shim-kata-v2', runtime_type: 'vm', runtime_root: '/run/vc', privileged_without_host_devices: true });
       expect(dropin.crio.runtime.runtimes.crun.runtime_type, row.profile).toBe('oci');
