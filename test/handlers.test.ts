@@ -128,7 +128,8 @@ describe('runtime.handlers on containerd', () => {
     expect(at('amazonlinux-2023/containerd', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not install crun on amazonlinux-2023' });
     expect(at('fcos/containerd', '    crun: {}\n')[0]).toMatchObject({ message: 'crinit does not install crun on fcos' });
     expect(at('ubuntu-24.04/docker', '    crun: {}\n')[0]).toMatchObject({ code: 'E-RULE-UNSUPPORTED', line: 4, col: 5, message: expect.stringContaining('creates the pod\'s containers without it') });
-    expect(at('ubuntu-24.04/cri-o', '    gvisor: {kind: runsc}\n')[0]).toMatchObject({ line: 4, col: 20, message: "crinit does not configure gVisor's runsc for CRI-O yet" });
+    expect(at('ubuntu-24.04/cri-o', '    gvisor: {kind: runsc}\n')[0]).toMatchObject({ line: 4, col: 20, message: "crinit does not configure gVisor's runsc for CRI-O: gVisor calls its CRI-O recipe best-effort, for CRI-O 1.37 and later, with SELinux labelling off for every container" });
+    expect(at('ubuntu-24.04/cri-o', '    nvidia: {}\n')[0]).toMatchObject({ line: 4, col: 13, message: expect.stringContaining('crinit does not configure the NVIDIA container toolkit for CRI-O: nvidia-container-runtime runs the first of runc and crun it finds on PATH') });
     expect(at('fcos/cri-o', '    crun: {}\n')[0]).toMatchObject({ line: 4, col: 11, message: 'crinit does not install crun on fcos' });
     expect(at('debian-12/containerd', '    runc: {}\n')[0]).toMatchObject({ code: 'E-RULE-CONFLICT', line: 4, col: 11 });
     expect(at('debian-12/containerd', '    mine: {}\n')[0]).toMatchObject({ code: 'E-RULE-INCOMPLETE', message: 'the handler mine names no kind' });

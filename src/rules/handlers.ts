@@ -120,7 +120,9 @@ export const handlers: Rule = {
       ctx.handlerRefusals[k] = module?.handlersRefused
         ? `${product} takes no extra runtime handlers: ${module.handlersRefused}`
         : !module?.handlerKinds?.includes(k)
-          ? `crinit does not configure ${HANDLER_KINDS[k]} for ${product} yet`
+          ? module?.handlerReasons?.[k]
+            ? `crinit does not configure ${HANDLER_KINDS[k]} for ${product}: ${module.handlerReasons[k]}`
+            : `crinit does not configure ${HANDLER_KINDS[k]} for ${product} yet`
           : installed[k]?.unsupported
             ? `crinit does not install ${HANDLER_KINDS[k]} on ${ctx.distro.id}: ${installed[k]!.unsupported}`
             : `crinit does not install ${HANDLER_KINDS[k]} on ${ctx.distro.id}`;

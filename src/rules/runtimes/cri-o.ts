@@ -15,6 +15,12 @@ export const crio: RuntimeRules = {
   // crun, from what the cri-o package bundles (or the distro's crun), and Kata: a
   // [crio.runtime.runtimes] table each in crinit's drop-in.
   handlerKinds: ['crun', 'kata'],
+  handlerReasons: {
+    // google/gvisor g3doc/user_guide/containerd/crio.md (docs/sources.md).
+    runsc: "gVisor calls its CRI-O recipe best-effort, for CRI-O 1.37 and later, with SELinux labelling off for every container",
+    // NVIDIA/nvidia-container-toolkit internal/oci/runtime_low_level.go, api/config/v1/config.go.
+    nvidia: "nvidia-container-runtime runs the first of runc and crun it finds on PATH, and CRI-O's packages keep theirs in /usr/libexec/crio; crinit does not rewrite the toolkit's configuration to name it",
+  },
   followsKubernetesMinor: true,
   sysext: { name: 'crio', sumsKey: 'crio.sysext.sha256', sums: (ctx) => ctx.data.crio?.sysext?.sha256 },
   checkVersion(version, ctx) {

@@ -32,6 +32,8 @@ export interface RuntimeRules {
   readonly handlersRefused?: string;
   /** The handler kinds its plan contributor configures. */
   readonly handlerKinds?: readonly HandlerKind[];
+  /** Why it does not take a kind it leaves out of handlerKinds, where there is more to say than "not yet". */
+  readonly handlerReasons?: Readonly<Partial<Record<HandlerKind, string>>>;
   /** Why this runtime release cannot take CDI devices (containerd 1.6), or undefined when it can. */
   readonly cdiRefused?: (ctx: RuleContext) => string | undefined;
   /**
