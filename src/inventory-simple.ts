@@ -40,7 +40,9 @@ const resolved = new Map<string, unknown>();
 function resolveByYaml(src: string, style: 'PLAIN' | 'QUOTE_DOUBLE'): unknown {
   if (resolved.has(src)) return resolved.get(src);
   const doc = parseDocument(src);
-  if (doc.errors.length > 0 || !isScalar(doc.contents) || doc.contents.type !== style || resolved.size > 10_000) giveUp();
+  if (doc.errors.length > 0 || !isScalar(doc.contents) || doc.contents.type !== style) giveUp();
+  // Kept small: an inventory of many distinct numbers starts it afresh now and then.
+  if (resolved.size >= 10_000) resolved.clear();
   resolved.set(src, doc.contents.value);
   return doc.contents.value;
 }

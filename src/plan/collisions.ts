@@ -2,7 +2,8 @@
  * @fileoverview One rule for every path a plan puts on the node: it has one owner. Files,
  * drop-ins, links, downloads, directories, and the files first-boot steps install (a fetched key,
  * a downloaded binary, a whole unpacked tree and all under it) are keyed by path; two with one
- * path are a located diagnostic, never a silent overwrite. The user's entry is where it is reported, naming what crinit puts there.
+ * path are a located diagnostic, never a silent overwrite. The user's entry is where it is
+ * reported, naming what crinit puts there.
  */
 import { CODES, type Diagnostic, type Origin } from '../diagnostics.js';
 import type { Locator } from '../profile/normalize.js';
