@@ -88,3 +88,13 @@ export interface Backend {
   /** Every text the node reads from a document: each file's contents, then the document itself. */
   texts(output: string, document: DocumentName): { where: string; text: string }[];
 }
+
+/**
+ * A shell check of the machine's architecture against the profile's ($ARG, amd64 or arm64): the
+ * downloads of a plan are the profile's architecture's, so a machine of another stops there.
+ */
+export const archCheck = (arg: string): string =>
+  [
+    'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
+    `if [ "$have" != "${arg}" ]; then echo "crinit: this machine is $have, but the profile says arch: ${arg}" >&2; exit 1; fi`,
+  ].join('; ');

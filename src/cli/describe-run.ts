@@ -80,7 +80,10 @@ export function runList(opts: { json?: boolean; wide?: boolean }): void {
     // What a source needs the profile to give is a numbered note under the table, so that the
     // table keeps within LIST_WIDTH.
     const needs: string[] = [];
-    const note = (text: string): string => `[${(needs.includes(text) ? needs : (needs.push(text), needs)).indexOf(text) + 1}]`;
+    const note = (text: string): string => {
+      if (!needs.includes(text)) needs.push(text);
+      return `[${needs.indexOf(text) + 1}]`;
+    };
     for (const r of rows) {
       const src = r.sources.find((x) => x.source === r.defaultSource);
       const ok = r.supported && src?.supported;

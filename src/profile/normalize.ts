@@ -52,6 +52,17 @@ export class Locator {
 /** kubeadm's default service subnet (ClusterConfiguration.networking.serviceSubnet). */
 export const DEFAULT_SERVICE_SUBNET = '10.96.0.0/12';
 
+/**
+ * versionAtLeast compares dotted numeric versions part by part, a missing part as 0: whether
+ * `have` ("22.4", "4.1.0") is `need` or later.
+ */
+export function versionAtLeast(have: string, need: string): boolean {
+  const h = have.split('.').map(Number);
+  const n = need.split('.').map(Number);
+  for (let i = 0; i < Math.max(h.length, n.length); i++) if ((h[i] ?? 0) !== (n[i] ?? 0)) return (h[i] ?? 0) > (n[i] ?? 0);
+  return true;
+}
+
 /** parseVersion reads runtime.version; undefined when it names no containerd major. */
 export function parseVersion(raw: string): VersionSpec | undefined {
   const plain = /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?$/.exec(raw);

@@ -4,6 +4,7 @@
  * cannot do is refused at the handler's line, with the reason; nothing is dropped.
  */
 import { CODES } from '../diagnostics.js';
+import { versionAtLeast } from '../profile/normalize.js';
 import { joinPointer } from '../profile/source.js';
 import type { HandlerKind, HandlerPackage, RuntimeHandler } from '../profile/types.js';
 import type { Rule, RuleContext } from './context.js';
@@ -35,6 +36,11 @@ const HANDLER_NEEDS: Readonly<Partial<Record<HandlerKind, { path: string; what: 
 /** The kinds that take cdi: true. */
 const CDI_KINDS: readonly HandlerKind[] = ['nvidia'];
 
+/** A release URL from its template: {version}, {arch} (the project's name for it) and {file}. */
+function releaseUrl(template: string, version: string, arch: string, file = ''): string {
+  return template.replaceAll('{version}', version).replaceAll('{arch}', arch).replaceAll('{file}', file);
+}
+
 /**
  * The release files of a kind its project publishes as files (gVisor's runsc): the profile names
  * the release (version) and each file's sha512 for the machine's architecture, or the handler is
@@ -58,17 +64,10 @@ function releaseFiles(ctx: RuleContext, name: string, kind: HandlerKind, pk: Han
   const arch = dl.arch?.[ctx.arch] ?? ctx.arch;
   const dir = pk.binary!.slice(0, pk.binary!.lastIndexOf('/'));
   return dl.files.map((file) => ({
-    url: dl.url.replaceAll('{version}', w.version!).replaceAll('{arch}', arch).replaceAll('{file}', file),
+    url: releaseUrl(dl.url, w.version!, arch, file),
     sha512: sums[file]!,
     dest: `${dir}/${file}`,
   }));
-}
-
-/** Whether release a (x.y.z) is b or later. */
-function atLeast(a: string, b: string): boolean {
-  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
-  for (let i = 0; i < 3; i++) if (x![i] !== y![i]) return x![i]! > y![i]!;
-  return true;
 }
 
 /**
@@ -81,8 +80,8 @@ function releaseArchive(ctx: RuleContext, name: string, kind: HandlerKind, pk: H
   const ptr = joinPointer(['runtime', 'handlers', name]);
   const w = ctx.data.runtime!.handlers![name]!;
   const ar = pk.archive!;
-  const url = (version: string) => ar.url.replaceAll('{version}', version).replaceAll('{arch}', ar.arch?.[ctx.arch] ?? ctx.arch);
-  if (w.version === undefined || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(w.version) || !atLeast(w.version, ar.minVersion)) {
+  const url = (version: string) => releaseUrl(ar.url, version, ar.arch?.[ctx.arch] ?? ctx.arch);
+  if (w.version === undefined || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(w.version) || !versionAtLeast(w.version, ar.minVersion)) {
     ctx.err(
       w.version === undefined ? ptr : joinPointer(['runtime', 'handlers', name, 'version']),
       `${HANDLER_KINDS[kind]} is unpacked from its project's release archive, and ${w.version === undefined ? 'the handler names no release (version)' : `${JSON.stringify(w.version)} is not a release ${ar.minVersion} or later`}`,

@@ -16,6 +16,7 @@ import type { Contributor } from '../shared.js';
 import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
+import { versionAtLeast } from '../../profile/normalize.js';
 import { octalMode, STEP_NAME } from '../../paths.js';
 import { lowerStep, stagedPath, wrap } from './lower.js';
 
@@ -28,12 +29,6 @@ export const CLOUD_INIT_FEATURES: Readonly<Record<string, { readonly since: stri
 
 /** The oldest cloud-init among the supported distros; crinit's output stays within it. */
 export const CLOUD_INIT_BASELINE = '22.1';
-
-function versionAtLeast(have: string, need: string): boolean {
-  const [ha = 0, hb = 0] = have.split('.').map(Number);
-  const [na = 0, nb = 0] = need.split('.').map(Number);
-  return ha > na || (ha === na && hb >= nb);
-}
 
 interface WriteFile {
   path: string;

@@ -13,7 +13,7 @@
 import { FETCH_KEY_NAME, octalMode, STATE_DIR } from '../../paths.js';
 import { packageManager, type PackageCommands } from '../../os/package-managers.js';
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
-import { disableSwapLine, type Line } from '../shared.js';
+import { archCheck, disableSwapLine, type Line } from '../shared.js';
 
 export const STAGING_DIR = `${STATE_DIR}/staged`;
 
@@ -29,8 +29,7 @@ export const STAGING_DIR = `${STATE_DIR}/staged`;
 const INSTALL_BINARY = [
   'set -eu',
   'url=$1; sum=$2; arch=$3; dest=$4',
-  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
-  'if [ "$have" != "$arch" ]; then echo "crinit: this machine is $have, but the profile says arch: $arch" >&2; exit 1; fi',
+  archCheck('$arch'),
   'tmp=$(mktemp -d)',
   'trap \'rm -rf "$tmp"\' EXIT',
   'curl -fsSL --retry 5 --retry-delay 5 -o "$tmp/file" "$url"',
@@ -48,8 +47,7 @@ const INSTALL_BINARY = [
 const INSTALL_TREE = [
   'set -eu',
   'url=$1; sum=$2; arch=$3; root=$4; dest=$5',
-  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
-  'if [ "$have" != "$arch" ]; then echo "crinit: this machine is $have, but the profile says arch: $arch" >&2; exit 1; fi',
+  archCheck('$arch'),
   'parent=$(dirname "$dest"); rel=${root#/}',
   'mkdir -p "$parent"',
   'tmp=$(mktemp -d "$parent/.crinit-tree.XXXXXX")',
@@ -69,8 +67,7 @@ const INSTALL_TREE = [
 const INSTALL_ARCHIVE = [
   'set -eu',
   'url=$1; sum=$2; arch=$3; member=$4; dest=$5',
-  'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
-  'if [ "$have" != "$arch" ]; then echo "crinit: this machine is $have, but the profile says arch: $arch" >&2; exit 1; fi',
+  archCheck('$arch'),
   'tmp=$(mktemp -d)',
   'trap \'rm -rf "$tmp"\' EXIT',
   'curl -fsSL --retry 5 --retry-delay 5 -o "$tmp/archive.tgz" "$url"',

@@ -17,7 +17,7 @@
 import { packageManager } from '../../os/package-managers.js';
 import type { PackageManager } from '../../profile/types.js';
 import type { PlanStep, RenderedPlan } from '../../plan/types.js';
-import { disableSwapLine, type Line } from '../shared.js';
+import { archCheck, disableSwapLine, type Line } from '../shared.js';
 import { RESUME_MARKER } from '../../paths.js';
 import { archiveDownloadPath, unpackUnitName } from '../../os/first-boot.js';
 import { renderTemplate } from '../../render/handlebars.js';
@@ -30,13 +30,6 @@ export type Lowered =
   | { readonly kind: 'binary'; readonly path: string; readonly url: string; readonly sha512: string; readonly line: Line }
   | { readonly kind: 'firstboot'; readonly lines: readonly Line[] }
   | { readonly kind: 'refused'; readonly reason: string };
-
-/** The machine's architecture against the profile's ($ARG): the downloads are the profile's. */
-const archCheck = (arg: string): string =>
-  [
-    'case $(uname -m) in x86_64) have=amd64 ;; aarch64 | arm64) have=arm64 ;; *) have=$(uname -m) ;; esac',
-    `if [ "$have" != "${arg}" ]; then echo "crinit: this machine is $have, but the profile says arch: ${arg}" >&2; exit 1; fi`,
-  ].join('; ');
 
 /** The unpack unit's first command: the machine's arch, then the archive's sum, again. */
 const UNPACK_CHECK = [archCheck('$3'), 'echo "$1  $2" | sha256sum -c --quiet -'].join('; ');
