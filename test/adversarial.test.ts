@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
+import { readAsPyYaml } from '../dist/backends/cloud-init/pyyaml.js';
 import { fileContent, parseModules, parseSysctl, readCloudConfig, type CloudConfig } from './cloud-config.js';
 import { needPyYaml, pyYamlLoad } from './pyyaml.js';
 import { nasty, spliced } from './fuzz.js';
@@ -134,10 +135,14 @@ describe('adversarial values round-trip or are refused', () => {
     traps.forEach((t, i) => expect(fileContent(d, `/etc/trap-${i}`)).toBe(t));
   });
 
-  it('every accepted output reads the same in PyYAML, the parser cloud-init uses', (ctx) => {
+  it('every accepted output reads the same in PyYAML, the parser cloud-init uses, in yaml and in the verify step\'s reader', (ctx) => {
     needPyYaml(ctx);
     expect(accepted.length).toBeGreaterThan(50);
     const back = pyYamlLoad(accepted);
-    accepted.forEach((t, i) => expect(back[i], t).toEqual(parseYaml(t, { version: '1.1' })));
+    accepted.forEach((t, i) => {
+      expect(back[i], t).toEqual(parseYaml(t, { version: '1.1' }));
+      // The verify step's reader (js-yaml with PyYAML's types) reads it as PyYAML does.
+      expect(readAsPyYaml(t), t).toEqual(back[i]);
+    });
   });
 });

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DISTROS, ROOT } from './helpers.js';
 import { needPyYaml, pyYamlLoad } from './pyyaml.js';
+import { readAsPyYaml } from '../dist/backends/cloud-init/pyyaml.js';
 import { doc, fileContent, inlineKeySource, parseModules, parseSysctl, render, yumRepo } from './cloud-config.js';
 
 type Toml = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -151,10 +152,13 @@ describe('variants parse back', () => {
     expect(rpm.runcmd.find((l) => l[1] === 'fetch-key-docker')!.slice(-3)).toEqual(['https://download.docker.com/linux/rhel/gpg', '060A61C51B558A7F742B77AAC52FEB6B621E9F35', '/etc/pki/rpm-gpg/crinit-docker.asc']);
   });
 
-  it('PyYAML, the parser cloud-init uses, reads every output exactly as yaml does', (ctx) => {
+  it("PyYAML, the parser cloud-init uses, reads every output exactly as yaml and the verify step's reader do", (ctx) => {
     needPyYaml(ctx);
     const texts = DISTROS.map((d) => render(`${d}/containerd`).text);
     const back = pyYamlLoad(texts);
-    texts.forEach((t, i) => expect(back[i]).toEqual(parseYaml(t, { version: '1.1' })));
+    texts.forEach((t, i) => {
+      expect(back[i]).toEqual(parseYaml(t, { version: '1.1' }));
+      expect(readAsPyYaml(t)).toEqual(back[i]);
+    });
   });
 });
