@@ -15,7 +15,10 @@ export interface WriteFile {
 }
 export interface CloudConfig {
   write_files: WriteFile[];
+  /** Each runcmd entry's argv, as /bin/sh splits the line cloud-init writes for it. */
   runcmd: string[][];
+  /** The runcmd entries as the document holds them. */
+  runcmdLines: (string | string[])[];
   apt?: { preserve_sources_list: boolean; sources?: Record<string, { source: string; key: string }> };
   yum_repos?: Record<string, Record<string, unknown>>;
 }
@@ -25,9 +28,34 @@ export interface CloudConfig {
  * where an entry leaves them out: owner root:root and permissions 0644 (cc_write_files).
  */
 export function readCloudConfig(text: string): CloudConfig {
-  const doc = parseYaml(text, { version: '1.1' }) as CloudConfig;
+  const doc = parseYaml(text, { version: '1.1' }) as CloudConfig & { runcmd?: (string | string[])[] };
   doc.write_files = (doc.write_files ?? []).map((f: Partial<WriteFile>) => ({ ...f, owner: f.owner ?? 'root:root', permissions: f.permissions ?? '0644' }) as WriteFile);
-  return doc;
+  const lines = (doc.runcmd ?? []) as (string | string[])[];
+  return { ...doc, runcmdLines: lines, runcmd: runcmdArgv(lines) };
+}
+
+/**
+ * runcmdArgv returns the argv each runcmd entry runs with: cloud-init writes a string entry as it
+ * is into its runcmd script, and a list word by word in single quotes (util.shellify). Here each
+ * script line is run by /bin/sh with a function in front that prints its arguments.
+ */
+export function runcmdArgv(lines: readonly (string | readonly string[])[]): string[][] {
+  if (lines.length === 0) return [];
+  const script = [
+    "p() { for a in \"$@\"; do printf '%s\\0' \"$a\"; done; printf '\\1\\0'; }",
+    ...lines.map((l) => `p ${typeof l === 'string' ? l : l.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ')}`),
+  ].join('\n');
+  // The script on standard input: a fleet of lines is more than one argument may hold.
+  const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', maxBuffer: 1 << 26 });
+  expect(r.status, `${r.stderr}${r.error ?? ''}`).toBe(0);
+  const out: string[][] = [[]];
+  for (const w of r.stdout.split('\0').slice(0, -1)) {
+    if (w === '\x01') out.push([]);
+    else out.at(-1)!.push(w);
+  }
+  out.pop();
+  expect(out).toHaveLength(lines.length);
+  return out;
 }
 
 /**

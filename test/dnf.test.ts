@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { readCloudConfig } from './cloud-config.js';
 import { compile } from '../dist/index.js';
 import { needTool, tempDir } from './helpers.js';
 
@@ -48,7 +48,7 @@ describe('dnf re-runs (real dnf, versionlock, installroot)', () => {
 
     // The steps' commands, from crinit's own rhel-9 output, with the demo package in place of
     // containerd.io (their "$@" and pins are the packages).
-    const doc = parse(compile({ profile: 'rhel-9/containerd' }).output!, { version: '1.1' }) as { runcmd: string[][] };
+    const doc = readCloudConfig(compile({ profile: 'rhel-9/containerd' }).output!);
     const step = (id: string) => {
       const line = doc.runcmd.find((l) => l[1] === id)!;
       return line.slice(line.indexOf('--') + 1);

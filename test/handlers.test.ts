@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
 import { compile } from '../dist/index.js';
-import { doc, fileContent, stepArgv, type CloudConfig } from './cloud-config.js';
+import { doc, fileContent, readCloudConfig, stepArgv, type CloudConfig } from './cloud-config.js';
 import { applyIgnition, IGNITION_BIN, serveStatic } from './ignition-config.js';
 import { MATRIX, needTool, runCli, tempDir, writeTemp } from './helpers.js';
 
@@ -27,7 +27,7 @@ function checkedUserData(profile: string, set: readonly string[]): CloudConfig {
   expect(r.output, `${profile}: ${r.diagnostics.map((x) => x.message).join('; ')}`).toBeDefined();
   const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
   expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-  return parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+  return readCloudConfig(r.output!);
 }
 
 /** A command refused with exit code 1, saying this. */
@@ -71,7 +71,7 @@ describe('runtime.handlers on containerd', () => {
       expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
       const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
       expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const d = readCloudConfig(r.output!);
       expect(stepArgv(d, 'install-packages')).toContain('crun');
       expect(stepArgv(d, 'hold-packages')).not.toContain('crun');
       // The check runs after containerd restarted, for each handler with its binary.
@@ -105,7 +105,7 @@ describe('runtime.handlers on containerd', () => {
     );
     // Each handler: is a table of the containerd config crinit writes for the same profile.
     const out = compile({ profile: { path: file, text: 'extends: ubuntu-24.04/containerd\nruntime:\n  handlers:\n    crun: {}\n    fast: {kind: crun}\n' } });
-    const dropin = fileContent(parseYaml(out.output!, { version: '1.1' }) as CloudConfig, '/var/lib/crinit/staged/etc/containerd/conf.d/10-crinit-handlers.toml');
+    const dropin = fileContent(readCloudConfig(out.output!), '/var/lib/crinit/staged/etc/containerd/conf.d/10-crinit-handlers.toml');
     for (const c of docs) expect(dropin).toContain(`containerd.runtimes.${c.handler as string}]`);
     // Without Kubernetes packages crinit sets no label, so the RuntimeClass selects none.
     const bare = runCli(['runtimeclasses', '--set', CRUN, 'debian-12/containerd']);
@@ -408,7 +408,7 @@ describe('the NVIDIA container toolkit on containerd', () => {
       expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
       const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
       expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const d = readCloudConfig(r.output!);
       const ids = d.runcmd.map((l) => l[1]);
       // The key: fetched from NVIDIA and installed only with its pinned fingerprint.
       const fetch = stepArgv(d, 'fetch-key-nvidia-container-toolkit');
@@ -440,7 +440,7 @@ describe('the NVIDIA container toolkit on containerd', () => {
 
   it('the driver check fails by name without the driver, and passes with it (run for real)', () => {
     const r = compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"gpu": {"kind": "nvidia"}}'] });
-    const script = stepArgv(parseYaml(r.output!, { version: '1.1' }) as CloudConfig, 'check-gpu-needs');
+    const script = stepArgv(readCloudConfig(r.output!), 'check-gpu-needs');
     const [, , body, $0, path, what, name] = script;
     const missing = spawnSync('sh', ['-c', body!, $0!, join(tempDir(), 'proc-driver-nvidia-version'), what!, name!], { encoding: 'utf8' });
     expect(missing.status).toBe(1);
@@ -453,14 +453,14 @@ describe('the NVIDIA container toolkit on containerd', () => {
 
   it('cdi: true turns CDI on and generates the spec on first boot, a file of the plan that no user file may take', () => {
     const r = compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"nvidia": {"cdi": true}}'] });
-    const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+    const d = readCloudConfig(r.output!);
     const ids = d.runcmd.map((l) => l[1]);
     expect(stepArgv(d, 'generate-nvidia-cdi-spec').slice(-4)).toEqual(['nvidia-ctk', 'cdi', 'generate', '--output=/etc/cdi/nvidia.yaml']);
     expect(ids.indexOf('install-packages')).toBeLessThan(ids.indexOf('generate-nvidia-cdi-spec'));
     expect(ids.indexOf('generate-nvidia-cdi-spec')).toBeLessThan(ids.indexOf('restart-containerd'));
     expect(fileContent(d, '/var/lib/crinit/staged/etc/containerd/config.toml')).toMatch(/^\[plugins\.'io\.containerd\.cri\.v1\.runtime'\]\n {2}enable_cdi = true\n {2}cdi_spec_dirs = \['\/etc\/cdi', '\/var\/run\/cdi'\]$/m);
     // Without cdi, no spec and no step.
-    const plain = parseYaml(compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"nvidia": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
+    const plain = readCloudConfig(compile({ profile: 'ubuntu-24.04/containerd', set: ['runtime.handlers={"nvidia": {}}'] }).output!);
     expect(plain.runcmd.map((l) => l[1])).not.toContain('generate-nvidia-cdi-spec');
     // The spec's path is the plan's: a user file there is refused at its line.
     const dir = tempDir();
@@ -486,7 +486,7 @@ describe('the NVIDIA container toolkit on containerd', () => {
     // Without cdi, containerd 1.6 takes the nvidia runtime.
     expect(runCli(['render', 'debian-12/containerd', '--set', 'runtime.source=distro', '--set', 'runtime.handlers={"nvidia": {}}']).status).toBe(0);
     expectRefused(runCli(['render', 'debian-13/containerd', '--set', 'runtime.handlers={"nvidia": {}}']), "crinit does not install the NVIDIA container toolkit on debian-13: whether Debian 13's apt (sqv) accepts");
-    const arm = parseYaml(compile({ profile: 'ubuntu-24.04/containerd', set: ['arch=arm64', 'runtime.handlers={"nvidia": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
+    const arm = readCloudConfig(compile({ profile: 'ubuntu-24.04/containerd', set: ['arch=arm64', 'runtime.handlers={"nvidia": {}}'] }).output!);
     expect(fileContent(arm, '/var/lib/crinit/staged/etc/apt/sources.list.d/crinit-nvidia-container-toolkit.list')).toContain('https://nvidia.github.io/libnvidia-container/stable/deb/arm64 /');
   });
 });
@@ -504,7 +504,7 @@ describe('crun on CRI-O', () => {
       expect(r.output, r.diagnostics.map((d) => d.message).join('; ')).toBeDefined();
       const schema = spawnSync('cloud-init', ['schema', '-c', writeTemp(tempDir(), 'user-data', r.output!)], { encoding: 'utf8' });
       expect(schema.status, schema.stdout + schema.stderr).toBe(0);
-      const d = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+      const d = readCloudConfig(r.output!);
       const dropin = parseToml(fileContent(d, '/etc/crio/crio.conf.d/90-crinit.conf')) as { crio: { runtime: Record<string, any> } }; // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(dropin.crio.runtime.default_runtime).toBe('fast');
       for (const name of ['crun', 'fast']) {
@@ -519,7 +519,7 @@ describe('crun on CRI-O', () => {
       const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${check[2]}\n`, encoding: 'utf8' });
       expect(sc.status, sc.stdout).toBe(0);
       // Without a default handler, the package's own default_runtime stays.
-      const plain = parseYaml(compile({ profile, set: ['runtime.handlers={"crun": {}}'] }).output!, { version: '1.1' }) as CloudConfig;
+      const plain = readCloudConfig(compile({ profile, set: ['runtime.handlers={"crun": {}}'] }).output!);
       expect(fileContent(plain, '/etc/crio/crio.conf.d/90-crinit.conf')).not.toContain('default_runtime');
     });
   }
@@ -544,7 +544,7 @@ describe('crun on CRI-O', () => {
 
   it('the check finds a handler in crio config, commented out or not, and fails by name without it (run for real against a stand-in crio)', () => {
     const r = compile({ profile: 'ubuntu-24.04/cri-o', set: ['runtime.handlers={"crun": {}}'] });
-    const [, , body, $0] = stepArgv(parseYaml(r.output!, { version: '1.1' }) as CloudConfig, 'check-runtime-handlers');
+    const [, , body, $0] = stepArgv(readCloudConfig(r.output!), 'check-runtime-handlers');
     const dir = tempDir();
     const bin = writeTemp(dir, 'crun', '#!/bin/sh\n');
     spawnSync('chmod', ['0755', bin]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
-import { doc, fetchedKeySource, fileContent, yumRepo, type CloudConfig } from './cloud-config.js';
+import { doc, fetchedKeySource, fileContent, readCloudConfig, yumRepo, type CloudConfig } from './cloud-config.js';
 import { DISTROS, needTool, supportsKubernetes, runCli, tempDir, writeTemp } from './helpers.js';
 import { applyIgnition, decodeDataUrl, IGNITION_BIN, withStandInDownload } from './ignition-config.js';
 
@@ -227,7 +227,7 @@ describe('kubernetes: packages, holds, swap and kubelet wiring', () => {
         const file = writeTemp(dir, `${d}-${rt}.yaml`, r.output!);
         const s = spawnSync('cloud-init', ['schema', '-c', file], { encoding: 'utf8' });
         expect(s.status, `${d}/${rt}: ${s.stdout}${s.stderr}`).toBe(0);
-        const c = parseYaml(r.output!, { version: '1.1' }) as CloudConfig;
+        const c = readCloudConfig(r.output!);
         const swap = step(c, 'disable-swap');
         const sc = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: `#!/bin/sh\n${swap[2]}\n`, encoding: 'utf8' });
         expect(sc.status, sc.stdout).toBe(0);

@@ -8,13 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { compile } from '../dist/index.js';
 import { tempDir } from './helpers.js';
+import { readCloudConfig } from './cloud-config.js';
 
 function stepRunner(): string {
   const out = compile({ profile: 'debian-12/containerd' }).output!;
-  const doc = parse(out, { version: '1.1' }) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+  const doc = readCloudConfig(out);
   // cloud-init's runcmd opens every run with --begin, before any step.
   expect(doc.runcmd[0]).toEqual(['/usr/local/sbin/crinit-step', '--begin', 'debian-12/containerd']);
   return doc.write_files.find((f) => f.path === '/usr/local/sbin/crinit-step')!.content;

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../dist/index.js';
 import { exitCodeFor } from '../dist/cli/io.js';
 import { renderInventory } from '../dist/fleet.js';
-import { fileContent, parseSysctl, type CloudConfig } from './cloud-config.js';
+import { fileContent, parseSysctl, runcmdArgv, type CloudConfig } from './cloud-config.js';
 import { nasty, spliced } from './fuzz.js';
 import { CLI, ROOT, runCli, tempDir, writeTemp } from './helpers.js';
 
@@ -181,7 +181,8 @@ interface Field {
   readonly profile: (v: string) => Record<string, unknown>;
   /** The pointer a refusal must name in its message (as the user wrote it). */
   readonly named: RegExp;
-  readonly readBack: (doc: CloudConfig, v: string) => boolean;
+  /** Whether the value arrived as given; a runcmd line is returned to be split by /bin/sh at the end, all in one go. */
+  readonly readBack: (doc: CloudConfig, v: string) => boolean | { readonly line: string | string[]; readonly argv: string[] };
 }
 
 const FIELDS: Field[] = [
@@ -205,8 +206,9 @@ const FIELDS: Field[] = [
     profile: (v) => ({ commands: [v] }),
     named: /commands\[0\]/,
     readBack: (d, v) => {
-      const c = d.runcmd.find((x) => x[1] === 'user-command-1');
-      return !!c && JSON.stringify(c.slice(c.indexOf('--') + 1)) === JSON.stringify(['sh', '-c', v]);
+      // The raw runcmd entries (readBack gets the document as parsed, before /bin/sh splits them).
+      const line = (d.runcmd as unknown as (string | string[])[]).find((x) => (typeof x === 'string' ? x.includes(' user-command-1 ') : x[1] === 'user-command-1'));
+      return line === undefined ? false : { line, argv: ['/usr/local/sbin/crinit-step', 'user-command-1', '--', 'sh', '-c', v] };
     },
   },
   {
@@ -234,6 +236,7 @@ describe('reliability: fuzzed values', () => {
     let refused = 0;
     let exact = 0;
     const failed: string[] = [];
+    const lines: { field: string; v: string; line: string | string[]; argv: string[] }[] = [];
     FIELDS.forEach((field, i) => {
       // Fixed seeds: the same values each run, so the figures are the same each run.
       for (const v of fc.sample(field.values, { numRuns: PER_FIELD, seed: 20261130 + i })) {
@@ -244,9 +247,18 @@ describe('reliability: fuzzed values', () => {
         else if (r.output === undefined) {
           if (errors.length > 0 && errors.some((e) => field.named.test(e.message) && e.file === 'fuzz.yaml' && e.position)) refused++;
           else failed.push(`${field.name} ${JSON.stringify(v)}: refused without naming the field at a position: ${errors.map((e) => e.message).join('; ')}`);
-        } else if (field.readBack(parseYaml(r.output, { version: '1.1' }) as CloudConfig, v)) exact++;
-        else failed.push(`${field.name} ${JSON.stringify(v)}: written, but not as given (a silent corruption)`);
+        } else {
+          const back = field.readBack(parseYaml(r.output, { version: '1.1' }) as CloudConfig, v);
+          if (typeof back === 'object') lines.push({ field: field.name, v, ...back });
+          else if (back) exact++;
+          else failed.push(`${field.name} ${JSON.stringify(v)}: written, but not as given (a silent corruption)`);
+        }
       }
+    });
+    runcmdArgv(lines.map((l) => l.line)).forEach((argv, i) => {
+      const l = lines[i]!;
+      if (JSON.stringify(argv) === JSON.stringify(l.argv)) exact++;
+      else failed.push(`${l.field} ${JSON.stringify(l.v)}: written, but /bin/sh reads the runcmd line otherwise (a silent corruption)`);
     });
     figures.push({ area: 'fuzzed values', tried, handled: refused + exact, failed: failed.length, note: `${FIELDS.length} fields (${FIELDS.map((f) => f.name).join(', ')}); ${refused} refused at the field, ${exact} written exactly; 0 silent corruptions and 0 internal errors required` });
     expect(tried).toBeGreaterThanOrEqual(20000);

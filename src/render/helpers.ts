@@ -34,6 +34,16 @@ export function shellWord(value: string): string {
 }
 
 /**
+ * shellArg writes one word for POSIX sh: as it is when it is made only of characters that sh
+ * gives no meaning to in an argument (letters, digits and `_@%+=:,./-`, the set of Python's
+ * shlex.quote), else as shellWord does. Bare, `=` would make an assignment of a command's first
+ * word: callers write the command's path first.
+ */
+export function shellArg(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : shellWord(value);
+}
+
+/**
  * systemdWord quotes one word of a unit file's command line (ExecStart=): double quotes with
  * \\ and \" escaped, `%` doubled (specifiers) and `$` doubled (environment expansion), so the
  * program receives the value exactly. Line breaks cannot be carried and are refused.

@@ -9,7 +9,7 @@
  * The document is built as an object and serialized with `yaml`; nothing is pasted as text.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { commentText } from '../../render/helpers.js';
+import { commentText, shellArg, shellWord } from '../../render/helpers.js';
 import { packageManager } from '../../os/package-managers.js';
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node, type Schema } from 'yaml';
 import { CRINIT_VERSION } from '../../assets.generated.js';
@@ -74,9 +74,20 @@ export interface CloudInitResult {
 export function contributors(document: Record<string, unknown>): Contributor[] {
   const out: Contributor[] = [];
   for (const f of (document.write_files as WriteFile[] | undefined) ?? []) out.push({ label: `write_files ${f.path}`, bytes: Buffer.byteLength(f.content) });
-  const runcmd = (document.runcmd as string[][] | undefined) ?? [];
-  out.push({ label: `runcmd (${runcmd.length} steps)`, bytes: runcmd.reduce((n, c) => n + Buffer.byteLength(c.join(' ')), 0) });
+  const runcmd = (document.runcmd as string[] | undefined) ?? [];
+  out.push({ label: `runcmd (${runcmd.length} steps)`, bytes: runcmd.reduce((n, c) => n + Buffer.byteLength(c), 0) });
   return out;
+}
+
+/** The per-node variables' sentinel words (src/profile/variables.ts). */
+const SENTINEL = /crinittfvar\d+x/;
+
+/**
+ * commandLine writes an argv as one sh command line. A word holding a per-node variable is
+ * always quoted, whatever value fills it later (a value may start with `~`).
+ */
+function commandLine(argv: readonly string[]): string {
+  return argv.map((w) => (SENTINEL.test(w) ? shellWord(w) : shellArg(w))).join(' ');
 }
 
 /** buildCloudConfig returns the cloud-config object for a plan, and any capability errors. */
@@ -109,10 +120,12 @@ export function buildCloudConfig(plan: RenderedPlan): { document: Record<string,
   }
 
   // Each execution of runcmd (once per instance: a new instance-id runs it again) is a new run.
-  const runcmd: string[][] = [[stepBin, '--begin', plan.name]];
-  for (const step of plan.steps) for (const line of lowerStep(step, plan)) runcmd.push(wrap(line, stepBin));
-  runcmd.push([stepBin, '--finish', plan.name]);
-  doc.runcmd = runcmd;
+  // Each entry is one command line, which cloud-init writes as it is into its runcmd script
+  // (util.shellify), each word quoted for sh where it must be.
+  const argvs: string[][] = [[stepBin, '--begin', plan.name]];
+  for (const step of plan.steps) for (const line of lowerStep(step, plan)) argvs.push(wrap(line, stepBin));
+  argvs.push([stepBin, '--finish', plan.name]);
+  doc.runcmd = argvs.map(commandLine);
 
   // Capability check: every feature used must exist in the distro's oldest cloud-init and in
   // the baseline that all supported distros share.
@@ -145,45 +158,41 @@ function isPlainSafe(value: string): boolean {
 
 /**
  * The style of one string: plain only where every reader takes it for the same string.
- * - Block scalars cannot stand inside a flow collection (a runcmd line): there a multi-line
- *   string is double-quoted, with its newlines and leading spaces escaped. `yaml` also writes a
- *   line of only spaces into a literal block without an indentation indicator, and every reader
- *   then drops those spaces: such text is double-quoted too. Other multi-line text reads best as
- *   a literal block.
- * - A scalar holding a per-node variable is always double-quoted, whatever value fills it later
- *   (a hostname "y" or "on" must stay a string).
+ * - Multi-line text reads best as a literal block, and so does a runcmd command line that cannot
+ *   stand plain: the shell text then reads as cloud-init writes it, with no YAML escapes. `yaml`
+ *   writes a line of only spaces into a literal block without an indentation indicator, and
+ *   every reader then drops those spaces: such text is double-quoted, as is text with characters
+ *   a block cannot carry.
+ * - A scalar holding a per-node variable is never plain, whatever value fills it later (a
+ *   hostname "y" or "on" must stay a string).
  * - Single quotes have no escapes, so a shell script reads as written; double quotes for the rest.
  * - A string PyYAML would read as another type (on, 0644, 1:20, 2001-12-14, ~) is quoted by
  *   PyYAML's own rules, whatever `yaml` would do; `yaml` still quotes what its YAML 1.1 types.
  */
-function scalarStyle(value: string, inFlow: boolean): Scalar.Type | undefined {
-  if (value.includes('\n')) return inFlow || /^[ \t]+$/m.test(value) ? 'QUOTE_DOUBLE' : 'BLOCK_LITERAL';
-  if (/crinittfvar\d+x/.test(value)) return 'QUOTE_DOUBLE';
-  if (!isPlainSafe(value)) return !value.includes("'") && isSafeText(value) ? 'QUOTE_SINGLE' : 'QUOTE_DOUBLE';
+function scalarStyle(value: string, command: boolean): Scalar.Type | undefined {
+  const block = (): Scalar.Type => (/^[ \t]+$/m.test(value) || !isSafeText(value) ? 'QUOTE_DOUBLE' : 'BLOCK_LITERAL');
+  if (value.includes('\n')) return block();
+  if (SENTINEL.test(value)) return command ? block() : 'QUOTE_DOUBLE';
+  if (!isPlainSafe(value)) return command ? block() : !value.includes("'") && isSafeText(value) ? 'QUOTE_SINGLE' : 'QUOTE_DOUBLE';
   if (pyyamlImplicitTag(value) !== undefined) return 'QUOTE_DOUBLE';
   return undefined;
 }
 
-/**
- * yamlNode builds `yaml`'s node for a value of the document, each string with its style; the
- * lists under runcmd are flow lists, one argv to a line.
- */
-function yamlNode(schema: Schema, value: unknown, inFlow: boolean, key?: string): Node {
+/** yamlNode builds `yaml`'s node for a value of the document, each string with its style. */
+function yamlNode(schema: Schema, value: unknown, command = false, key?: string): Node {
   if (Array.isArray(value)) {
     const seq = new YAMLSeq(schema);
-    seq.flow = inFlow;
-    for (const item of value) seq.items.push(yamlNode(schema, item, inFlow || key === 'runcmd'));
+    for (const item of value) seq.items.push(yamlNode(schema, item, key === 'runcmd'));
     return seq;
   }
   if (typeof value === 'object' && value !== null) {
     const map = new YAMLMap(schema);
-    map.flow = inFlow;
-    for (const [k, v] of Object.entries(value)) map.items.push(new Pair(yamlNode(schema, k, inFlow), yamlNode(schema, v, inFlow, k)));
+    for (const [k, v] of Object.entries(value)) map.items.push(new Pair(yamlNode(schema, k), yamlNode(schema, v, false, k)));
     return map;
   }
   const scalar = new Scalar(value);
   if (typeof value === 'string') {
-    const style = scalarStyle(value, inFlow);
+    const style = scalarStyle(value, command);
     if (style) scalar.type = style;
   }
   return scalar;
@@ -200,7 +209,7 @@ export function serialize(document: Record<string, unknown>, plan: RenderedPlan)
     version: '1.1',
     customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:merge'),
   });
-  doc.contents = yamlNode(doc.schema, document, false) as YAMLMap;
+  doc.contents = yamlNode(doc.schema, document) as YAMLMap;
   doc.commentBefore = [
     ` Generated by crinit ${CRINIT_VERSION} from ${JSON.stringify(commentText(plan.name))}.`,
     ` Profile layers: ${JSON.stringify(commentText(plan.chain))}.`,
