@@ -14,10 +14,10 @@
  * Two users:
  * - the serializer quotes every string that the table would type, so that no string depends on
  *   another library's idea of YAML 1.1 to arrive as a string (emit.ts);
- * - the verify step reads the output back with js-yaml's loader (itself a port of PyYAML's) and a
- *   schema of exactly these types: strings, sequences and mappings, and the table's implicit
- *   types for plain scalars. It is a second YAML implementation beside the `yaml` that wrote the
- *   text, so a mistake of one in quoting or escaping is not hidden by the same mistake read back.
+ * - the verify step reads the output back with js-yaml's loader and a schema of exactly these
+ *   types: strings, sequences and mappings, and the table's implicit types for plain scalars.
+ *   js-yaml is a second YAML implementation beside the `yaml` that wrote the text, so a mistake
+ *   of one in quoting or escaping is not hidden by the same mistake read back.
  */
 import { FAILSAFE_SCHEMA, load, Type, type Schema } from '../../vendor/js-yaml.mjs';
 
