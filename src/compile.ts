@@ -11,7 +11,7 @@ import type { DocumentName, Reporter } from './backends/shared.js';
 import { FORMATS, formatOfDocument } from './outputs/formats.js';
 import type { Contributor } from './delivery.js';
 import { templateFiller, toTemplate } from './tftpl.js';
-import { isSimpleValue, type VariableOptions } from './profile/variables.js';
+import { isSimpleValue, SENTINEL, type VariableOptions } from './profile/variables.js';
 import { buildPlan } from './plan/build.js';
 import { checkCollisions } from './plan/collisions.js';
 import { checkOffline } from './offline.js';
@@ -161,7 +161,7 @@ function run(options: CompileOptions, variables: VariableOptions, checkOnly = fa
   const format = emitted.document;
   if (options.offline) {
     // A Terraform template's variables are shown as the user wrote them, not as crinit's words.
-    const shown = (x: string): string => x.replace(/crinittfvar[0-9]+x/g, (w) => (sentinels.has(w) ? `\${${sentinels.get(w)}}` : w));
+    const shown = (x: string): string => x.replace(new RegExp(SENTINEL.source, 'g'), (w) => (sentinels.has(w) ? `\${${sentinels.get(w)}}` : w));
     const offline = checkOffline(rendered, norm.profile, backend.texts(text, format), shown);
     if (offline.length > 0) return { diagnostics: [...diagnostics, ...offline], chain, profile: norm.profile, plan: rendered, sentinels };
   }

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { compile } from '../dist/index.js';
+import { runcmdLine } from './helpers.js';
 
 export interface WriteFile {
   path: string;
@@ -43,7 +44,7 @@ export function runcmdArgv(lines: readonly (string | readonly string[])[]): stri
   if (lines.length === 0) return [];
   const script = [
     "p() { for a in \"$@\"; do printf '%s\\0' \"$a\"; done; printf '\\1\\0'; }",
-    ...lines.map((l) => `p ${typeof l === 'string' ? l : l.map((w) => `'${w.replace(/'/g, "'\\''")}'`).join(' ')}`),
+    ...lines.map((l) => `p ${runcmdLine(l)}`),
   ].join('\n');
   // The script on standard input: a fleet of lines is more than one argument may hold.
   const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', maxBuffer: 1 << 26 });

@@ -65,10 +65,15 @@ export function writeTemp(dir: string, name: string, text: string): string {
   return p;
 }
 
-/** The shell script cloud-init's runcmd module writes: one line per entry, each argv word quoted. */
-export function runcmdScript(runcmd: readonly (string | readonly string[])[]): string {
+/** The line cloud-init's runcmd module writes for one entry: a string as it is, a list word by word in single quotes. */
+export function runcmdLine(entry: string | readonly string[]): string {
   const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
-  return '#!/bin/sh\n' + runcmd.map((c) => (typeof c === 'string' ? c : c.map(quote).join(' '))).join('\n') + '\n';
+  return typeof entry === 'string' ? entry : entry.map(quote).join(' ');
+}
+
+/** The shell script cloud-init's runcmd module writes: one line per entry. */
+export function runcmdScript(runcmd: readonly (string | readonly string[])[]): string {
+  return '#!/bin/sh\n' + runcmd.map(runcmdLine).join('\n') + '\n';
 }
 
 /**

@@ -31,6 +31,9 @@ export function sentinel(i: number): string {
   return `crinittfvar${i}x`;
 }
 
+/** Matches a sentinel word (add the g flag to find them all). */
+export const SENTINEL = /crinittfvar\d+x/;
+
 const NAME = /^[a-z_][a-z0-9_]*$/;
 
 function declaredIn(layer: SourceLayer): string[] {

@@ -18,6 +18,7 @@ import { CODES, type Diagnostic } from '../../diagnostics.js';
 import type { RenderedFile, RenderedPlan } from '../../plan/types.js';
 import { isSafeText } from '../../profile/formats.js';
 import { versionAtLeast } from '../../profile/normalize.js';
+import { SENTINEL } from '../../profile/variables.js';
 import { octalMode, STEP_NAME } from '../../paths.js';
 import { lowerStep, stagedPath, wrap } from './lower.js';
 import { pyyamlImplicitTag, readAsPyYaml } from './pyyaml.js';
@@ -78,9 +79,6 @@ export function contributors(document: Record<string, unknown>): Contributor[] {
   out.push({ label: `runcmd (${runcmd.length} steps)`, bytes: runcmd.reduce((n, c) => n + Buffer.byteLength(c), 0) });
   return out;
 }
-
-/** The per-node variables' sentinel words (src/profile/variables.ts). */
-const SENTINEL = /crinittfvar\d+x/;
 
 /**
  * commandLine writes an argv as one sh command line. A word holding a per-node variable is

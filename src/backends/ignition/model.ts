@@ -11,6 +11,7 @@
  *     so crinit refuses them at every version it writes rather than ship a mode that is dropped.
  */
 import { zlib } from '../../builtins.js';
+import { SENTINEL } from '../../profile/variables.js';
 import { FIELD_SINCE, SPEC_VERSIONS, type SpecVersion } from './fields.js';
 
 export { SPEC_VERSIONS, type SpecVersion };
@@ -167,7 +168,7 @@ export function dataUrl(contents: string): IgnResource {
   const bytes = Buffer.from(contents, 'utf8');
   const plain = `data:,${percentEncode(bytes)}`;
   // A per-node variable's placeholder must stay readable, to be filled in later (tftpl, fleets).
-  if (VARIABLE_SENTINEL.test(contents)) return { source: plain, compression: '' };
+  if (SENTINEL.test(contents)) return { source: plain, compression: '' };
   const b64 = `data:;base64,${bytes.toString('base64')}`;
   let best: IgnResource = plain.length <= b64.length ? { source: plain, compression: '' } : { source: b64, compression: '' };
   {
@@ -183,9 +184,6 @@ export function dataUrl(contents: string): IgnResource {
  * comma. Everything else (%, #, ?, ;, $, spaces, non-ASCII) is %XX-encoded.
  */
 const URL_SAFE = /[A-Za-z0-9\-._~/:@+=,]/;
-
-/** The placeholder of a per-node variable (see profile/variables.ts). */
-const VARIABLE_SENTINEL = /crinittfvar\d+x/;
 
 function percentEncode(bytes: Buffer): string {
   let out = '';
